@@ -1,0 +1,51 @@
+"""The ``arker-conformance`` command line: a thin front over ``conformance.commands``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+# subcommand → (module under conformance.commands, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("serve", "run the reference backend"),
+    "certify": ("certify", "run the suite against a backend and print the verdict"),
+    "compare": ("compare", "diff two runs (results.json) and report regressions"),
+    "sweep": ("sweep", "delete leftovers carrying the run prefix"),
+    "probe": ("probe", "ask a backend what it supports and write a profile"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with one sub-parser per command module."""
+    parser = argparse.ArgumentParser(
+        prog="arker-conformance",
+        description="Conformance suite and reference backend for the Arker VM API (0.5.1).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(f"conformance.commands.{module_name}")
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the process exit code."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    if extra and args.command != "certify":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
+    result: int = args.handler(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,234 @@
+"""The one result model every report writer reads (results.json round-trips through it).
+
+The plugin builds a :class:`RunReport` at the end of a session; the writers in this package
+render it and never talk to the target. Outcome and verdict values are plain strings here
+(``Literal`` types) so this module stays independent of ``conformance.outcomes``; the values
+are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast, get_args
+
+__all__ = [
+    "FORMAT_VERSION",
+    "OUTCOMES",
+    "REQUIREMENTS",
+    "VERDICTS",
+    "CapabilityCount",
+    "OperationLatency",
+    "OutcomeName",
+    "RequirementName",
+    "RunReport",
+    "TestResult",
+    "VerdictName",
+]
+
+OutcomeName = Literal["pass", "fail", "warn", "unsupported", "disabled", "error"]
+VerdictName = Literal["conformant", "partial", "non-conformant", "incomplete"]
+RequirementName = Literal["required", "optional", "unsupported"]
+
+OUTCOMES: tuple[OutcomeName, ...] = get_args(OutcomeName)
+VERDICTS: tuple[VerdictName, ...] = get_args(VerdictName)
+REQUIREMENTS: tuple[RequirementName, ...] = get_args(RequirementName)
+
+# Bumped when results.json changes incompatibly; `compare` refuses other versions.
+FORMAT_VERSION = 1
+
+
+def _choice(value: object, allowed: tuple[str, ...], what: str) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
+@dataclass
+class TestResult:
+    """One conformance test's outcome, with the redacted evidence that explains it."""
+
+    __test__ = False  # not a pytest test class despite the name
+
+    nodeid: str
+    name: str
+    capability: str
+    requirement: RequirementName
+    outcome: OutcomeName
+    duration_s: float
+    message: str | None = None
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-ready form used in results.json."""
+        return {
+            "nodeid": self.nodeid,
+            "name": self.name,
+            "capability": self.capability,
+            "requirement": self.requirement,
+            "outcome": self.outcome,
+            "duration_s": self.duration_s,
+            "message": self.message,
+            "evidence": [dict(item) for item in self.evidence],
+            "steps": list(self.steps),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TestResult:
+        """Build from the results.json form; raises ``ValueError``/``KeyError`` on bad data."""
+        return cls(
+            nodeid=str(data["nodeid"]),
+            name=str(data["name"]),
+            capability=str(data["capability"]),
+            requirement=cast(
+                RequirementName, _choice(data["requirement"], REQUIREMENTS, "requirement")
+            ),
+            outcome=cast(OutcomeName, _choice(data["outcome"], OUTCOMES, "outcome")),
+            duration_s=float(data["duration_s"]),
+            message=None if data.get("message") is None else str(data["message"]),
+            evidence=[dict(item) for item in data.get("evidence", [])],
+            steps=[str(step) for step in data.get("steps", [])],
+        )
+
+
+@dataclass
+class OperationLatency:
+    """Latency of one API operation over a run (milliseconds)."""
+
+    operation_id: str
+    count: int
+    p50_ms: float
+    p95_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-ready form used in results.json."""
+        return {
+            "operation_id": self.operation_id,
+            "count": self.count,
+            "p50_ms": self.p50_ms,
+            "p95_ms": self.p95_ms,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OperationLatency:
+        """Build from the results.json form."""
+        return cls(
+            operation_id=str(data["operation_id"]),
+            count=int(data["count"]),
+            p50_ms=float(data["p50_ms"]),
+            p95_ms=float(data["p95_ms"]),
+        )
+
+
+@dataclass
+class CapabilityCount:
+    """Per capability: how many tests the profile expects, how many ran, how many passed."""
+
+    capability: str
+    requirement: RequirementName
+    expected: int
+    executed: int
+    passed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-ready form used in results.json."""
+        return {
+            "capability": self.capability,
+            "requirement": self.requirement,
+            "expected": self.expected,
+            "executed": self.executed,
+            "passed": self.passed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CapabilityCount:
+        """Build from the results.json form."""
+        return cls(
+            capability=str(data["capability"]),
+            requirement=cast(
+                RequirementName, _choice(data["requirement"], REQUIREMENTS, "requirement")
+            ),
+            expected=int(data["expected"]),
+            executed=int(data["executed"]),
+            passed=int(data["passed"]),
+        )
+
+
+@dataclass
+class RunReport:
+    """Everything one certification run produced; the single input of every writer.
+
+    Example::
+
+        report = RunReport.from_dict(json.loads(Path("results.json").read_text()))
+        report.verdict  # "conformant"
+    """
+
+    run_id: str
+    suite_version: str
+    spec_version: str
+    spec_sha256: str
+    profile: str
+    backend_url: str
+    seed: int | None
+    started_at: str  # ISO 8601, UTC
+    finished_at: str  # ISO 8601, UTC
+    results: list[TestResult] = field(default_factory=list)
+    latencies: list[OperationLatency] = field(default_factory=list)
+    capabilities: list[CapabilityCount] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    verdict: VerdictName = "incomplete"
+    leaks: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the results.json document (validated by schemas/report.schema.json)."""
+        return {
+            "format_version": FORMAT_VERSION,
+            "run_id": self.run_id,
+            "suite_version": self.suite_version,
+            "spec_version": self.spec_version,
+            "spec_sha256": self.spec_sha256,
+            "profile": self.profile,
+            "backend_url": self.backend_url,
+            "seed": self.seed,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "verdict": self.verdict,
+            "counts": {name: self.count(name) for name in OUTCOMES},
+            "capabilities": [item.to_dict() for item in self.capabilities],
+            "latencies": [item.to_dict() for item in self.latencies],
+            "results": [item.to_dict() for item in self.results],
+            "leaks": [dict(item) for item in self.leaks],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunReport:
+        """Build from a results.json document; raises ``ValueError``/``KeyError`` on bad data."""
+        version = data.get("format_version", FORMAT_VERSION)
+        if version != FORMAT_VERSION:
+            raise ValueError(f"format_version {version!r} is not {FORMAT_VERSION}")
+        seed = data.get("seed")
+        return cls(
+            run_id=str(data["run_id"]),
+            suite_version=str(data["suite_version"]),
+            spec_version=str(data["spec_version"]),
+            spec_sha256=str(data["spec_sha256"]),
+            profile=str(data["profile"]),
+            backend_url=str(data["backend_url"]),
+            seed=None if seed is None else int(seed),
+            started_at=str(data["started_at"]),
+            finished_at=str(data["finished_at"]),
+            results=[TestResult.from_dict(item) for item in data.get("results", [])],
+            latencies=[OperationLatency.from_dict(item) for item in data.get("latencies", [])],
+            capabilities=[CapabilityCount.from_dict(i) for i in data.get("capabilities", [])],
+            counts={str(k): int(v) for k, v in dict(data.get("counts", {})).items()},
+            verdict=cast(VerdictName, _choice(data["verdict"], VERDICTS, "verdict")),
+            leaks=[dict(item) for item in data.get("leaks", [])],
+        )
+
+    def count(self, outcome: OutcomeName) -> int:
+        """Return how many tests ended with ``outcome`` (from ``counts``, else the results)."""
+        if outcome in self.counts:
+            return self.counts[outcome]
+        return sum(1 for result in self.results if result.outcome == outcome)

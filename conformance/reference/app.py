@@ -1,0 +1,131 @@
+"""App assembly: family route lists, flat error handling, latency injection, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.metadata
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from types import ModuleType
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .errors import ApiError
+from .state import Backend
+
+__all__ = ["CORE_MODULES", "FAMILY_MODULES", "build_app", "error_response"]
+
+log = logging.getLogger("arker.reference")
+
+# Each exposes routes() -> list[Route] and optionally install(backend) / async start(backend).
+CORE_MODULES = ("fork", "vm_routes", "run_routes", "session_routes", "resize")
+FAMILY_MODULES = ("transfer", "presigned", "filesystems", "bindings", "tunnels")
+
+
+def error_response(backend: Backend, exc: ApiError) -> JSONResponse:
+    """The JSON response for ``exc`` (flat, unless a fault changes the envelope)."""
+    status, body = exc.status, exc.body()
+    if exc.code == "not_found" and backend.fault("not-found-as-500"):
+        status, body = 500, {"code": "internal", "message": exc.message}
+    if backend.fault("error-envelope-nested"):
+        body = {"error": body}
+    return JSONResponse(body, status_code=status, headers=exc.headers or None)
+
+
+def _load_modules() -> list[ModuleType]:
+    modules = [importlib.import_module(f"{__package__}.{name}") for name in CORE_MODULES]
+    for name in FAMILY_MODULES:
+        try:
+            modules.append(importlib.import_module(f"{__package__}.{name}"))
+        except ModuleNotFoundError as exc:  # a family not written yet
+            if exc.name != f"{__package__}.{name}":
+                raise
+            log.warning("family module %s is missing; its routes answer 404", name)
+    return modules
+
+
+async def root(request: Request) -> Response:
+    """``GET /``: who is answering."""
+    try:
+        version = importlib.metadata.version("arker-conformance")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    return JSONResponse({"name": "arker-reference", "version": version, "contract": "0.5.1"})
+
+
+class LatencyMiddleware:
+    """Delays every HTTP response by ``latency_ms`` (imitates a remote backend)."""
+
+    def __init__(self, app: ASGIApp, latency_ms: int) -> None:
+        self.app = app
+        self.delay = latency_ms / 1000.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.delay > 0:
+            await asyncio.sleep(self.delay)
+        await self.app(scope, receive, send)
+
+
+def _handlers(backend: Backend) -> dict[Any, Callable[..., Any]]:
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return error_response(backend, exc)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404:
+            err = ApiError("not_found", f"no route for {request.method} {request.url.path}")
+        elif exc.status_code == 405:
+            # The contract maps bad_request to 400; Allow says what would work.
+            allow = (exc.headers or {}).get("Allow", "")
+            err = ApiError(
+                "bad_request",
+                f"method {request.method} not allowed here",
+                headers={"Allow": allow} if allow else None,
+            )
+        else:
+            err = ApiError("bad_request", str(exc.detail), status=exc.status_code)
+        return error_response(backend, err)
+
+    async def crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"code": "internal", "message": "internal server error"}, 500)
+
+    return {ApiError: api_error, HTTPException: http_error, Exception: crash}
+
+
+def build_app(backend: Backend) -> Starlette:
+    """The Starlette app serving ``backend``: every module's routes plus ``GET /``.
+
+    Example: ``uvicorn.run(build_app(backend), host="127.0.0.1", port=0)``.
+    """
+    modules = _load_modules()
+    routes: list[BaseRoute] = [Route("/", root, methods=["GET"])]
+    for module in modules:
+        if hasattr(module, "install"):
+            module.install(backend)
+        routes.extend(module.routes())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        for module in modules:
+            if hasattr(module, "start"):
+                await module.start(backend)
+        yield
+        for module in reversed(modules):
+            if hasattr(module, "stop"):
+                await module.stop(backend)
+
+    app = Starlette(routes=routes, exception_handlers=_handlers(backend), lifespan=lifespan)
+    app.state.backend = backend
+    if backend.latency_ms > 0:
+        app.add_middleware(LatencyMiddleware, latency_ms=backend.latency_ms)
+    return app

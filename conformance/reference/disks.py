@@ -1,0 +1,216 @@
+"""A VM's filesystem as seen from the host: the same bytes a run sees at the same path.
+
+Path rules: a VM path is absolute and normalised (no ``.`` or ``..`` components, no NUL);
+anything else is a 400 ``bad_request``. Paths under a bound filesystem
+(``backend.hooks.mounts_for(vm_id)``) resolve into that filesystem's host directory;
+host system directories (``/usr``, ``/etc``, ...) are read-only; everything else lives in
+the VM's layered disk (see ``layers.py``), read through the layers honouring overlayfs
+whiteouts and opaque directories, written into the VM's upper layer.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from .errors import ApiError
+from .hooks import Mount
+from .layers import DiskLayout
+
+if TYPE_CHECKING:
+    from .state import Backend
+
+__all__ = ["SYSTEM_DIRS", "VmDisk", "split_vm_path"]
+
+# Bound read-only from the host into every sandbox; /proc, /dev, /sys are virtual.
+SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc")
+VIRTUAL_DIRS = ("proc", "dev", "sys", "run")
+_OPAQUE = "trusted.overlay.opaque"
+
+
+def split_vm_path(vm_path: object) -> list[str]:
+    """Validate a VM path and return its components; 400 ``bad_request`` when malformed.
+
+    Example: ``split_vm_path("/tmp/a") == ["tmp", "a"]``.
+    """
+    if not isinstance(vm_path, str) or not vm_path.startswith("/"):
+        raise ApiError("bad_request", f"path must be an absolute string, got {vm_path!r}")
+    if "\x00" in vm_path:
+        raise ApiError("bad_request", "path must not contain NUL")
+    parts = [p for p in vm_path.split("/") if p]
+    if any(p in (".", "..") for p in parts):
+        raise ApiError("bad_request", f"path must be normalised (no . or ..): {vm_path!r}")
+    if not parts:
+        raise ApiError("bad_request", "path must name a file, not /")
+    return parts
+
+
+def _is_whiteout(st: os.stat_result) -> bool:
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
+
+
+def _is_opaque(path: Path) -> bool:
+    try:
+        return os.getxattr(path, _OPAQUE) == b"y"
+    except OSError:
+        return False
+
+
+@dataclass
+class VmDisk:
+    """Host-side reads and writes of one VM's files (see the module docstring)."""
+
+    vm_id: str
+    layout: DiskLayout
+    mounts: list[Mount]
+
+    @classmethod
+    def open(cls, backend: Backend, vm_id: str) -> VmDisk:
+        """The disk of ``vm_id``; 404 when the VM has none (deleted)."""
+        layout = backend.layers.layout(vm_id)
+        if layout is None:
+            raise ApiError("not_found", f"vm {vm_id} not found")
+        return cls(vm_id, layout, backend.hooks.mounts_for(vm_id))
+
+    def _mount_target(self, parts: list[str]) -> Path | None:
+        best: tuple[int, Path] | None = None
+        for mount in self.mounts:
+            mparts = [p for p in mount.vm_path.split("/") if p]
+            if parts[: len(mparts)] == mparts and (best is None or len(mparts) > best[0]):
+                best = (len(mparts), mount.host_dir.joinpath(*parts[len(mparts) :]))
+        return best[1] if best else None
+
+    def _locate(self, parts: list[str]) -> Path | None:
+        """The host file shown at ``parts``, or None if the VM has nothing there."""
+        target = self._mount_target(parts)
+        if target is not None:
+            return target if target.exists() else None
+        if parts[0] in SYSTEM_DIRS:
+            host = Path("/").joinpath(*parts)
+            return host if host.exists() else None
+        if parts[0] in VIRTUAL_DIRS:
+            raise ApiError("bad_request", f"/{parts[0]} is not readable through the API")
+        layers = [self.layout.upper, *self.layout.lowers]
+        for depth, _ in enumerate(parts):
+            rel = parts[: depth + 1]
+            found: list[Path] = []
+            for layer in layers:
+                path = layer.joinpath(*rel)
+                try:
+                    st = os.lstat(path)
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                if _is_whiteout(st):
+                    break
+                if depth == len(parts) - 1:
+                    return path
+                if not stat.S_ISDIR(st.st_mode):
+                    break
+                found.append(layer)
+                if _is_opaque(path):
+                    break
+            if not found:
+                return None
+            layers = found
+        return None
+
+    def exists(self, vm_path: str) -> bool:
+        """Whether a file or directory exists at ``vm_path``."""
+        return self._locate(split_vm_path(vm_path)) is not None
+
+    def is_dir(self, vm_path: str) -> bool:
+        """Whether ``vm_path`` is a directory."""
+        found = self._locate(split_vm_path(vm_path))
+        return found is not None and found.is_dir()
+
+    def _file(self, vm_path: str) -> Path:
+        found = self._locate(split_vm_path(vm_path))
+        if found is None:
+            raise ApiError("not_found", f"{vm_path} does not exist")
+        if found.is_dir():
+            raise ApiError("bad_request", f"{vm_path} is a directory")
+        return found
+
+    def size(self, vm_path: str) -> int:
+        """Size in bytes of the file at ``vm_path`` (404 missing, 400 directory)."""
+        return self._file(vm_path).stat().st_size
+
+    def read_bytes(self, vm_path: str) -> bytes:
+        """The whole file at ``vm_path`` (404 missing, 400 directory)."""
+        return self._file(vm_path).read_bytes()
+
+    def host_path_for_read(self, vm_path: str) -> Path:
+        """The host file to stream for ``vm_path`` (for large reads; 404 missing)."""
+        return self._file(vm_path)
+
+    def _writable_target(self, vm_path: str) -> Path:
+        parts = split_vm_path(vm_path)
+        target = self._mount_target(parts)
+        if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            return target
+        if parts[0] in SYSTEM_DIRS or parts[0] in VIRTUAL_DIRS:
+            raise ApiError("bad_request", f"/{parts[0]} is read-only in the VM")
+        cur = self.layout.upper
+        for i, part in enumerate(parts[:-1]):
+            cur = cur / part
+            lower_view = self._locate(parts[: i + 1])
+            if lower_view is not None and not lower_view.is_dir():
+                raise ApiError("bad_request", f"/{'/'.join(parts[: i + 1])} is not a directory")
+            _ensure_upper_dir(cur)
+        final = cur / parts[-1]
+        if final.is_dir() and not final.is_symlink():
+            raise ApiError("bad_request", f"{vm_path} is a directory")
+        return final
+
+    def write_bytes(self, vm_path: str, data: bytes) -> None:
+        """Create or replace the file at ``vm_path`` with ``data`` (atomically)."""
+        with self.open_write(vm_path) as handle:
+            handle.write(data)
+
+    @contextmanager
+    def open_write(self, vm_path: str) -> Iterator[IO[bytes]]:
+        """A binary handle whose bytes replace ``vm_path`` when the block exits cleanly.
+
+        Example::
+
+            with disk.open_write("/work/big.bin") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+        """
+        final = self._writable_target(vm_path)
+        fd, tmp = tempfile.mkstemp(prefix=".arker-", dir=final.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                yield handle
+            os.chmod(tmp, 0o644)
+            if final.exists() or _lexists_whiteout(final):
+                final.unlink()
+            os.replace(tmp, final)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _lexists_whiteout(path: Path) -> bool:
+    try:
+        return _is_whiteout(os.lstat(path))
+    except OSError:
+        return False
+
+
+def _ensure_upper_dir(path: Path) -> None:
+    """Make ``path`` a directory in the upper layer; opaque if it replaces a deleted one."""
+    if _lexists_whiteout(path):
+        path.unlink()
+        path.mkdir(mode=0o755)
+        os.setxattr(path, _OPAQUE, b"y")
+        return
+    if not path.is_dir():
+        path.mkdir(mode=0o755)

@@ -1,0 +1,152 @@
+"""Copy-on-write VM disks as stacks of overlay layers.
+
+A VM's disk is one writable *upper* directory over a list of frozen, shared, read-only
+*lower* layers (top first). Forking freezes the parent's upper into a new lower layer
+(a rename, O(1) whatever the disk size) and gives both parent and child a fresh upper
+over the same stack, so the child sees the parent's files and later writes never cross.
+A VM with runs in flight cannot have its upper frozen (a live overlay mount writes into
+it), so such a fork copies the upper instead (cost = bytes written since the last fork).
+Layers no VM references any more are removed when a VM is deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from .db import Database
+
+__all__ = ["DDL", "DiskLayout", "LayerStore"]
+
+DDL = """
+CREATE TABLE IF NOT EXISTS vm_disks (
+    vm_id  TEXT PRIMARY KEY,
+    upper  TEXT NOT NULL,
+    lowers TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class DiskLayout:
+    """Host directories of one VM's disk: ``upper`` over ``lowers`` (top first)."""
+
+    vm_id: str
+    upper: Path
+    work: Path
+    lowers: tuple[Path, ...]
+    merged: Path
+
+
+class LayerStore:
+    """Creates, forks and deletes layered disks under ``root`` (``data_dir/disks``)."""
+
+    def __init__(self, db: Database, root: Path) -> None:
+        self.db = db
+        self.root = root
+        for sub in ("layers", "uppers", "work", "merged", "empty"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        db.ensure_schema(DDL)
+
+    def layout(self, vm_id: str) -> DiskLayout | None:
+        """The layout of ``vm_id``'s disk, or None if it has none."""
+        row = self.db.one("SELECT upper, lowers FROM vm_disks WHERE vm_id = ?", (vm_id,))
+        if row is None:
+            return None
+        lowers = tuple(self.root / "layers" / name for name in json.loads(row["lowers"]))
+        return DiskLayout(
+            vm_id=vm_id,
+            upper=self.root / "uppers" / row["upper"],
+            work=self.root / "work" / row["upper"],
+            lowers=lowers or (self.root / "empty",),
+            merged=self.root / "merged" / vm_id,
+        )
+
+    def create(self, vm_id: str, lowers: list[str] | None = None) -> None:
+        """Give ``vm_id`` a fresh upper over ``lowers`` (layer names, top first)."""
+        upper = self._new_dir("uppers", vm_id)
+        (self.root / "work" / upper).mkdir(parents=True, exist_ok=True)
+        (self.root / "merged" / vm_id).mkdir(parents=True, exist_ok=True)
+        self.db.execute(
+            "INSERT OR REPLACE INTO vm_disks (vm_id, upper, lowers) VALUES (?, ?, ?)",
+            (vm_id, upper, json.dumps(lowers or [])),
+        )
+
+    def fork(self, parent_id: str, child_id: str, *, parent_busy: bool, share: bool) -> None:
+        """Give ``child_id`` a copy-on-write copy of ``parent_id``'s disk.
+
+        ``share`` (the ``fork-shares-disk`` fault) makes the child use the parent's upper.
+        """
+        with self.db.transaction():
+            row = self.db.one("SELECT upper, lowers FROM vm_disks WHERE vm_id = ?", (parent_id,))
+            if row is None:
+                self.create(child_id)
+                return
+            lowers: list[str] = json.loads(row["lowers"])
+            upper_dir = self.root / "uppers" / row["upper"]
+            if share:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO vm_disks (vm_id, upper, lowers) VALUES (?, ?, ?)",
+                    (child_id, row["upper"], row["lowers"]),
+                )
+                (self.root / "merged" / child_id).mkdir(parents=True, exist_ok=True)
+                return
+            if not any(upper_dir.iterdir()):
+                self.create(child_id, lowers)
+            elif parent_busy:
+                self.create(child_id, lowers)
+                child = self.layout(child_id)
+                assert child is not None
+                _copy_tree(upper_dir, child.upper)
+            else:
+                layer = self._freeze(row["upper"])
+                self.create(parent_id, [layer, *lowers])
+                self.create(child_id, [layer, *lowers])
+
+    def _freeze(self, upper: str) -> str:
+        name = self._new_dir("layers", "l")
+        (self.root / "layers" / name).rmdir()
+        os.rename(self.root / "uppers" / upper, self.root / "layers" / name)
+        shutil.rmtree(self.root / "work" / upper, ignore_errors=True)
+        return name
+
+    def delete(self, vm_id: str) -> None:
+        """Drop ``vm_id``'s upper and every layer no remaining VM references."""
+        trash = self.root / "trash"
+        trash.mkdir(exist_ok=True)
+        with self.db.transaction():
+            row = self.db.one("SELECT upper FROM vm_disks WHERE vm_id = ?", (vm_id,))
+            self.db.execute("DELETE FROM vm_disks WHERE vm_id = ?", (vm_id,))
+            rows = self.db.query("SELECT upper, lowers FROM vm_disks")
+            used = {name for r in rows for name in json.loads(r["lowers"])}
+            doomed = [layer for layer in (self.root / "layers").iterdir() if layer.name not in used]
+            if row is not None and row["upper"] not in {r["upper"] for r in rows}:
+                doomed += [self.root / "uppers" / row["upper"], self.root / "work" / row["upper"]]
+            doomed.append(self.root / "merged" / vm_id)
+            moved = []
+            for path in doomed:
+                if path.exists():
+                    target = trash / f"{path.name}-{secrets.token_hex(4)}"
+                    os.rename(path, target)
+                    moved.append(target)
+        for path in moved:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def _new_dir(self, kind: str, prefix: str) -> str:
+        name = f"{prefix}-{secrets.token_hex(6)}"
+        (self.root / kind / name).mkdir(parents=True)
+        return name
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    """Copy ``src``'s contents into ``dst`` keeping whiteouts, xattrs and reflinks if possible."""
+    subprocess.run(
+        ["cp", "-a", "--reflink=auto", f"{src}/.", str(dst)],
+        check=True,
+        capture_output=True,
+    )

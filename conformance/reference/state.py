@@ -1,0 +1,81 @@
+"""The backend object every handler reaches as ``request.app.state.backend``."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .db import Database
+from .errors import ApiError
+from .hooks import Hooks
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from .disks import VmDisk
+    from .layers import LayerStore
+
+__all__ = ["Backend", "backend_of"]
+
+log = logging.getLogger("arker.reference")
+
+
+@dataclass
+class Backend:
+    """Process-wide state: the store, the data directory, hooks, faults and settings.
+
+    Example: ``backend.require_capability("sessions")`` raises 422 when the operator
+    started the server with ``--disable sessions``.
+    """
+
+    db: Database
+    data_dir: Path
+    layers: LayerStore
+    hooks: Hooks = field(default_factory=Hooks)
+    faults: frozenset[str] = frozenset()
+    disabled: frozenset[str] = frozenset()
+    secret: bytes = b""
+    api_keys: dict[str, str] = field(default_factory=dict)
+    sandbox: str = "none"
+    latency_ms: int = 0
+
+    def fault(self, name: str) -> bool:
+        """Whether the named fault (``--fault NAME``) is switched on."""
+        return name in self.faults
+
+    def require_capability(self, name: str) -> None:
+        """Raise ``unsupported_operation`` (422) when ``name`` was ``--disable``d.
+
+        With the ``unsupported-as-500`` fault the refusal is a 500 ``internal`` instead.
+        """
+        if name not in self.disabled:
+            return
+        if self.fault("unsupported-as-500"):
+            raise ApiError("internal", f"{name} is not available")
+        raise ApiError("unsupported_operation", f"capability {name} is not supported here")
+
+    def disk(self, vm_id: str) -> VmDisk:
+        """The host-side view of ``vm_id``'s filesystem (layers plus bound filesystems)."""
+        from .disks import VmDisk
+
+        return VmDisk.open(self, vm_id)
+
+
+def load_secret(data_dir: Path) -> bytes:
+    """The HMAC key persisted in ``data_dir/secret`` (created on first start, mode 0600)."""
+    path = data_dir / "secret"
+    if path.exists():
+        return path.read_bytes()
+    key = secrets.token_bytes(32)
+    path.touch(mode=0o600)
+    path.write_bytes(key)
+    return key
+
+
+def backend_of(request: Request) -> Backend:
+    """The :class:`Backend` of the app serving ``request``."""
+    backend: Backend = request.app.state.backend
+    return backend

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
+from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
     "FORMAT_VERSION",
@@ -24,6 +25,7 @@ __all__ = [
     "RunReport",
     "TestResult",
     "VerdictName",
+    "public_url",
 ]
 
 OutcomeName = Literal["pass", "fail", "warn", "unsupported", "disabled", "error"]
@@ -36,6 +38,29 @@ REQUIREMENTS: tuple[RequirementName, ...] = get_args(RequirementName)
 
 # Bumped when results.json changes incompatibly; `compare` refuses other versions.
 FORMAT_VERSION = 1
+
+
+def public_url(url: str) -> str:
+    """Return ``url`` without userinfo, query or fragment: what a report may show.
+
+    The plugin already redacts secrets; this is a second line of defence for URLs that carry
+    credentials (``https://user:key@host``) or presigned signatures (``?X-Signature=...``).
+
+    Example: ``public_url("https://u:k@api.example/v1?sig=x")`` → ``"https://api.example/v1"``.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable url>"
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port is None else f"{host}:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _choice(value: object, allowed: tuple[str, ...], what: str) -> str:
@@ -190,7 +215,7 @@ class RunReport:
             "spec_version": self.spec_version,
             "spec_sha256": self.spec_sha256,
             "profile": self.profile,
-            "backend_url": self.backend_url,
+            "backend_url": public_url(self.backend_url),
             "seed": self.seed,
             "started_at": self.started_at,
             "finished_at": self.finished_at,

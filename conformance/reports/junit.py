@@ -1,0 +1,147 @@
+"""junit.xml (xunit2 flavour), with the six outcomes mapped faithfully.
+
+| outcome     | JUnit                                                               |
+|-------------|---------------------------------------------------------------------|
+| pass        | plain ``<testcase>``                                                |
+| fail        | ``<failure type="fail">``                                           |
+| error       | ``<error type="error">`` (the suite broke, not the backend)         |
+| warn        | passed ``<testcase>``, property outcome=warn, message in system-out |
+| unsupported | ``<skipped type="unsupported" message="unsupported: ...">``         |
+| disabled    | ``<skipped type="disabled" message="disabled: ...">``               |
+
+Every testcase carries the properties ``capability``, ``requirement`` and ``outcome`` so a CI
+viewer that shows properties keeps the distinctions a skip/fail view would lose.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from conformance.reports._files import write_text_atomic
+from conformance.reports.model import RunReport, TestResult, public_url
+
+__all__ = ["JUNIT_FILE", "render_junit", "write_junit", "xml_text"]
+
+JUNIT_FILE = "junit.xml"
+SUITE_NAME = "arker-conformance"
+
+# Characters XML 1.0 cannot carry at all (a response body may contain them).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """Return ``text`` with characters XML 1.0 forbids replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+
+
+def _classname(nodeid: str) -> str:
+    """Dotted class name, as pytest writes it.
+
+    ``conformance/suite/test_vms.py::TestFork::test_x[a]`` → ``conformance.suite.test_vms.TestFork``
+    """
+    parts = nodeid.split("::")
+    module = parts[0].removesuffix(".py").replace("/", ".").replace("\\", ".")
+    return ".".join([module, *parts[1:-1]])
+
+
+def _details(result: TestResult) -> str:
+    """The body of a failure/error/warn: message, the steps taken, then curl reproductions."""
+    sections = [result.message or "(no message)"]
+    if result.steps:
+        sections.append(
+            "Steps:\n" + "\n".join(f"  {i}. {s}" for i, s in enumerate(result.steps, 1))
+        )
+    curls = [str(item["curl"]) for item in result.evidence if item.get("curl")]
+    if curls:
+        sections.append("Reproduce with:\n" + "\n".join(curls))
+    return xml_text("\n\n".join(sections))
+
+
+def _properties(parent: ET.Element, pairs: list[tuple[str, str]]) -> None:
+    props = ET.SubElement(parent, "properties")
+    for name, value in pairs:
+        ET.SubElement(props, "property", name=name, value=xml_text(value))
+
+
+def _testcase(result: TestResult) -> ET.Element:
+    case = ET.Element(
+        "testcase",
+        classname=xml_text(_classname(result.nodeid)),
+        name=xml_text(result.name),
+        time=f"{result.duration_s:.3f}",
+    )
+    _properties(
+        case,
+        [
+            ("capability", result.capability),
+            ("requirement", result.requirement),
+            ("outcome", result.outcome),
+        ],
+    )
+    headline = xml_text(_first_line(result.message))
+    if result.outcome in ("fail", "error"):
+        tag = "failure" if result.outcome == "fail" else "error"
+        node = ET.SubElement(case, tag, message=headline, type=result.outcome)
+        node.text = _details(result)
+    elif result.outcome in ("unsupported", "disabled"):
+        reason = headline or f"capability {result.capability}"
+        ET.SubElement(case, "skipped", message=f"{result.outcome}: {reason}", type=result.outcome)
+    elif result.outcome == "warn":
+        ET.SubElement(case, "system-out").text = "warn: " + _details(result)
+    return case
+
+
+def _suite(report: RunReport) -> ET.Element:
+    results = report.results
+    suite = ET.Element(
+        "testsuite",
+        name=xml_text(f"{SUITE_NAME}[{report.profile}]"),
+        tests=str(len(results)),
+        failures=str(sum(r.outcome == "fail" for r in results)),
+        errors=str(sum(r.outcome == "error" for r in results)),
+        skipped=str(sum(r.outcome in ("unsupported", "disabled") for r in results)),
+        time=f"{sum(r.duration_s for r in results):.3f}",
+        timestamp=report.started_at,
+    )
+    _properties(
+        suite,
+        [
+            ("run_id", report.run_id),
+            ("profile", report.profile),
+            ("verdict", report.verdict),
+            ("backend_url", public_url(report.backend_url)),
+            ("suite_version", report.suite_version),
+            ("spec_version", report.spec_version),
+            ("spec_sha256", report.spec_sha256),
+            ("seed", "" if report.seed is None else str(report.seed)),
+            ("leaks", str(len(report.leaks))),
+        ],
+    )
+    suite.extend(_testcase(result) for result in results)
+    return suite
+
+
+def render_junit(report: RunReport) -> str:
+    """Return junit.xml text (one ``<testsuites>`` holding one ``<testsuite>``).
+
+    Example: ``ET.fromstring(render_junit(report)).find("testsuite").get("failures")``.
+    """
+    suite = _suite(report)
+    root = ET.Element("testsuites", name=SUITE_NAME)
+    for attribute in ("tests", "failures", "errors", "skipped", "time"):
+        root.set(attribute, suite.get(attribute, "0"))
+    root.append(suite)
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n"
+
+
+def write_junit(report: RunReport, directory: Path) -> Path:
+    """Write ``directory/junit.xml``; return its path."""
+    return write_text_atomic(Path(directory) / JUNIT_FILE, render_junit(report))

@@ -1,0 +1,30 @@
+"""Typed contract checks shared by the scenario tests and the schemathesis layer.
+
+Every check is a plain function that raises :class:`ContractViolation` (a fail, with
+evidence) or :class:`UnsupportedOperation` (an honest 422), and returns the parsed
+body where there is one. Checks never return booleans.
+"""
+
+from __future__ import annotations
+
+from conformance.checks.envelope import expect_error
+from conformance.checks.failures import ContractViolation, UnsupportedOperation
+from conformance.checks.responses import (
+    expect_json_object,
+    expect_ok,
+    expect_schema,
+    expect_status,
+)
+from conformance.checks.runstate import check_run_invariants, check_transition
+
+__all__ = [
+    "ContractViolation",
+    "UnsupportedOperation",
+    "check_run_invariants",
+    "check_transition",
+    "expect_error",
+    "expect_json_object",
+    "expect_ok",
+    "expect_schema",
+    "expect_status",
+]

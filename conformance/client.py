@@ -1,0 +1,446 @@
+"""The one HTTP client of the suite: talks to a target, records and redacts every exchange.
+
+:class:`ArkerClient` wraps ``httpx.Client``. Every request/response pair becomes an
+:class:`Exchange` (redacted, bodies truncated) in an :class:`ExchangeLog`; the same
+exchange is stashed on the returned response as ``response.extensions["arker_exchange"]``
+(read it with :func:`exchange_of`), which is how checks find their evidence. The
+client knows nothing of which backend it talks to.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json as jsonlib
+import shlex
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from conformance.errors import TargetUnreachable
+from conformance.redaction import Redactor
+
+if TYPE_CHECKING:
+    from conformance.spec import Spec
+
+__all__ = [
+    "EXCHANGE_KEY",
+    "REDACTOR_KEY",
+    "ArkerClient",
+    "Exchange",
+    "ExchangeLog",
+    "RetryPolicy",
+    "exchange_of",
+    "redactor_of",
+    "retry_after_seconds",
+]
+
+EXCHANGE_KEY = "arker_exchange"
+REDACTOR_KEY = "arker_redactor"
+BODY_LIMIT = 4096
+_CURL_SKIP_HEADERS = frozenset(
+    {"host", "accept-encoding", "connection", "user-agent", "content-length", "accept"}
+)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One redacted request/response pair, as recorded (safe to print or save).
+
+    ``auth_env`` names the environment variable a reproduction should read the key
+    from (``None``: no key was sent, or it was a one-off key shown as ``***``).
+    """
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int
+    response_headers: dict[str, str]
+    response_body: str | None
+    elapsed_s: float
+    operation_id: str | None = None
+    auth_env: str | None = None
+    body_truncated: bool = field(default=False)
+
+    def curl(self) -> str:
+        """A runnable ``curl`` line reproducing the request, with the key read from env.
+
+        Example: ``curl -X GET 'http://h/v1/vms' -H "Authorization: Bearer $ARKER_API_KEY"``.
+        """
+        words = ["curl", "-X", self.method, shlex.quote(self.url)]
+        for name, value in self.request_headers.items():
+            if name in _CURL_SKIP_HEADERS:
+                continue
+            if name == "authorization" and self.auth_env:
+                words += ["-H", f'"Authorization: Bearer ${self.auth_env}"']
+            else:
+                words += ["-H", shlex.quote(f"{name}: {value}")]
+        if self.request_body is not None:
+            words += ["--data-raw", shlex.quote(self.request_body)]
+        line = " ".join(words)
+        if self.body_truncated:
+            line += "  # request body truncated in the record"
+        return line
+
+    def summary(self) -> str:
+        """A few lines saying what was sent and what came back (redacted).
+
+        Example: ``"POST http://h/v1/fork\\n  body: {...}\\n-> 200 (0.012 s)\\n  body: {...}"``.
+        """
+        named = f"  [{self.operation_id}]" if self.operation_id else ""
+        lines = [f"{self.method} {self.url}{named}"]
+        if self.request_body is not None:
+            lines.append(f"  request body: {self.request_body}")
+        ctype = self.response_headers.get("content-type", "-")
+        lines.append(f"-> {self.status} ({self.elapsed_s:.3f} s, content-type {ctype})")
+        if self.response_body:
+            lines.append(f"  response body: {self.response_body}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The exchange as JSON-ready evidence, with its curl line.
+
+        Example: ``report_evidence.append(exchange.to_dict())``.
+        """
+        data = asdict(self)
+        data["curl"] = self.curl()
+        return data
+
+
+class ExchangeLog:
+    """Thread-safe, append-only record of exchanges.
+
+    Example::
+
+        mark = log.mark(); client.request("GET", "/v1/vms"); log.since(mark)[0].status
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[Exchange] = []
+
+    def append(self, exchange: Exchange) -> None:
+        """Record one exchange."""
+        with self._lock:
+            self._items.append(exchange)
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        """A copy of everything recorded so far, oldest first."""
+        with self._lock:
+            return list(self._items)
+
+    def mark(self) -> int:
+        """A position to pass to :meth:`since` later."""
+        with self._lock:
+            return len(self._items)
+
+    def since(self, mark: int) -> list[Exchange]:
+        """Exchanges recorded after ``mark`` (from :meth:`mark`)."""
+        with self._lock:
+            return list(self._items[mark:])
+
+
+def exchange_of(response: httpx.Response) -> Exchange | None:
+    """The recorded exchange behind a response returned by :class:`ArkerClient`.
+
+    Example: ``print(exchange_of(resp).curl())``.
+    """
+    found = response.extensions.get(EXCHANGE_KEY)
+    return found if isinstance(found, Exchange) else None
+
+
+def redactor_of(response: httpx.Response) -> Redactor | None:
+    """The redactor of the client that produced ``response`` (for failure messages)."""
+    found = response.extensions.get(REDACTOR_KEY)
+    return found if isinstance(found, Redactor) else None
+
+
+class _TokenBucket:
+    """Request-rate limiter: ``rate`` per second, bursts up to ``max(1, rate)``.
+
+    Each caller reserves a token under the lock and sleeps (once, outside it)
+    until its reservation matures, so there is no busy loop.
+    """
+
+    def __init__(self, rate: float, clock: Callable[[], float], sleep: Callable[[float], None]):
+        if rate <= 0:
+            raise ValueError(f"rate must be > 0 requests/second, got {rate}")
+        self._rate = rate
+        self._capacity = max(1.0, rate)
+        self._tokens = self._capacity
+        self._clock = clock
+        self._sleep = sleep
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self._capacity, self._tokens + (now - self._last) * self._rate)
+            self._last = now
+            self._tokens -= 1.0
+            wait = -self._tokens / self._rate if self._tokens < 0 else 0.0
+        if wait > 0:
+            self._sleep(wait)
+
+
+def retry_after_seconds(response: httpx.Response, now: float | None = None) -> float | None:
+    """Seconds asked for by a ``Retry-After`` header (delta or HTTP date), else None.
+
+    Example: a response with ``Retry-After: 2`` gives ``2.0``.
+    """
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retry on 429 (and 503 carrying ``Retry-After``).
+
+    Args:
+        max_attempts: total attempts, the first included (1 disables retrying).
+        max_wait_s: longest single wait honoured; a longer ``Retry-After`` is not waited.
+        default_wait_s: wait after a 429 without ``Retry-After``.
+
+    Example: ``RetryPolicy(max_attempts=1)`` never retries.
+    """
+
+    max_attempts: int = 3
+    max_wait_s: float = 30.0
+    default_wait_s: float = 1.0
+
+    def wait_for(self, response: httpx.Response) -> float | None:
+        """Seconds to wait before retrying ``response``, or None to give it back."""
+        if response.status_code not in (429, 503):
+            return None
+        wait = retry_after_seconds(response)
+        if wait is None:
+            if response.status_code == 503:
+                return None
+            wait = self.default_wait_s
+        return wait if wait <= self.max_wait_s else None
+
+
+class ArkerClient:
+    """HTTP client for one target and one API key; records every exchange, redacted.
+
+    Args:
+        base_url: compute base URL (paths are appended to it).
+        api_key: bearer key sent by default; hidden in every record.
+        control_url: control-plane base URL (``control=True``); defaults to ``base_url``.
+        timeout: per-request timeout in seconds.
+        redactor: shared redactor (the key is added to it).
+        recorder: shared exchange log.
+        rate: requests per second (token bucket), or None for no limit.
+        spec: used to name the operation of each exchange.
+        retry: 429/503 retry policy.
+        key_env: environment variable a curl reproduction reads the key from.
+        sleep, clock: injectable for tests.
+
+    Example::
+
+        with ArkerClient("http://127.0.0.1:8080", api_key=key) as client:
+            resp = client.request("POST", "/v1/fork", json={"source_vm_name": "ubuntu"})
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        control_url: str | None = None,
+        timeout: float = 30.0,
+        redactor: Redactor | None = None,
+        recorder: ExchangeLog | None = None,
+        rate: float | None = None,
+        *,
+        spec: Spec | None = None,
+        retry: RetryPolicy | None = None,
+        key_env: str = "ARKER_API_KEY",
+        body_limit: int = BODY_LIMIT,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.control_url = (control_url or base_url).rstrip("/")
+        self.api_key = api_key
+        self.redactor = redactor if redactor is not None else Redactor()
+        self.redactor.add(api_key)
+        self.log = recorder if recorder is not None else ExchangeLog()
+        self.spec = spec
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.key_env = key_env
+        self.body_limit = body_limit
+        self._sleep = sleep
+        self._bucket = _TokenBucket(rate, clock, sleep) if rate else None
+        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        auth: bool = True,
+        control: bool = False,
+        api_key: str | None = None,
+    ) -> httpx.Response:
+        """Send one request (retrying 429/503 per policy) and return the last response.
+
+        Args:
+            method: HTTP method.
+            path: path below the base URL, or an absolute URL (presigned transfers).
+            json: JSON body; when None no body and no content-type are sent.
+            params: query parameters (None values are dropped, like the SDKs).
+            headers: extra request headers.
+            content: raw body bytes (presigned PUT); exclusive with ``json``.
+            auth: send ``Authorization: Bearer <key>``; False sends no key.
+            control: use the control-plane URL.
+            api_key: send this key instead of the client's (bad-key tests).
+
+        Raises:
+            TargetUnreachable: no HTTP answer (connect refused, DNS, timeout).
+
+        Example: ``client.request("GET", "/v1/vms", params={"limit": 1})``.
+        """
+        if json is not None and content is not None:
+            raise ValueError("pass json or content, not both")
+        url = self._url(path, control)
+        send_headers, auth_env = self._headers(headers, auth, api_key)
+        body: bytes | None = content
+        if json is not None:
+            body = jsonlib.dumps(json).encode("utf-8")
+            send_headers.setdefault("content-type", "application/json")
+        query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
+        op_id = self._operation_id(method, path)
+        attempt = 1
+        while True:
+            response = self._send_once(method, url, query, send_headers, body, op_id, auth_env)
+            wait = self.retry.wait_for(response)
+            if wait is None or attempt >= self.retry.max_attempts:
+                return response
+            attempt += 1
+            self._sleep(wait)
+
+    def close(self) -> None:
+        """Close the underlying connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> ArkerClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _url(self, path: str, control: bool) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        base = self.control_url if control else self.base_url
+        return base + (path if path.startswith("/") else "/" + path)
+
+    def _headers(
+        self, extra: Mapping[str, str] | None, auth: bool, api_key: str | None
+    ) -> tuple[dict[str, str], str | None]:
+        headers = {name.lower(): value for name, value in (extra or {}).items()}
+        key = api_key if api_key is not None else self.api_key
+        if not auth or not key:
+            return headers, None
+        headers["authorization"] = f"Bearer {key}"
+        # a one-off key (bad-key tests) is reproduced as the literal "***", itself a bad key
+        return headers, self.key_env if key == self.api_key else None
+
+    def _operation_id(self, method: str, path: str) -> str | None:
+        if self.spec is None or path.startswith(("http://", "https://")):
+            return None
+        operation = self.spec.operation_for(method, path.split("?", 1)[0])
+        return operation.operation_id if operation else None
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        query: Mapping[str, str],
+        headers: dict[str, str],
+        body: bytes | None,
+        op_id: str | None,
+        auth_env: str | None,
+    ) -> httpx.Response:
+        if self._bucket is not None:
+            self._bucket.acquire()
+        request = self._http.build_request(method, url, params=query, headers=headers, content=body)
+        started = time.perf_counter()
+        try:
+            response = self._http.send(request)
+        except httpx.TransportError as exc:
+            reason = self.redactor.text(f"{type(exc).__name__}: {exc}")
+            raise TargetUnreachable(method, self.redactor.url(str(request.url)), reason) from None
+        elapsed = time.perf_counter() - started
+        exchange = self._record(request, response, body, elapsed, op_id, auth_env)
+        response.extensions[EXCHANGE_KEY] = exchange
+        response.extensions[REDACTOR_KEY] = self.redactor
+        return response
+
+    def _record(
+        self,
+        request: httpx.Request,
+        response: httpx.Response,
+        body: bytes | None,
+        elapsed: float,
+        op_id: str | None,
+        auth_env: str | None,
+    ) -> Exchange:
+        request_body, cut = self._body(body)
+        response_body, _ = self._body(response.content)
+        exchange = Exchange(
+            method=request.method,
+            url=self.redactor.url(str(request.url)),
+            request_headers=self.redactor.headers(request.headers.multi_items()),
+            request_body=request_body,
+            status=response.status_code,
+            response_headers=self.redactor.headers(response.headers.multi_items()),
+            response_body=response_body,
+            elapsed_s=elapsed,
+            operation_id=op_id,
+            auth_env=auth_env,
+            body_truncated=cut,
+        )
+        self.log.append(exchange)
+        return exchange
+
+    def _body(self, data: bytes | None) -> tuple[str | None, bool]:
+        """Redact then truncate (so a secret is never split by the cut)."""
+        if data is None:
+            return None, False
+        text = self.redactor.text(data)
+        if len(text) <= self.body_limit:
+            return text, False
+        cut = len(text) - self.body_limit
+        return f"{text[: self.body_limit]}... [{cut} more characters not recorded]", True
+
+
+def _query_value(value: Any) -> str:
+    """Stringify a query value the way the Python SDK does (``str()``)."""
+    return str(value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from conformance.reports._text import first_line
 from conformance.reports.model import OutcomeName, RunReport, TestResult
 
 __all__ = [
@@ -145,18 +146,13 @@ def compare_reports(
     return comparison
 
 
-def _first_line(text: str | None) -> str:
-    stripped = (text or "").strip()
-    return stripped.splitlines()[0] if stripped else ""
-
-
 def _change_lines(title: str, changes: list[TestChange]) -> list[str]:
     if not changes:
         return []
     lines = [f"{title} ({len(changes)}):"]
     for change in changes:
         moved = f"{change.old or 'absent'} -> {change.new}"
-        why = _first_line(change.message)
+        why = first_line(change.message)
         lines.append(
             f"  - {change.nodeid} [{change.capability}] {moved}" + (f": {why}" if why else "")
         )

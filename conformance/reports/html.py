@@ -15,6 +15,7 @@ from typing import Any
 
 from conformance.reports._files import write_text_atomic
 from conformance.reports._html_style import STYLE
+from conformance.reports._text import printable
 from conformance.reports.model import OUTCOMES, RunReport, TestResult, public_url
 
 __all__ = ["HTML_FILE", "render_html", "write_html"]
@@ -25,7 +26,7 @@ _FINDINGS = (("fail", "Failures"), ("error", "Errors"), ("warn", "Warnings"))
 
 
 def _e(value: object) -> str:
-    return escape("" if value is None else str(value), quote=True)
+    return escape(printable("" if value is None else str(value)), quote=True)
 
 
 def _table(head: Iterable[str], rows: Iterable[Iterable[str]], cls: str = "") -> str:

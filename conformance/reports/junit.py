@@ -15,29 +15,17 @@ viewer that shows properties keeps the distinctions a skip/fail view would lose.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from conformance.reports._files import write_text_atomic
+from conformance.reports._text import first_line, printable
 from conformance.reports.model import RunReport, TestResult, public_url
 
-__all__ = ["JUNIT_FILE", "render_junit", "write_junit", "xml_text"]
+__all__ = ["JUNIT_FILE", "render_junit", "write_junit"]
 
 JUNIT_FILE = "junit.xml"
 SUITE_NAME = "arker-conformance"
-
-# Characters XML 1.0 cannot carry at all (a response body may contain them).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def xml_text(text: str) -> str:
-    """Return ``text`` with characters XML 1.0 forbids replaced by U+FFFD."""
-    return _NOT_XML.sub("\ufffd", text)
-
-
-def _first_line(text: str | None) -> str:
-    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
 
 
 def _classname(nodeid: str) -> str:
@@ -60,20 +48,20 @@ def _details(result: TestResult) -> str:
     curls = [str(item["curl"]) for item in result.evidence if item.get("curl")]
     if curls:
         sections.append("Reproduce with:\n" + "\n".join(curls))
-    return xml_text("\n\n".join(sections))
+    return printable("\n\n".join(sections))
 
 
 def _properties(parent: ET.Element, pairs: list[tuple[str, str]]) -> None:
     props = ET.SubElement(parent, "properties")
     for name, value in pairs:
-        ET.SubElement(props, "property", name=name, value=xml_text(value))
+        ET.SubElement(props, "property", name=name, value=printable(value))
 
 
 def _testcase(result: TestResult) -> ET.Element:
     case = ET.Element(
         "testcase",
-        classname=xml_text(_classname(result.nodeid)),
-        name=xml_text(result.name),
+        classname=printable(_classname(result.nodeid)),
+        name=printable(result.name),
         time=f"{result.duration_s:.3f}",
     )
     _properties(
@@ -84,13 +72,14 @@ def _testcase(result: TestResult) -> ET.Element:
             ("outcome", result.outcome),
         ],
     )
-    headline = xml_text(_first_line(result.message))
+    headline = first_line(result.message)
     if result.outcome in ("fail", "error"):
         tag = "failure" if result.outcome == "fail" else "error"
         node = ET.SubElement(case, tag, message=headline, type=result.outcome)
         node.text = _details(result)
     elif result.outcome in ("unsupported", "disabled"):
-        reason = headline or f"capability {result.capability}"
+        # the plugin's reason may already say "disabled: ..."; say it once
+        reason = headline.removeprefix(f"{result.outcome}: ") or f"capability {result.capability}"
         ET.SubElement(case, "skipped", message=f"{result.outcome}: {reason}", type=result.outcome)
     elif result.outcome == "warn":
         ET.SubElement(case, "system-out").text = "warn: " + _details(result)
@@ -101,7 +90,7 @@ def _suite(report: RunReport) -> ET.Element:
     results = report.results
     suite = ET.Element(
         "testsuite",
-        name=xml_text(f"{SUITE_NAME}[{report.profile}]"),
+        name=printable(f"{SUITE_NAME}[{report.profile}]"),
         tests=str(len(results)),
         failures=str(sum(r.outcome == "fail" for r in results)),
         errors=str(sum(r.outcome == "error" for r in results)),

@@ -10,6 +10,7 @@ from html import escape
 from pathlib import Path
 
 from conformance.reports._files import write_text_atomic
+from conformance.reports._text import first_line
 from conformance.reports.model import OUTCOMES, RunReport, public_url
 
 __all__ = ["SUMMARY_FILE", "md_cell", "render_markdown", "write_markdown"]
@@ -21,7 +22,7 @@ _MESSAGE_LIMIT = 200
 
 def md_cell(text: str | None, limit: int | None = None) -> str:
     """Return ``text`` as one safe Markdown table cell: first line, escaped, optionally cut."""
-    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    line = first_line(text)
     if limit is not None and len(line) > limit:
         line = line[: limit - 1] + "…"
     escaped = escape(line, quote=False).replace("|", "\\|").replace("`", "\\`")

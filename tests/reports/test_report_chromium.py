@@ -1,0 +1,53 @@
+"""report.html renders in headless Chromium (Debian package `chromium`).
+
+This test fails, never skips, when Chromium is missing: CI installs it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from conformance.reports import RunReport, write_all
+
+_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1280,2000",
+]
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise AssertionError("Chromium not found: install the Debian package `chromium`")
+
+
+def _run(args: list[str], profile: Path) -> subprocess.CompletedProcess[bytes]:
+    command = [_chromium(), *_FLAGS, f"--user-data-dir={profile}", *args]
+    done = subprocess.run(command, capture_output=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    return done
+
+
+def test_report_renders_to_a_png_and_shows_the_verdict(report: RunReport, tmp_path: Path) -> None:
+    write_all(report, tmp_path / "run")
+    page = (tmp_path / "run" / "report.html").as_uri()
+    shot = tmp_path / "report.png"
+
+    _run([f"--screenshot={shot}", page], tmp_path / "profile-shot")
+    dom = _run(["--dump-dom", page], tmp_path / "profile-dom").stdout.decode()
+
+    assert shot.read_bytes()[:8] == _PNG_MAGIC
+    assert shot.stat().st_size > 10_000
+    assert "<strong>non-conformant</strong>" in dom
+    assert "<script>alert" not in dom

@@ -1,0 +1,143 @@
+"""`arker-conformance compare OLD NEW`: exit 1 on regression, 0 otherwise, 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from conformance.reports import RunReport, write_all
+from conformance.reports.model import OperationLatency
+
+Save = Callable[[str, RunReport], Path]
+
+
+@pytest.fixture
+def save(tmp_path: Path) -> Save:
+    """Write a report as a run directory under tmp_path and return the directory."""
+
+    def _save(name: str, report: RunReport) -> Path:
+        write_all(report, tmp_path / name)
+        return tmp_path / name
+
+    return _save
+
+
+def _set(report: RunReport, name: str, outcome: str, message: str | None = None) -> None:
+    (result,) = [r for r in report.results if r.name == name]
+    result.outcome = outcome  # type: ignore[assignment]
+    result.message = message
+
+
+def _passing(report: RunReport) -> RunReport:
+    for result in report.results:
+        result.outcome, result.message = "pass", None
+    report.counts, report.verdict = {}, "conformant"
+    return report
+
+
+def test_identical_runs_exit_zero(
+    report: RunReport, save: Save, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = save("old", report)
+
+    assert main(["compare", str(old), str(old / "results.json")]) == 0
+    assert "result: no regressions" in capsys.readouterr().out
+
+
+def test_newly_failing_test_and_worse_verdict_exit_one(
+    report: RunReport, save: Save, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = save("old", _passing(report))
+    _set(report, "test_fork_golden_by_name", "fail", "status: expected 200, got 500\nbody")
+    report.counts, report.verdict = {}, "non-conformant"
+    new = save("new", report)
+
+    assert main(["compare", str(old), str(new)]) == 1
+    out = capsys.readouterr().out
+    assert "newly failing (1):" in out
+    assert "test_fork_golden_by_name [vms] pass -> fail: status: expected 200, got 500" in out
+    assert "verdict worse: conformant -> non-conformant" in out
+    assert "result: REGRESSION (1 newly failing, verdict worse)" in out
+
+
+def test_fixed_only_exits_zero(
+    report: RunReport, save: Save, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = save("old", report)
+    _set(report, "test_exit_code_is_reported[false]", "pass")
+    new = save("new", report)
+
+    assert main(["compare", str(old), str(new)]) == 0
+    out = capsys.readouterr().out
+    assert "fixed (1):" in out
+    assert "still failing (1):" in out  # the error stays an error
+    assert "newly failing" not in out
+
+
+def test_newly_skipped_is_reported_without_failing_the_comparison(
+    report: RunReport, save: Save, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = save("old", report)
+    _set(report, "test_fork_golden_by_name", "disabled", "disabled by operator")
+    new = save("new", report)
+
+    assert main(["compare", str(old), str(new)]) == 0
+    assert "newly skipped (1):" in capsys.readouterr().out
+
+
+def test_p95_growth_beyond_threshold_is_a_latency_regression(
+    report: RunReport, save: Save, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = save("old", report)
+    report.latencies = [
+        OperationLatency("forkVm", 3, 250.0, 600.0),  # +46%, +189.5 ms: regression
+        OperationLatency("createRun", 5, 40.0, 70.0),  # +14%: under the threshold
+        OperationLatency("getVm", 12, 8.0, 15.0),  # +36% but only +4 ms: under min-ms
+    ]
+    new = save("new", report)
+
+    assert main(["compare", str(old), str(new)]) == 1
+    out = capsys.readouterr().out
+    assert "forkVm: 410.5 ms -> 600.0 ms (+46%)" in out
+    assert "createRun" not in out
+    assert "getVm" not in out
+    assert main(["compare", str(old), str(new), "--latency-threshold", "0.5"]) == 0
+
+
+def test_missing_file_exits_two_naming_it(
+    save: Save, report: RunReport, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = save("old", report)
+    missing = tmp_path / "nowhere" / "results.json"
+
+    assert main(["compare", str(old), str(missing)]) == 2
+    assert f"{missing}: no such file" in capsys.readouterr().err
+
+
+def test_invalid_json_exits_two_naming_it(
+    save: Save, report: RunReport, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+
+    assert main(["compare", str(broken), str(save("new", report))]) == 2
+    assert f"{broken}: not valid JSON" in capsys.readouterr().err
+
+
+def test_schema_mismatch_exits_two_naming_it(
+    save: Save, report: RunReport, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = save("new", report)
+    document = json.loads((new / "results.json").read_text(encoding="utf-8"))
+    document["verdict"] = "excellent"
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps(document), encoding="utf-8")
+
+    assert main(["compare", str(new), str(odd)]) == 2
+    err = capsys.readouterr().err
+    assert str(odd) in err
+    assert "verdict" in err

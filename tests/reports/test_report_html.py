@@ -1,0 +1,70 @@
+"""report.html is self-contained and escapes everything the target said."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from report_sample import HOSTILE
+
+from conformance.reports import RunReport, render_html
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _tags(text: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(text)
+    return parser.tags
+
+
+def test_page_loads_nothing_and_runs_nothing(report: RunReport) -> None:
+    tags = _tags(render_html(report))
+
+    assert not [t for t, _ in tags if t in ("script", "link", "img", "iframe", "object")]
+    assert not [a for _, a in tags if "src" in a or "href" in a]
+    assert not [k for _, a in tags for k in a if k.startswith("on")]
+
+
+def test_hostile_response_body_is_escaped(report: RunReport) -> None:
+    text = render_html(report)
+
+    assert HOSTILE not in text
+    assert "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;" in text
+
+
+def test_verdict_counts_and_sections_are_present(report: RunReport) -> None:
+    text = render_html(report)
+
+    assert re.search(r'id="verdict"[^>]*>Profile <b>core</b>: <strong>non-conformant', text)
+    for section in ('id="fail"', 'id="error"', 'id="warn"', 'id="not-run"', 'id="latency"'):
+        assert section in text
+    assert "conf-20261129T040000Z-abc123-fork-a" in text  # the leak
+
+
+def test_failures_show_curl_and_the_redacted_exchange(report: RunReport) -> None:
+    text = render_html(report)
+
+    assert '<pre class="curl">curl -X POST' in text
+    assert "Authorization: Bearer [REDACTED]" in text
+
+
+def test_latency_table_lists_every_operation(report: RunReport) -> None:
+    text = render_html(report)
+
+    for operation in ("forkVm", "createRun", "getVm"):
+        assert f"<code>{operation}</code>" in text
+    assert "410.5" in text
+
+
+def test_a_clean_run_says_nothing_was_left_behind(report: RunReport) -> None:
+    report.leaks = []
+
+    assert "No resources left behind." in render_html(report)

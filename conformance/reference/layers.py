@@ -49,8 +49,9 @@ class LayerStore:
     def __init__(self, db: Database, root: Path) -> None:
         self.db = db
         self.root = root
-        for sub in ("layers", "uppers", "work", "merged", "empty"):
+        for sub in ("layers", "uppers", "work", "merged"):
             (root / sub).mkdir(parents=True, exist_ok=True)
+        _make_base(root / "base")
         db.ensure_schema(DDL)
 
     def layout(self, vm_id: str) -> DiskLayout | None:
@@ -58,12 +59,12 @@ class LayerStore:
         row = self.db.one("SELECT upper, lowers FROM vm_disks WHERE vm_id = ?", (vm_id,))
         if row is None:
             return None
-        lowers = tuple(self.root / "layers" / name for name in json.loads(row["lowers"]))
+        named = tuple(self.root / "layers" / name for name in json.loads(row["lowers"]))
         return DiskLayout(
             vm_id=vm_id,
             upper=self.root / "uppers" / row["upper"],
             work=self.root / "work" / row["upper"],
-            lowers=lowers or (self.root / "empty",),
+            lowers=(*named, self.root / "base"),
             merged=self.root / "merged" / vm_id,
         )
 
@@ -141,6 +142,43 @@ class LayerStore:
         name = f"{prefix}-{secrets.token_hex(6)}"
         (self.root / kind / name).mkdir(parents=True)
         return name
+
+
+# The bottom layer of every disk: the writable top-level directories of a fresh VM.
+_BASE_DIRS = {
+    "tmp": 0o1777,
+    "root": 0o700,
+    "home": 0o755,
+    "work": 0o755,
+    "var": 0o755,
+    "var/tmp": 0o1777,
+    "mnt": 0o755,
+    "opt": 0o755,
+    "srv": 0o755,
+}
+
+
+# Mount points for the sandbox, mirrored from the host (symlinks such as /bin -> usr/bin
+# stay symlinks) so bwrap never has to create them in a VM's upper layer.
+HOST_SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc")
+_MOUNT_POINTS = ("proc", "dev", "sys", "run")
+
+
+def _make_base(base: Path) -> None:
+    for rel, mode in _BASE_DIRS.items():
+        path = base / rel
+        path.mkdir(parents=True, exist_ok=True)
+        os.chmod(path, mode)
+    for name in _MOUNT_POINTS:
+        (base / name).mkdir(exist_ok=True)
+    for name in HOST_SYSTEM_DIRS:
+        host, path = Path("/") / name, base / name
+        if path.exists() or path.is_symlink() or not host.exists():
+            continue
+        if host.is_symlink():
+            path.symlink_to(os.readlink(host))
+        else:
+            path.mkdir()
 
 
 def _copy_tree(src: Path, dst: Path) -> None:

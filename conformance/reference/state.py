@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from .disks import VmDisk
     from .layers import LayerStore
+    from .runner import Runner
 
 __all__ = ["Backend", "backend_of"]
 
@@ -41,6 +42,7 @@ class Backend:
     api_keys: dict[str, str] = field(default_factory=dict)
     sandbox: str = "none"
     latency_ms: int = 0
+    runner: Runner | None = None
 
     def fault(self, name: str) -> bool:
         """Whether the named fault (``--fault NAME``) is switched on."""

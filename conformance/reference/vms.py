@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS vms (
     max_memory_mib      INTEGER,
     disk_mib            INTEGER,
     source_vm_id        TEXT,
+    source_org_id       TEXT,
     root_source_vm_id   TEXT,
     root_source_vm_name TEXT,
     created_at          TEXT NOT NULL,

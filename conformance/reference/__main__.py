@@ -1,0 +1,7 @@
+"""``python -m conformance.reference``: run the reference backend."""
+
+from __future__ import annotations
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,75 @@
+"""Named faults: each switches on one small, realistic contract violation (``--fault NAME``).
+
+The fault zoo runs the suite against the backend with one fault at a time and expects the
+named family's tests to fail. Code checks a fault with ``backend.fault(name)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["FAULTS", "Fault"]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What a fault breaks (``description``) and which resource family shows it."""
+
+    description: str
+    family: str
+
+
+FAULTS: dict[str, Fault] = {
+    # error envelope, status codes, code <-> status
+    "error-envelope-nested": Fault("errors are sent as {error: {code, message}}", "errors"),
+    "not-found-as-500": Fault("unknown resources answer 500 internal instead of 404", "errors"),
+    "conflict-as-400": Fault(
+        "conflicts answer 400 with code conflict (code/status mismatch)", "errors"
+    ),
+    "unsupported-as-500": Fault("a --disable'd capability answers 500, not 422", "capabilities"),
+    # response schema
+    "vm-owner-id-030": Fault("Vm carries the 0.3.0 owner_id instead of owner_org_id", "vms"),
+    "run-exit-code-missing": Fault("GET run omits exit_code once terminal", "runs"),
+    "completed-at-missing": Fault("terminal runs have completed_at null", "runs"),
+    "fork-status-201": Fault("fork answers 201 instead of 200", "vms"),
+    # pagination
+    "pagination-duplicates": Fault("next_cursor repeats the last item of each page", "pagination"),
+    "pagination-cursor-never-null": Fault("next_cursor is set on the last page too", "pagination"),
+    "pagination-limit-ignored": Fault(
+        "limit is ignored: every list returns everything", "pagination"
+    ),
+    # runs
+    "idempotency-ignored": Fault(
+        "Idempotency-Key is ignored: retries execute again", "idempotency"
+    ),
+    "background-runs-sync": Fault(
+        "background runs execute synchronously before answering", "background"
+    ),
+    "cancel-noop": Fault("cancel answers {cancelled: true} but the run keeps going", "cancel"),
+    "run-state-regress": Fault(
+        "a completed run reads running again on its first GET", "run-states"
+    ),
+    "stderr-merged": Fault("stderr is merged into stdout", "runs"),
+    "timeout-ignored": Fault("run timeout is ignored", "runs"),
+    # sessions
+    "session-forgets-cwd": Fault(
+        "sessions do not keep the working directory between runs", "sessions"
+    ),
+    # auth and tenancy
+    "auth-accepts-any-key": Fault("any bearer key is accepted (as the first org)", "auth"),
+    "tenancy-leak-list": Fault("GET /v1/vms lists every org's VMs", "tenancy"),
+    "tenancy-leak-read": Fault("another org's private VM can be read by id", "tenancy"),
+    "public-vm-runnable": Fault("other orgs may run commands on a public VM", "tenancy"),
+    # fork semantics
+    "fork-shares-disk": Fault("a fork shares its parent's disk: writes cross", "fork"),
+    "fork-root-source-wrong": Fault("root_source_vm_id names the direct parent", "fork"),
+    # file and network families (implemented in transfer/bindings/filesystems/tunnels)
+    "sync-read-truncates": Fault("sync read drops the last byte of files", "sync"),
+    "syncs-taken-path-ok": Fault("binding a second filesystem at a taken path succeeds", "syncs"),
+    "filesystem-delete-bound-ok": Fault(
+        "a filesystem still bound by a sync can be deleted", "filesystems"
+    ),
+    "tunnel-delete-noop": Fault(
+        "deleting a tunnel answers deleted:true but it stays open", "tunnels"
+    ),
+}

@@ -1,0 +1,230 @@
+"""Executing runs: one process group per run, output straight to files, cancel and timeout.
+
+Each run is a fresh ``bash`` (inside the sandbox) that restores its session's saved
+working directory and exported environment, sources the command (so ``cd`` and
+``export`` persist), and saves both again on exit. Output goes to
+``data_dir/runs/<run_id>/{stdout,stderr}``, so ``GET`` shows it while the run is going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .runstore import now, run_dir
+from .sandbox import invocation
+from .sessions import session_dir
+from .state import Backend
+
+__all__ = ["RunSpec", "Runner", "runner_of"]
+
+log = logging.getLogger("arker.reference")
+KILL_GRACE_S = 2.0
+_NOT_SAVED = ("PWD", "OLDPWD", "SHLVL", "_")
+
+RUN_SH = """\
+__arker_ctl={ctl}
+if [ -f "$__arker_ctl/env_in" ]; then . "$__arker_ctl/env_in"; fi
+cd -- "$(cat "$__arker_ctl/cwd_in" 2>/dev/null)" 2>/dev/null || cd -- "$HOME" 2>/dev/null
+trap '__arker_rc=$?; {{ pwd > "$__arker_ctl/cwd_out"; export -p > "$__arker_ctl/env_out"; }} \
+2>/dev/null; exit $__arker_rc' EXIT
+. "$__arker_ctl/cmd"
+"""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What to execute: the run, its VM and session, the command and its limits."""
+
+    run_id: str
+    vm_id: str
+    session_id: str
+    command: str
+    timeout_s: float | None = None
+    net_blocked: bool = False
+
+
+@dataclass
+class _Active:
+    proc: asyncio.subprocess.Process | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    cancelled: bool = False
+    timed_out: bool = False
+
+
+class Runner:
+    """Starts, watches, cancels and signals the runs of one backend process."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.active: dict[str, _Active] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.closing = False
+
+    def start(self, spec: RunSpec) -> None:
+        """Launch ``spec`` in the background (the run row already exists, state running)."""
+        self.active[spec.run_id] = _Active()
+        task = asyncio.get_running_loop().create_task(self._execute(spec))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def wait(self, run_id: str) -> None:
+        """Return once ``run_id`` is terminal (immediately if it is not active here)."""
+        active = self.active.get(run_id)
+        if active is not None:
+            await active.done.wait()
+
+    def is_active(self, run_id: str) -> bool:
+        """Whether ``run_id`` is being executed by this process."""
+        return run_id in self.active
+
+    async def cancel(self, run_id: str) -> None:
+        """Stop the run's process group: SIGTERM, then SIGKILL after a grace period."""
+        active = self.active.get(run_id)
+        if active is None:
+            return
+        active.cancelled = True
+        await self._kill(active)
+
+    def signal(self, run_id: str, signum: int) -> None:
+        """Send ``signum`` to the run's process group (no-op when it has ended)."""
+        active = self.active.get(run_id)
+        if active is not None and active.proc is not None:
+            _killpg(active.proc.pid, signum)
+
+    async def _kill(self, active: _Active) -> None:
+        if active.proc is None or active.proc.returncode is not None:
+            return
+        _killpg(active.proc.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.shield(active.done.wait()), KILL_GRACE_S)
+        except TimeoutError:
+            _killpg(active.proc.pid, signal.SIGKILL)
+            await active.done.wait()
+
+    async def shutdown(self) -> None:
+        """Kill every active run; their rows stay ``running`` so a restart settles them."""
+        self.closing = True
+        for active in list(self.active.values()):
+            if active.proc is not None and active.proc.returncode is None:
+                _killpg(active.proc.pid, signal.SIGKILL)
+
+    async def _execute(self, spec: RunSpec) -> None:
+        active = self.active[spec.run_id]
+        code: int | None = None
+        reason: str | None = None
+        try:
+            code = await self._spawn_and_wait(spec, active)
+        except Exception as exc:
+            log.exception("run %s could not be executed", spec.run_id)
+            reason = f"could not start the run: {exc}"
+        finally:
+            try:
+                self._finish(spec, active, code, reason)
+            finally:
+                active.done.set()
+                self.active.pop(spec.run_id, None)
+                for hook in self.backend.hooks.run_finished:
+                    _safe(hook, spec.vm_id, spec.run_id)
+
+    async def _spawn_and_wait(self, spec: RunSpec, active: _Active) -> int:
+        ctl, inv_out, inv_err = self._prepare(spec)
+        disk = self.backend.disk(spec.vm_id)
+        inv = invocation(
+            self.backend.sandbox, disk.layout, disk.mounts, ctl, net_blocked=spec.net_blocked
+        )
+        (ctl / "run.sh").write_text(RUN_SH.format(ctl=inv.ctl_in_sandbox))
+        merge = self.backend.fault("stderr-merged")
+        with open(inv_out, "wb") as out, open(inv_err, "wb") as err:
+            active.proc = await asyncio.create_subprocess_exec(
+                *inv.argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=out if merge else err,
+                env=inv.env,
+                cwd=inv.cwd,
+                start_new_session=True,
+            )
+        timeout = None if self.backend.fault("timeout-ignored") else spec.timeout_s
+        try:
+            return await asyncio.wait_for(asyncio.shield(active.proc.wait()), timeout)
+        except TimeoutError:
+            active.timed_out = True
+            _killpg(active.proc.pid, signal.SIGKILL)
+            return await active.proc.wait()
+
+    def _prepare(self, spec: RunSpec) -> tuple[Path, Path, Path]:
+        base = run_dir(self.backend, spec.run_id)
+        ctl = base / "ctl"
+        shutil.rmtree(ctl, ignore_errors=True)
+        ctl.mkdir(parents=True)
+        (ctl / "cmd").write_text(spec.command + "\n")
+        saved = session_dir(self.backend, spec.session_id)
+        for name in ("cwd", "env"):
+            if (saved / name).exists():
+                shutil.copyfile(saved / name, ctl / f"{name}_in")
+        return ctl, base / "stdout", base / "stderr"
+
+    def _finish(self, spec: RunSpec, active: _Active, code: int | None, reason: str | None) -> None:
+        if self.closing and not active.cancelled:
+            return
+        if code is not None and code < 0:
+            code = 128 - code
+        if active.cancelled:
+            state, code, reason = "cancelled", None, None
+        elif active.timed_out:
+            state, code = "failed", None
+            reason = f"timeout: killed after {spec.timeout_s:g} s"
+        elif reason is not None:
+            state = "failed"
+        else:
+            state = "completed"
+            self._save_session(spec)
+        self.backend.db.execute(
+            "UPDATE runs SET state = ?, exit_code = ?, fail_reason = ?, completed_at = ? "
+            "WHERE run_id = ? AND state = 'running'",
+            (state, code, reason, now(), spec.run_id),
+        )
+
+    def _save_session(self, spec: RunSpec) -> None:
+        ctl = run_dir(self.backend, spec.run_id) / "ctl"
+        saved = session_dir(self.backend, spec.session_id)
+        if not saved.is_dir():
+            return  # the session was deleted meanwhile
+        cwd = ctl / "cwd_out"
+        if cwd.exists() and not self.backend.fault("session-forgets-cwd"):
+            os.replace(cwd, saved / "cwd")
+        env = ctl / "env_out"
+        if env.exists():
+            lines = [ln for ln in env.read_text().splitlines() if not _unsaved(ln)]
+            (saved / "env").write_text("\n".join(lines) + "\n")
+
+
+def _unsaved(line: str) -> bool:
+    name = line.removeprefix("declare -x ").split("=", 1)[0]
+    return name in _NOT_SAVED
+
+
+def _killpg(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signum)
+
+
+def _safe(hook: object, *args: object) -> None:
+    try:
+        hook(*args)  # type: ignore[operator]
+    except Exception:
+        log.exception("hook %r failed", hook)
+
+
+def runner_of(backend: Backend) -> Runner:
+    """The backend's runner (created in the app lifespan)."""
+    if backend.runner is None:
+        raise RuntimeError("the runner is not started (app lifespan did not run)")
+    return backend.runner

@@ -1,0 +1,102 @@
+"""Building the process that executes one run inside a VM.
+
+``bwrap`` mode (the default when ``/usr/bin/bwrap`` exists and we may mount): ``unshare
+--mount`` gives the run a private mount namespace where the VM's overlay (upper over its
+frozen layers, see ``layers.py``) is mounted — bubblewrap 0.8 has no ``--overlay`` — and
+bwrap then binds that merged tree as ``/``, the host's ``/usr``, ``/etc`` and ``/lib*``
+read-only on top, bound filesystems at their paths, a fresh ``/proc`` and ``/dev``, new
+pid/ipc/uts namespaces, no capabilities, and ``--die-with-parent``: a run never outlives
+the backend, so after a crash every run that was in flight is really dead and reads
+``failed`` on restart. A ``blocked`` network policy adds a private network namespace.
+
+``none`` mode runs a plain process group with the VM's upper layer as ``$HOME`` and the
+starting directory. It is for machines without bubblewrap or privileges: there is no
+isolation, absolute paths are the host's, and a file written by ``/sync`` at ``/tmp/a``
+is *not* what ``cat /tmp/a`` reads. The server logs a warning when it starts this way.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from .hooks import Mount
+from .layers import HOST_SYSTEM_DIRS, DiskLayout
+
+__all__ = ["CTL_DIR", "Invocation", "bwrap_usable", "invocation", "resolve_mode"]
+
+CTL_DIR = "/run/arker"  # where a run's control directory appears inside the sandbox
+PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """argv, environment and working directory of a run's process."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str
+    ctl_in_sandbox: str
+    home: str
+
+
+def bwrap_usable() -> bool:
+    """Whether bwrap, unshare and mount exist and we are root (needed for overlay mounts)."""
+    tools = all(shutil.which(t) for t in ("bwrap", "unshare", "mount"))
+    return tools and os.geteuid() == 0
+
+
+def resolve_mode(requested: str) -> str:
+    """``auto`` → ``bwrap`` when usable else ``none``; ``bwrap`` must be usable."""
+    if requested == "auto":
+        return "bwrap" if bwrap_usable() else "none"
+    if requested == "bwrap" and not bwrap_usable():
+        raise RuntimeError("--sandbox bwrap needs bwrap, unshare, mount and root privileges")
+    return requested
+
+
+def _overlay_options(layout: DiskLayout) -> str:
+    lower = ":".join(str(p) for p in layout.lowers)
+    return f"lowerdir={lower},upperdir={layout.upper},workdir={layout.work}"
+
+
+def _bwrap_args(layout: DiskLayout, mounts: list[Mount], ctl: Path, net_blocked: bool) -> list[str]:
+    args = ["bwrap", "--bind", str(layout.merged), "/"]
+    for name in HOST_SYSTEM_DIRS:
+        host = Path("/") / name
+        if host.is_dir() and not host.is_symlink():
+            args += ["--ro-bind", str(host), f"/{name}"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run"]
+    args += ["--dir", CTL_DIR, "--bind", str(ctl), CTL_DIR]
+    for mount in mounts:
+        args += ["--bind", str(mount.host_dir), mount.vm_path]
+    args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    if net_blocked:
+        args.append("--unshare-net")
+    args += ["--hostname", f"vm-{layout.vm_id[-12:]}", "--cap-drop", "ALL", "--die-with-parent"]
+    args += ["--clearenv", "--setenv", "PATH", PATH, "--setenv", "HOME", "/root"]
+    args += ["--setenv", "LANG", "C.UTF-8", "--setenv", "ARKER_VM_ID", layout.vm_id]
+    args += ["--chdir", "/root", "--", "/bin/bash", "--noprofile", "--norc", f"{CTL_DIR}/run.sh"]
+    return args
+
+
+def invocation(
+    mode: str, layout: DiskLayout, mounts: list[Mount], ctl: Path, *, net_blocked: bool
+) -> Invocation:
+    """How to start a run of ``layout``'s VM whose control files live in ``ctl``.
+
+    Example: ``inv = invocation("bwrap", layout, [], ctl, net_blocked=False)``.
+    """
+    if mode == "none":
+        home = layout.upper / "root"
+        home.mkdir(parents=True, exist_ok=True)
+        env = {"PATH": PATH, "HOME": str(home), "LANG": "C.UTF-8", "ARKER_VM_ID": layout.vm_id}
+        argv = ["/bin/bash", "--noprofile", "--norc", str(ctl / "run.sh")]
+        return Invocation(argv, env, str(home), str(ctl), str(home))
+    script = 'mount -t overlay overlay -o "$1" "$2" && shift 2 && exec "$@"'
+    argv = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script]
+    argv += ["arker-run", _overlay_options(layout), str(layout.merged)]
+    argv += _bwrap_args(layout, mounts, ctl, net_blocked)
+    return Invocation(argv, {"PATH": PATH}, "/", CTL_DIR, "/root")

@@ -1,0 +1,98 @@
+"""Building the backend from settings and serving it with uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+
+from .app import build_app
+from .db import Database
+from .layers import LayerStore
+from .sandbox import resolve_mode
+from .state import Backend, load_secret
+
+__all__ = ["ServeSettings", "make_backend", "serve"]
+
+log = logging.getLogger("arker.reference")
+
+
+@dataclass
+class ServeSettings:
+    """Everything ``serve`` needs (already validated)."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    data_dir: Path = Path(".arker-reference")
+    api_keys: dict[str, str] = field(default_factory=dict)
+    sandbox: str = "auto"
+    faults: frozenset[str] = frozenset()
+    disabled: frozenset[str] = frozenset()
+    latency_ms: int = 0
+
+
+def make_backend(settings: ServeSettings) -> Backend:
+    """Open (or create) the data directory and build the :class:`Backend`."""
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(data_dir / "state.sqlite3")
+    mode = resolve_mode(settings.sandbox)
+    if mode == "none":
+        log.warning(
+            "sandbox 'none': runs are plain processes; no isolation, and absolute "
+            "paths inside runs are the host's, not the VM's disk"
+        )
+    return Backend(
+        db=db,
+        data_dir=data_dir,
+        layers=LayerStore(db, data_dir / "disks"),
+        faults=settings.faults,
+        disabled=settings.disabled,
+        secret=load_secret(data_dir),
+        api_keys=dict(settings.api_keys),
+        sandbox=mode,
+        latency_ms=settings.latency_ms,
+    )
+
+
+async def _announce(server: uvicorn.Server, host: str, port: int) -> None:
+    while not server.started:
+        if server.should_exit:
+            return
+        await asyncio.sleep(0.01)
+    sys.stdout.write(f"arker-reference listening on http://{host}:{port}\n")
+    sys.stdout.flush()
+
+
+async def _serve(backend: Backend, settings: ServeSettings) -> None:
+    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.host, settings.port))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        build_app(backend),
+        log_level="warning",
+        timeout_graceful_shutdown=2,
+        access_log=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    announce = asyncio.create_task(_announce(server, settings.host, port))
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        announce.cancel()
+        backend.db.close()
+
+
+def serve(settings: ServeSettings) -> int:
+    """Serve until SIGINT/SIGTERM; return the exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    backend = make_backend(settings)
+    asyncio.run(_serve(backend, settings))
+    return 0

@@ -1,0 +1,266 @@
+"""Cursor pagination on every list endpoint (FACTS §D.10, §D.11).
+
+For each list: create a few items, then walk it with every ``limit`` from 1 to n. Each walk
+must see every created item exactly once (no duplicates, no gaps), never get more items
+than ``limit``, and end with ``next_cursor`` null or absent. ``limit`` outside 1..1000 and
+a garbage cursor are 400. A cursor from one list replayed on another is 400 or a valid
+page (the contract only says cursors are opaque; both are documented as acceptable).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance.checks import expect_error, expect_ok
+from conformance.errors import HarnessError
+from conformance.suite._shell import runs_path, vm_path
+
+if TYPE_CHECKING:
+    from conformance.steps import StepLog
+
+pytestmark = pytest.mark.capability("pagination")
+
+N_ITEMS = 4
+MAX_PAGES = 2000
+Undo = list[Callable[[], object]]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One list endpoint: where it lives and how its items are identified."""
+
+    op_id: str
+    collection: str  # "{vm}" stands for the VM path
+    items_key: str
+    id_key: str
+    control: bool = False
+    fixed_params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def per_vm(self) -> bool:
+        return "{vm}" in self.collection
+
+    def path(self, vm_id: str | None) -> str:
+        return self.collection.replace("{vm}", vm_path(vm_id) if vm_id else "")
+
+
+LISTINGS = {
+    "listVms": Listing("listVms", "/v1/vms", "vms", "vm_id", control=True),
+    "listRuns": Listing("listRuns", "{vm}/runs", "runs", "run_id"),
+    "listSessions": Listing("listSessions", "{vm}/sessions", "sessions", "session_id"),
+    "listTunnels": Listing("listTunnels", "{vm}/tunnels", "tunnels", "port"),
+    "listSyncs": Listing("listSyncs", "{vm}/syncs", "syncs", "sync_id"),
+    "listFilesystems": Listing(
+        "listFilesystems", "/v1/filesystems", "filesystems", "filesystem_id"
+    ),
+}
+
+
+@dataclass
+class Walk:
+    """What one walk with a given ``limit`` saw."""
+
+    ids: list[Any] = field(default_factory=list)
+    pages: int = 0
+
+
+def walk(
+    target: Any, listing: Listing, vm_id: str | None, limit: int, params: dict[str, Any]
+) -> Walk:
+    """Follow ``next_cursor`` from the first page to the last with ``limit``."""
+    seen, cursor = Walk(), None
+    while seen.pages < MAX_PAGES:
+        query = {**params, "limit": limit, "cursor": cursor}
+        response = target.client.request(
+            "GET", listing.path(vm_id), params=query, control=listing.control
+        )
+        body = expect_ok(target.spec, listing.op_id, response, capability="pagination")
+        items = body[listing.items_key]
+        assert len(items) <= limit, (
+            f"{listing.op_id} page {seen.pages + 1} with limit={limit}: expected at most "
+            f"{limit} items, got {len(items)}"
+        )
+        seen.ids += [item[listing.id_key] for item in items]
+        seen.pages += 1
+        cursor = body.get("next_cursor")
+        if cursor is None:
+            return seen
+        assert isinstance(cursor, str) and cursor, (
+            f"{listing.op_id}: next_cursor must be a non-empty string or null, got {cursor!r}"
+        )
+    raise HarnessError(f"{listing.op_id}: more than {MAX_PAGES} pages with limit={limit}")
+
+
+# -- creating n items per list -------------------------------------------------------------
+
+
+def _ok(target: Any, op_id: str, response: Any, capability: str) -> dict[str, Any]:
+    return expect_ok(target.spec, op_id, response, capability=capability)
+
+
+def _make_vms(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
+    return [vm_id] + [target.fork()["vm_id"] for _ in range(N_ITEMS - 1)], {}
+
+
+def _make_runs(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
+    made = []
+    for n in range(N_ITEMS):
+        body = {"command": f"echo page-{n}", "background": True}
+        response = target.client.request("POST", runs_path(vm_id), json=body)
+        made.append(_ok(target, "createRun", response, "runs.background")["run_id"])
+    return made, {}
+
+
+def _make_sessions(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
+    path = f"{vm_path(vm_id)}/sessions"
+    made = [
+        _ok(target, "createSession", target.client.request("POST", path, json={}), "sessions")
+        for _ in range(N_ITEMS)
+    ]
+    return [s["session_id"] for s in made], {}
+
+
+def _make_tunnels(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
+    base = 20000 + secrets.randbelow(30000)
+    ports: dict[str, dict[str, str]] = {str(base + n): {} for n in range(N_ITEMS)}
+    body = {"command": "sleep 600", "background": True, "network": {"inbound": {"ports": ports}}}
+    response = target.client.request("POST", runs_path(vm_id), json=body)
+    run_id = _ok(target, "createRun", response, "tunnels")["run_id"]
+    undo.append(lambda: target.client.request("DELETE", f"{runs_path(vm_id)}/{run_id}"))
+    return [int(port) for port in ports], {}
+
+
+def _make_syncs(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
+    made = []
+    for n in range(N_ITEMS):
+        fs = target.create_filesystem(f"page-sync-{secrets.token_hex(3)}-{n}")
+        response = target.create_sync(vm_id, fs["filesystem_id"], f"/mnt/conf-page-{n}")
+        made.append(_ok(target, "createSync", response, "syncs")["sync_id"])
+    return made, {}
+
+
+def _make_filesystems(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
+    tag = secrets.token_hex(3)
+    made = [target.create_filesystem(f"page-fs-{tag}-{n}") for n in range(N_ITEMS)]
+    # Ledger names are <run prefix>-<n>-<suffix>: the run prefix is the tightest shared one.
+    return [fs["filesystem_id"] for fs in made], {"name_prefix": f"{target.prefix}-"}
+
+
+MAKERS = {
+    "listVms": _make_vms,
+    "listRuns": _make_runs,
+    "listSessions": _make_sessions,
+    "listTunnels": _make_tunnels,
+    "listSyncs": _make_syncs,
+    "listFilesystems": _make_filesystems,
+}
+
+
+@pytest.fixture
+def undo() -> Iterator[Undo]:
+    """Undo steps (cancel a run, delete a binding) run after the test, newest first."""
+    steps: Undo = []
+    yield steps
+    for step in reversed(steps):
+        step()
+
+
+# -- the tests -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("op_id", list(LISTINGS))
+def test_every_limit_walks_all_items_once(
+    target: Any, vm: dict[str, Any], undo: Undo, steps: StepLog, op_id: str
+) -> None:
+    listing = LISTINGS[op_id]
+    steps.log(f"create {N_ITEMS} items for {op_id}")
+    created, params = MAKERS[op_id](target, vm["vm_id"], undo)
+    vm_id = vm["vm_id"] if listing.per_vm else None
+    for limit in range(1, N_ITEMS + 1):
+        steps.log(f"walk {op_id} with limit={limit}")
+        seen = walk(target, listing, vm_id, limit, params)
+        duplicates = sorted({str(i) for i in seen.ids if seen.ids.count(i) > 1})
+        assert not duplicates, f"{op_id} limit={limit}: items seen twice: {duplicates}"
+        missing = [i for i in created if i not in seen.ids]
+        assert not missing, (
+            f"{op_id} limit={limit}: created items never seen across {seen.pages} pages: {missing}"
+        )
+
+
+def _bounds_params() -> list[Any]:
+    """Every listing; the org-level ones need no VM and so create nothing."""
+    return [
+        pytest.param(op_id, marks=[] if LISTINGS[op_id].per_vm else [pytest.mark.creates_nothing])
+        for op_id in LISTINGS
+    ]
+
+
+def _vm_for(listing: Listing, request: pytest.FixtureRequest) -> str | None:
+    return request.getfixturevalue("vm")["vm_id"] if listing.per_vm else None
+
+
+@pytest.mark.parametrize("op_id", _bounds_params())
+@pytest.mark.parametrize("limit", [0, 1001, -1, "ten"])
+def test_out_of_range_limit_is_a_bad_request(
+    target: Any, request: pytest.FixtureRequest, op_id: str, limit: Any
+) -> None:
+    listing = LISTINGS[op_id]
+    response = target.client.request(
+        "GET",
+        listing.path(_vm_for(listing, request)),
+        params={"limit": limit},
+        control=listing.control,
+    )
+    expect_error(target.spec, response, "bad_request")
+
+
+@pytest.mark.parametrize("op_id", _bounds_params())
+def test_limit_1000_is_accepted(target: Any, request: pytest.FixtureRequest, op_id: str) -> None:
+    listing = LISTINGS[op_id]
+    path = listing.path(_vm_for(listing, request))
+    response = target.client.request("GET", path, params={"limit": 1000}, control=listing.control)
+    body = expect_ok(target.spec, op_id, response, capability="pagination")
+    assert len(body[listing.items_key]) <= 1000, f"{op_id} limit=1000 returned more than 1000"
+
+
+@pytest.mark.parametrize("op_id", _bounds_params())
+def test_garbage_cursor_is_a_bad_request(
+    target: Any, request: pytest.FixtureRequest, op_id: str
+) -> None:
+    listing = LISTINGS[op_id]
+    path = listing.path(_vm_for(listing, request))
+    garbage = f"conf-not-a-cursor-{secrets.token_hex(8)}"
+    response = target.client.request(
+        "GET", path, params={"cursor": garbage}, control=listing.control
+    )
+    expect_error(target.spec, response, "bad_request")
+
+
+def test_cursor_from_another_list_is_refused_or_answered_consistently(
+    target: Any, vm: dict[str, Any], steps: StepLog
+) -> None:
+    steps.log("take a next_cursor from listRuns (two runs, limit 1)")
+    for command in ("echo a", "echo b"):
+        body = {"command": command, "background": True}
+        _ok(
+            target,
+            "createRun",
+            target.client.request("POST", runs_path(vm["vm_id"]), json=body),
+            "runs.background",
+        )
+    first = target.client.request("GET", runs_path(vm["vm_id"]), params={"limit": 1})
+    cursor = _ok(target, "listRuns", first, "pagination").get("next_cursor")
+    assert isinstance(cursor, str), (
+        f"listRuns limit=1 over two runs: expected a cursor, got {cursor!r}"
+    )
+    steps.log("replay it on listVms")
+    replay = target.client.request("GET", "/v1/vms", params={"cursor": cursor}, control=True)
+    if replay.status_code == 400:
+        expect_error(target.spec, replay, "bad_request")
+    else:
+        expect_ok(target.spec, "listVms", replay, capability="pagination")

@@ -1,0 +1,185 @@
+"""Filesystem bindings (``/v1/vms/{id}/syncs``, FACTS §B.8, §D.5, §F.9).
+
+A filesystem bound into two VMs shares its files both ways. The same filesystem at the
+same path returns the existing binding (``idempotent: true``); another filesystem at a
+taken path is 409; a still-bound filesystem cannot be deleted; the list filters by
+``filesystem_id``. Bindings made here go through the ledger
+(``target.create_sync``), so teardown deletes any the test leaves, before their VM.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import pytest
+
+from conformance.checks import expect_error, expect_ok
+from conformance.suite._polling import poll_until
+from conformance.suite._shell import run_command, vm_path
+from conformance.suite._sync_protocol import post_read, read_bytes, write_inline
+
+if TYPE_CHECKING:
+    from conformance.client import ArkerClient
+    from conformance.spec import Spec
+    from conformance.steps import StepLog
+
+pytestmark = pytest.mark.capability("syncs")
+
+_VISIBLE_WITHIN_S = 30.0
+
+
+def syncs_path(vm_id: str) -> str:
+    """The bindings collection of a VM."""
+    return f"{vm_path(vm_id)}/syncs"
+
+
+def sync_path(vm_id: str, sync_id: str) -> str:
+    """One binding of a VM."""
+    return f"{syncs_path(vm_id)}/{quote(sync_id, safe='')}"
+
+
+def _mount_point(stem: str) -> str:
+    return f"/mnt/conf-{stem}-{secrets.token_hex(3)}"
+
+
+def _bind_ok(target: Any, vm_id: str, fs_id: str, path: str) -> dict[str, Any]:
+    """Bind (ledgered) and check the answer is a Sync naming this VM, filesystem and path."""
+    response = target.create_sync(vm_id, fs_id, path)
+    sync = expect_ok(target.spec, "createSync", response, capability="syncs")
+    for field, expected in (("vm_id", vm_id), ("filesystem_id", fs_id), ("path", path)):
+        assert sync.get(field) == expected, (
+            f"createSync: expected {field} {expected!r}, got {sync.get(field)!r}"
+        )
+    return sync
+
+
+def _list_syncs(spec: Spec, client: ArkerClient, vm_id: str, **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for _page in range(1000):
+        response = client.request("GET", syncs_path(vm_id), params=params)
+        body = expect_ok(spec, "listSyncs", response, capability="syncs")
+        items += body["syncs"]
+        if not body.get("next_cursor"):
+            return items
+        params["cursor"] = body["next_cursor"]
+    raise AssertionError("listSyncs never ended")
+
+
+def test_file_written_in_one_vm_is_seen_in_the_other(
+    spec: Spec, client: ArkerClient, target: Any, vm: dict[str, Any], steps: StepLog
+) -> None:
+    other = target.fork()
+    fs = target.create_filesystem(f"fs-share-{secrets.token_hex(3)}")
+    mount = _mount_point("share")
+    steps.log(f"bind {fs['filesystem_id']} at {mount} in {vm['vm_id']} and {other['vm_id']}")
+    for vm_id in (vm["vm_id"], other["vm_id"]):
+        _bind_ok(target, vm_id, fs["filesystem_id"], mount)
+    payload = f"written through /sync in VM A {secrets.token_hex(4)}\n".encode()
+    steps.log("VM A writes a file through /sync; VM B reads it through /sync")
+    write_inline(spec, client, vm["vm_id"], f"{mount}/from-a.txt", payload)
+    seen = poll_until(
+        lambda: _readable(spec, client, other["vm_id"], f"{mount}/from-a.txt"),
+        _VISIBLE_WITHIN_S,
+        "VM B to read the file VM A wrote into the shared filesystem",
+    )
+    assert seen == payload, f"VM B read {seen!r}, VM A wrote {payload!r}"
+    steps.log("VM B writes a file with a run; VM A reads it with a run")
+    run_command(spec, client, other["vm_id"], f"printf 'from B\\n' > {mount}/from-b.txt")
+    shown = poll_until(
+        lambda: _cat(spec, client, vm["vm_id"], f"{mount}/from-b.txt"),
+        _VISIBLE_WITHIN_S,
+        "VM A to cat the file VM B wrote into the shared filesystem",
+    )
+    assert shown == b"from B\n", f"VM A read {shown!r}, VM B wrote b'from B\\n'"
+
+
+def _readable(spec: Spec, client: ArkerClient, vm_id: str, path: str) -> tuple[bool, Any]:
+    response = post_read(client, vm_id, path)
+    if response.status_code == 404:
+        return False, "404 not_found"
+    return True, read_bytes(spec, client, vm_id, path)
+
+
+def _cat(spec: Spec, client: ArkerClient, vm_id: str, path: str) -> tuple[bool, Any]:
+    result = run_command(spec, client, vm_id, f"cat {path}", expect_exit=None)
+    return result.exit_code == 0, result.stdout if result.exit_code == 0 else result.stderr
+
+
+def test_same_filesystem_at_the_same_path_returns_the_existing_binding(
+    spec: Spec, target: Any, vm: dict[str, Any], steps: StepLog
+) -> None:
+    fs, mount = target.create_filesystem(f"fs-idem-{secrets.token_hex(3)}"), _mount_point("idem")
+    steps.log("bind twice, same filesystem, same path")
+    first = _bind_ok(target, vm["vm_id"], fs["filesystem_id"], mount)
+    again = _bind_ok(target, vm["vm_id"], fs["filesystem_id"], mount)
+    assert again.get("sync_id") == first.get("sync_id") and again.get("idempotent") is True, (
+        f"repeat binding: expected the existing sync {first.get('sync_id')!r} with "
+        f"idempotent=true, got sync_id {again.get('sync_id')!r}, idempotent "
+        f"{again.get('idempotent')!r}"
+    )
+
+
+def test_another_filesystem_at_a_taken_path_is_a_conflict(
+    spec: Spec, target: Any, vm: dict[str, Any]
+) -> None:
+    tag, mount = secrets.token_hex(3), _mount_point("taken")
+    first, second = (target.create_filesystem(f"fs-taken-{tag}-{n}") for n in (1, 2))
+    _bind_ok(target, vm["vm_id"], first["filesystem_id"], mount)
+    taken = target.create_sync(vm["vm_id"], second["filesystem_id"], mount)
+    expect_error(spec, taken, "conflict")
+
+
+def test_deleted_binding_is_gone(
+    spec: Spec, client: ArkerClient, target: Any, vm: dict[str, Any], steps: StepLog
+) -> None:
+    fs = target.create_filesystem(f"fs-unbind-{secrets.token_hex(3)}")
+    mount = _mount_point("unbind")
+    sync = _bind_ok(target, vm["vm_id"], fs["filesystem_id"], mount)
+    path = sync_path(vm["vm_id"], sync["sync_id"])
+    steps.log(f"DELETE {path}")
+    deleted = expect_ok(spec, "deleteSync", client.request("DELETE", path), capability="syncs")
+    assert deleted.get("deleted") is True, f"deleteSync: expected deleted=true, got {deleted}"
+    listed = [s["sync_id"] for s in _list_syncs(spec, client, vm["vm_id"])]
+    assert sync["sync_id"] not in listed, f"deleted binding still listed: {listed}"
+    steps.log("DELETE it again: 404")
+    expect_error(spec, client.request("DELETE", path), "not_found")
+
+
+def test_a_bound_filesystem_cannot_be_deleted(
+    spec: Spec, client: ArkerClient, target: Any, vm: dict[str, Any], steps: StepLog
+) -> None:
+    fs, mount = target.create_filesystem(f"fs-busy-{secrets.token_hex(3)}"), _mount_point("busy")
+    fs_path = f"/v1/filesystems/{quote(fs['filesystem_id'], safe='')}"
+    sync = _bind_ok(target, vm["vm_id"], fs["filesystem_id"], mount)
+    steps.log("delete the filesystem while bound: 409")
+    expect_error(spec, client.request("DELETE", fs_path), "conflict")
+    expect_ok(spec, "getFilesystem", client.request("GET", fs_path), capability="filesystems")
+    steps.log("unbind, then the delete succeeds")
+    expect_ok(
+        spec,
+        "deleteSync",
+        client.request("DELETE", sync_path(vm["vm_id"], sync["sync_id"])),
+        capability="syncs",
+    )
+    deleted = expect_ok(
+        spec, "deleteFilesystem", client.request("DELETE", fs_path), capability="filesystems"
+    )
+    assert deleted.get("deleted") is True, f"deleteFilesystem: expected deleted=true, got {deleted}"
+
+
+def test_list_filters_by_filesystem_id(
+    spec: Spec, client: ArkerClient, target: Any, vm: dict[str, Any]
+) -> None:
+    tag = secrets.token_hex(3)
+    wanted, other = (target.create_filesystem(f"fs-filter-{tag}-{n}") for n in (1, 2))
+    mine = _bind_ok(target, vm["vm_id"], wanted["filesystem_id"], _mount_point("want"))
+    theirs = _bind_ok(target, vm["vm_id"], other["filesystem_id"], _mount_point("other"))
+    listed = _list_syncs(spec, client, vm["vm_id"], filesystem_id=wanted["filesystem_id"])
+    ids = [s["sync_id"] for s in listed]
+    assert ids == [mine["sync_id"]], (
+        f"listSyncs(filesystem_id={wanted['filesystem_id']}): expected exactly "
+        f"[{mine['sync_id']}], got {ids} (binding {theirs['sync_id']} of another filesystem "
+        "must be filtered out)"
+    )

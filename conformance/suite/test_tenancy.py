@@ -1,0 +1,123 @@
+"""Org isolation: org B can neither read, run, change nor list org A's private resources.
+
+FACTS §C.1 and §F.19: lookups are org-scoped, so another org's private VM and everything
+under it answer 404 ``not_found`` (403 only where the VM is visible, i.e. public; forking
+a private VM may say either). Each test ends by checking org A's resource is intact.
+Needs ``--other-api-key``; without it the ``other_client`` fixture disables these tests.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import pytest
+
+from conformance.checks import expect_error, expect_ok
+from conformance.suite._shell import run_command, runs_path, vm_path
+from conformance.suite._sync_protocol import (
+    chunk_entry,
+    post_read,
+    post_writes,
+    read_bytes,
+    write_inline,
+)
+
+pytestmark = pytest.mark.capability("tenancy")
+
+_MAX_PAGES = 200
+
+
+def _visible_vm_ids(target: Any, client: Any) -> set[str]:
+    """Every VM id ``client`` sees in ``GET /v1/vms`` (control plane), all pages."""
+    seen: set[str] = set()
+    params: dict[str, Any] = {"limit": 100}
+    for _ in range(_MAX_PAGES):
+        response = client.request("GET", "/v1/vms", params=params, control=True)
+        page = expect_ok(target.spec, "listVms", response, capability="vms")
+        seen.update(item["vm_id"] for item in page["vms"])
+        if not page.get("next_cursor"):
+            return seen
+        params["cursor"] = page["next_cursor"]
+    raise AssertionError(f"listVms did not end within {_MAX_PAGES} pages")
+
+
+def _still_owned(target: Any, vm: dict[str, Any]) -> None:
+    got = expect_ok(
+        target.spec, "getVm", target.client.request("GET", vm_path(vm["vm_id"])), capability="vms"
+    )
+    assert got.get("owner_org_id") == vm["owner_org_id"], (
+        f"org A's VM after org B's attempts: expected owner {vm['owner_org_id']!r}, got {got!r}"
+    )
+
+
+def test_other_org_cannot_get_delete_or_fork_a_private_vm(
+    target: Any, vm: dict[str, Any], other_client: Any, steps: Any
+) -> None:
+    path = vm_path(vm["vm_id"])
+    for method in ("GET", "DELETE"):
+        steps.log(f"org B: {method} {path}")
+        expect_error(target.spec, other_client.request(method, path), "not_found")
+    steps.log("org B: fork org A's private VM by id")
+    fork = target.fork_raw(client=other_client, source_vm_id=vm["vm_id"], suffix="stolen")
+    expect_error(target.spec, fork, ("forbidden", "not_found"))
+    steps.log("org A: the VM is still there and still A's")
+    _still_owned(target, vm)
+
+
+def test_other_org_cannot_run_on_a_private_vm(
+    target: Any, vm: dict[str, Any], other_client: Any, steps: Any
+) -> None:
+    marker = f"/tmp/conf-intruder-{secrets.token_hex(4)}"
+    steps.log(f"org B: run `touch {marker}`, list sessions")
+    run = other_client.request("POST", runs_path(vm["vm_id"]), json={"command": f"touch {marker}"})
+    expect_error(target.spec, run, "not_found")
+    sessions = other_client.request("GET", f"{vm_path(vm['vm_id'])}/sessions")
+    expect_error(target.spec, sessions, "not_found")
+    steps.log("org A: the command never ran")
+    check = run_command(
+        target.spec, target.client, vm["vm_id"], f"test -e {marker}", expect_exit=None
+    )
+    assert check.exit_code != 0, f"org B's refused run executed: {marker} exists in org A's VM"
+
+
+def test_other_org_cannot_read_or_write_its_files(
+    target: Any, vm: dict[str, Any], other_client: Any, steps: Any
+) -> None:
+    path, data = f"/tmp/conf-private-{secrets.token_hex(4)}.txt", b"org A's secret\n"
+    steps.log(f"org A writes {path}")
+    write_inline(target.spec, target.client, vm["vm_id"], path, data)
+    steps.log("org B: read it, overwrite it")
+    expect_error(target.spec, post_read(other_client, vm["vm_id"], path), "not_found")
+    overwrite = post_writes(other_client, vm["vm_id"], [chunk_entry(path, b"org B was here\n")])
+    expect_error(target.spec, overwrite, "not_found")
+    steps.log("org A: the file is unchanged")
+    assert read_bytes(target.spec, target.client, vm["vm_id"], path) == data, (
+        f"org A's {path} changed after org B's refused write"
+    )
+
+
+def test_other_org_cannot_see_its_runs(
+    target: Any, vm: dict[str, Any], other_client: Any, steps: Any
+) -> None:
+    run_command(target.spec, target.client, vm["vm_id"], "echo tenancy")
+    listed = target.client.request("GET", runs_path(vm["vm_id"]))
+    runs = expect_ok(target.spec, "listRuns", listed, capability="runs.background")["runs"]
+    assert runs, "org A's listRuns shows none of its runs after a foreground run"
+    run_id = runs[0]["run_id"]
+    steps.log(f"org B: GET run {run_id} and list the VM's runs")
+    expect_error(
+        target.spec, other_client.request("GET", f"{runs_path(vm['vm_id'])}/{run_id}"), "not_found"
+    )
+    expect_error(target.spec, other_client.request("GET", runs_path(vm["vm_id"])), "not_found")
+
+
+def test_other_org_does_not_see_its_vm_in_lists(
+    target: Any, vm: dict[str, Any], other_client: Any
+) -> None:
+    assert vm["vm_id"] in _visible_vm_ids(target, target.client), (
+        f"org A's own listVms does not show its VM {vm['vm_id']}"
+    )
+    assert vm["vm_id"] not in _visible_vm_ids(target, other_client), (
+        f"org B's listVms shows org A's private VM {vm['vm_id']}"
+    )

@@ -1,0 +1,197 @@
+"""Tunnels opened by a run's ``network.inbound.ports`` (FACTS §B.7, §D.7).
+
+A background ``python3 -m http.server`` asks for its port; the tunnel shows in the run,
+goes ``starting`` → ``open`` with a ``url`` that serves the VM's port, is listed (with a
+``state`` filter), and once deleted is gone (404 or ``closed``) and no longer serves.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance.checks import expect_error, expect_ok
+from conformance.suite._polling import poll_until
+from conformance.suite._shell import runs_path, vm_path
+
+if TYPE_CHECKING:
+    from conformance.client import ArkerClient
+    from conformance.spec import Spec
+    from conformance.steps import StepLog
+
+pytestmark = pytest.mark.capability("tunnels")
+
+_OPEN_WITHIN_S = 60.0
+_STATES = frozenset({"starting", "open", "closed"})
+
+
+def tunnel_path(vm_id: str, port: int | str) -> str:
+    """One tunnel of a VM, addressed by its guest port (a bare integer on the wire)."""
+    return f"{vm_path(vm_id)}/tunnels/{port}"
+
+
+@dataclass(frozen=True)
+class ServedPort:
+    """A VM running ``http.server`` on ``port`` behind a tunnel; ``marker`` is a served file."""
+
+    vm_id: str
+    port: int
+    run_id: str
+    dispatch: dict[str, Any]
+    marker: str
+
+    @property
+    def path(self) -> str:
+        return tunnel_path(self.vm_id, self.port)
+
+
+@pytest.fixture
+def served_port(spec: Spec, client: ArkerClient, vm: dict[str, Any]) -> Iterator[ServedPort]:
+    """Start ``http.server`` in the background with an inbound port; cancel it afterwards."""
+    port, marker = random.randint(20000, 59999), f"conf-tunnel-{secrets.token_hex(6)}"
+    www = f"/tmp/conf-www-{marker}"
+    command = (
+        f"mkdir -p {www} && printf {marker} > {www}/marker.txt && cd {www} && "
+        f"exec python3 -m http.server {port} --bind 0.0.0.0"
+    )
+    body = {
+        "command": command,
+        "background": True,
+        "network": {
+            "inbound": {"ports": {str(port): {"visibility": "private", "protocol": "http"}}}
+        },
+    }
+    response = client.request("POST", runs_path(vm["vm_id"]), json=body)
+    dispatch = expect_ok(spec, "createRun", response, capability="tunnels")
+    assert isinstance(dispatch.get("run_id"), str), (
+        f"background run: expected a BackgroundRunResponse with run_id, got {dispatch!r}"
+    )
+    yield ServedPort(vm["vm_id"], port, dispatch["run_id"], dispatch, marker)
+    client.request("DELETE", f"{runs_path(vm['vm_id'])}/{dispatch['run_id']}")
+
+
+def _wait_open(spec: Spec, client: ArkerClient, served: ServedPort) -> dict[str, Any]:
+    def probe() -> tuple[bool, Any]:
+        tunnel = expect_ok(
+            spec, "getTunnel", client.request("GET", served.path), capability="tunnels"
+        )
+        assert tunnel.get("state") != "closed", f"tunnel closed before opening: {tunnel!r}"
+        return tunnel.get("state") == "open" and bool(tunnel.get("url")), tunnel
+
+    return poll_until(probe, _OPEN_WITHIN_S, f"tunnel {served.port} to be open with a url")
+
+
+def _served_marker(client: ArkerClient, url: str, marker: str) -> tuple[bool, str]:
+    response = client.request("GET", f"{url.rstrip('/')}/marker.txt")
+    observed = f"{response.status_code} {response.text[:120]!r}"
+    return response.status_code == 200 and response.text == marker, observed
+
+
+def test_inbound_port_opens_a_tunnel_that_serves(
+    spec: Spec, client: ArkerClient, served_port: ServedPort, steps: StepLog
+) -> None:
+    served = served_port
+    steps.log(f"background run {served.run_id} asked for port {served.port}")
+    for tunnel in served.dispatch.get("tunnels") or []:
+        ok = tunnel.get("port") == served.port and tunnel.get("state") in {"starting", "open"}
+        assert ok, f"BackgroundRunResponse.tunnels: expected port {served.port}, got {tunnel}"
+    run_url = f"{runs_path(served.vm_id)}/{served.run_id}"
+    run = expect_ok(spec, "getRun", client.request("GET", run_url), capability="tunnels")
+    mine = [t for t in run.get("tunnels", []) if t.get("port") == served.port]
+    assert len(mine) == 1 and mine[0].get("vm_id") == served.vm_id, (
+        f"Run.tunnels: expected one tunnel for port {served.port} of VM {served.vm_id}, "
+        f"got {run.get('tunnels')!r}"
+    )
+    assert mine[0].get("run_id") in (None, served.run_id), f"Run.tunnels run_id: {mine[0]!r}"
+    steps.log("poll GET /tunnels/{port} until open with a url")
+    tunnel = _wait_open(spec, client, served)
+    assert tunnel.get("vm_id") == served.vm_id and tunnel.get("port") == served.port, (
+        f"getTunnel: expected vm_id {served.vm_id} port {served.port}, got {tunnel!r}"
+    )
+    steps.log(f"GET {tunnel['url']}/marker.txt through the tunnel")
+    poll_until(
+        lambda: _served_marker(client, tunnel["url"], served.marker),
+        _OPEN_WITHIN_S,
+        "the tunnel URL to serve the VM's http.server file",
+    )
+
+
+def _listed_ports(spec: Spec, client: ArkerClient, vm_id: str, state: str | None) -> list[int]:
+    ports: list[int] = []
+    params: dict[str, Any] = {"state": state}
+    for _page in range(1000):
+        response = client.request("GET", f"{vm_path(vm_id)}/tunnels", params=params)
+        body = expect_ok(spec, "listTunnels", response, capability="tunnels")
+        for tunnel in body["tunnels"]:
+            assert state is None or tunnel.get("state") == state, (
+                f"listTunnels(state={state}): got a tunnel in state {tunnel.get('state')!r}"
+            )
+            ports.append(tunnel["port"])
+        if not body.get("next_cursor"):
+            return ports
+        params["cursor"] = body["next_cursor"]
+    raise AssertionError("listTunnels never ended")
+
+
+def test_tunnel_list_filters_by_state(
+    spec: Spec, client: ArkerClient, served_port: ServedPort
+) -> None:
+    _wait_open(spec, client, served_port)
+    vm_id, port = served_port.vm_id, served_port.port
+    assert port in _listed_ports(spec, client, vm_id, None), f"open tunnel {port} not listed"
+    assert port in _listed_ports(spec, client, vm_id, "open"), f"{port} missing under state=open"
+    closed = _listed_ports(spec, client, vm_id, "closed")
+    assert port not in closed, f"open tunnel {port} listed under state=closed: {closed}"
+
+
+def test_deleted_tunnel_is_gone_and_stops_serving(
+    spec: Spec, client: ArkerClient, served_port: ServedPort, steps: StepLog
+) -> None:
+    served = served_port
+    tunnel = _wait_open(spec, client, served)
+    poll_until(
+        lambda: _served_marker(client, tunnel["url"], served.marker),
+        _OPEN_WITHIN_S,
+        "the tunnel URL to serve before deletion",
+    )
+    steps.log(f"DELETE tunnel {served.port}")
+    deleted = expect_ok(
+        spec, "deleteTunnel", client.request("DELETE", served.path), capability="tunnels"
+    )
+    assert deleted.get("deleted") is True, f"deleteTunnel: expected deleted=true, got {deleted}"
+    steps.log("GET the tunnel: 404, or state closed")
+    after = client.request("GET", served.path)
+    if after.status_code == 404:
+        expect_error(spec, after, "not_found")
+    else:
+        body = expect_ok(spec, "getTunnel", after, capability="tunnels")
+        assert body.get("state") == "closed", f"deleted tunnel: expected 404 or closed, got {body}"
+    steps.log("the url stops serving")
+    poll_until(
+        lambda: (not _served_marker(client, tunnel["url"], served.marker)[0], "still serving"),
+        _OPEN_WITHIN_S,
+        "the deleted tunnel's URL to stop serving the VM's port",
+    )
+    assert served.port not in _listed_ports(spec, client, served.vm_id, "open"), (
+        f"deleted tunnel {served.port} still listed as open"
+    )
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_non_integer_port_is_a_bad_request(
+    spec: Spec, client: ArkerClient, vm: dict[str, Any], method: str
+) -> None:
+    expect_error(spec, client.request(method, tunnel_path(vm["vm_id"], "http")), "bad_request")
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_unknown_port_is_not_found(
+    spec: Spec, client: ArkerClient, vm: dict[str, Any], method: str
+) -> None:
+    port = random.randint(20000, 59999)
+    expect_error(spec, client.request(method, tunnel_path(vm["vm_id"], port)), "not_found")

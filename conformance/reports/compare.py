@@ -99,10 +99,10 @@ def _classify(comparison: Comparison, old: TestResult | None, new: TestResult) -
         comparison.newly_failing.append(change)
     elif new.outcome in _FAILING:  # was disabled: no baseline to regress from
         comparison.failing_without_baseline.append(change)
-    elif old.outcome in _FAILING and new.outcome in _GREEN:
-        comparison.fixed.append(change)
     elif new.outcome in _NOT_RUN and old.outcome not in _NOT_RUN:
-        comparison.newly_skipped.append(change)
+        comparison.newly_skipped.append(change)  # fail -> unsupported is not a fix
+    elif old.outcome in _FAILING:
+        comparison.fixed.append(change)
 
 
 def _latency_regressions(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from conformance.cli import main
 from conformance.reports import RunReport, write_all
+from conformance.reports.compare import compare_reports
 from conformance.reports.model import OperationLatency
 
 Save = Callable[[str, RunReport], Path]
@@ -141,3 +143,48 @@ def test_schema_mismatch_exits_two_naming_it(
     err = capsys.readouterr().err
     assert str(odd) in err
     assert "verdict" in err
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "bucket"),
+    [
+        ("pass", "fail", "newly_failing"),
+        ("warn", "error", "newly_failing"),
+        ("unsupported", "fail", "newly_failing"),
+        ("fail", "error", "still_failing"),
+        ("error", "pass", "fixed"),
+        ("fail", "warn", "fixed"),
+        ("pass", "disabled", "newly_skipped"),
+        ("fail", "unsupported", "newly_skipped"),
+        ("disabled", "fail", "failing_without_baseline"),
+        ("pass", "warn", None),
+        ("disabled", "unsupported", None),
+    ],
+)
+def test_each_outcome_move_lands_in_one_bucket(
+    report: RunReport, old: str, new: str, bucket: str | None
+) -> None:
+    buckets = ("newly_failing", "still_failing", "fixed", "newly_skipped")
+    before = copy.deepcopy(report)
+    _set(before, "test_fork_golden_by_name", old)
+    _set(report, "test_fork_golden_by_name", new)
+
+    comparison = compare_reports(before, report)
+
+    moved = {
+        name: [c.nodeid for c in getattr(comparison, name)]
+        for name in (*buckets, "failing_without_baseline")
+    }
+    nodeid = report.results[0].nodeid
+    assert {name for name, ids in moved.items() if nodeid in ids} == ({bucket} if bucket else set())
+
+
+def test_non_conformant_to_incomplete_is_a_change_not_a_regression(report: RunReport) -> None:
+    before = copy.deepcopy(report)
+    report.verdict = "incomplete"
+
+    comparison = compare_reports(before, report)
+
+    assert comparison.verdict_changed
+    assert not comparison.verdict_worse
+    assert not comparison.regressed

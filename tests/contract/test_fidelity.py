@@ -1,0 +1,104 @@
+"""The contract document renders to the SDK's 0.5.1 `components` (DESIGN §2).
+
+Needs the pinned openapi-typescript: ``npm ci --prefix tests/contract/node``.
+Without it these tests FAIL (never skip): a fidelity check that quietly does
+not run would look green.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.resources import spec_path
+from tests.contract import fidelity
+from tests.contract.fidelity import FidelityReport, ToolMissing
+
+# Entries the document adds where the d.ts diff hides their header lines,
+# rebuilt from FACTS: the network-policy variants (§B.3, hidden lines 34..48),
+# the sync write entries (§B.9, hidden lines 327..355), the sync write results
+# and SyncEntryError (§B.2/§B.9, hidden lines 377..408) and the `Error`
+# response (§A.2, header on hidden line 439).
+RECONSTRUCTED = (
+    "NetworkPolicyBlocked",
+    "NetworkPolicyAllow",
+    "NetworkPolicyBlock",
+    "SyncWriteRequest",
+    "SyncWriteEntry",
+    "SyncChunkWrite",
+    "SyncPresignedWriteRequest",
+    "SyncPresignedWriteCommit",
+    "SyncChunkWriteResult",
+    "SyncPresignedWriteRequestResult",
+    "SyncCommitWriteResult",
+    "SyncByteRange",
+    "SyncEntryError",
+    "Error",
+)
+
+# What the diff shows whole: 46 schemas and the 8 parameters. Pinned so a
+# reader change that silently compares less is noticed.
+FULLY_VISIBLE = 54
+# Cut by a gap: heads of NetworkPolicyOpen, ForkRequest, DeleteVmResponse,
+# SyncReadRequest, SyncReadPresignedResponse, UnsupportedOperation; visible ends
+# of NetworkPolicyBlock, SyncPresignedWriteCommit, SyncEntryError, Error.
+PARTLY_VISIBLE = {
+    "NetworkPolicyOpen",
+    "ForkRequest",
+    "DeleteVmResponse",
+    "SyncReadRequest",
+    "SyncReadPresignedResponse",
+    "UnsupportedOperation",
+    "NetworkPolicyBlock",
+    "SyncPresignedWriteCommit",
+    "SyncEntryError",
+    "Error",
+}
+
+
+def compare_or_fail(document: Path) -> FidelityReport:
+    """Run the comparison; turn a missing tool into a failure that says how to install it."""
+    try:
+        return fidelity.compare_document(document, RECONSTRUCTED)
+    except ToolMissing as exc:
+        pytest.fail(f"{exc}. The fidelity test cannot run without it.", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def report() -> FidelityReport:
+    return compare_or_fail(spec_path())
+
+
+def test_installed_renderer_is_the_pinned_version() -> None:
+    try:
+        installed = fidelity.installed_version()
+    except ToolMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    assert installed == fidelity.pinned_version(), (
+        f"openapi-typescript {installed} installed, {fidelity.pinned_version()} pinned; "
+        f"run `{fidelity.INSTALL_HINT}`"
+    )
+
+
+def test_every_fully_visible_entry_renders_identically(report: FidelityReport) -> None:
+    assert not report.mismatches, report.summary()
+    assert len(report.identical) == FULLY_VISIBLE, report.summary()
+
+
+def test_partly_visible_entries_match_on_their_visible_lines(report: FidelityReport) -> None:
+    assert set(report.partial_checked) == PARTLY_VISIBLE, report.summary()
+
+
+def test_only_the_reconstructed_entries_are_added(report: FidelityReport) -> None:
+    assert sorted(report.reconstructed) == sorted(RECONSTRUCTED), report.summary()
+
+
+def test_missing_renderer_fails_with_the_install_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(fidelity, "NODE_DIR", tmp_path)
+    with pytest.raises(ToolMissing, match="npm ci --prefix tests/contract/node"):
+        fidelity.render_typescript(spec_path())
+    with pytest.raises(pytest.fail.Exception, match="npm ci --prefix tests/contract/node"):
+        compare_or_fail(spec_path())

@@ -390,7 +390,9 @@ class ArkerClient:
     ) -> httpx.Response:
         if self._bucket is not None:
             self._bucket.acquire()
-        request = self._http.build_request(method, url, params=query, headers=headers, content=body)
+        request = self._http.build_request(
+            method, url, params=query or None, headers=headers, content=body
+        )
         started = time.perf_counter()
         try:
             response = self._http.send(request)
@@ -412,12 +414,14 @@ class ArkerClient:
         op_id: str | None,
         auth_env: str | None,
     ) -> Exchange:
+        # headers first: redacting them learns a one-off bearer key the body may echo
+        request_headers = self.redactor.headers(request.headers.multi_items())
         request_body, cut = self._body(body)
         response_body, _ = self._body(response.content)
         exchange = Exchange(
             method=request.method,
             url=self.redactor.url(str(request.url)),
-            request_headers=self.redactor.headers(request.headers.multi_items()),
+            request_headers=request_headers,
             request_body=request_body,
             status=response.status_code,
             response_headers=self.redactor.headers(response.headers.multi_items()),

@@ -284,16 +284,30 @@ def _operations(path: Path, document: dict[str, Any]) -> dict[str, Operation]:
                 raise SpecError(f"{path}: {method.upper()} {template} has no operationId")
             if op_id in operations:
                 raise SpecError(f"{path}: operationId {op_id!r} is used twice")
-            operations[op_id] = _operation(op_id, method, template, item, raw)
+            params = [
+                _local(document, p)
+                for p in [*item.get("parameters", []), *raw.get("parameters", [])]
+            ]
+            operations[op_id] = _operation(op_id, method, template, params, raw)
     return operations
 
 
+def _local(document: dict[str, Any], node: Any) -> Any:
+    """Follow one local ``$ref`` (``#/components/parameters/X``); other nodes as they are."""
+    ref = node.get("$ref") if isinstance(node, dict) else None
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return node
+    target: Any = document
+    for part in ref[2:].split("/"):
+        target = target.get(part.replace("~1", "/").replace("~0", "~"), {})
+    return target
+
+
 def _operation(
-    op_id: str, method: str, template: str, item: dict[str, Any], raw: dict[str, Any]
+    op_id: str, method: str, template: str, params: list[Any], raw: dict[str, Any]
 ) -> Operation:
     responses = raw.get("responses", {})
     statuses = {int(key) for key in responses if re.fullmatch(r"\d{3}", str(key))}
-    params = [*item.get("parameters", []), *raw.get("parameters", [])]
     integers = {
         p["name"]
         for p in params

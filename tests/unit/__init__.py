@@ -1,0 +1,1 @@
+"""Unit tests of the package: spec, client, redaction, checks, profiles and friends."""

@@ -310,7 +310,7 @@ class ArkerClient:
             path: path below the base URL, or an absolute URL (presigned transfers).
             json: JSON body; when None no body and no content-type are sent.
             params: query parameters (None values are dropped, like the SDKs).
-            headers: extra request headers.
+            headers: extra request headers (an explicit ``authorization`` wins).
             content: raw body bytes (presigned PUT); exclusive with ``json``.
             auth: send ``Authorization: Bearer <key>``; False sends no key.
             control: use the control-plane URL.
@@ -323,22 +323,24 @@ class ArkerClient:
         """
         if json is not None and content is not None:
             raise ValueError("pass json or content, not both")
-        url = self._url(path, control)
-        send_headers, auth_env = self._headers(headers, auth, api_key)
-        body: bytes | None = content
+        send_headers = {name.lower(): value for name, value in (headers or {}).items()}
+        auth_env = self._authorize(send_headers, auth, api_key)
         if json is not None:
-            body = jsonlib.dumps(json).encode("utf-8")
+            content = jsonlib.dumps(json).encode("utf-8")
             send_headers.setdefault("content-type", "application/json")
-        query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
-        op_id = self._operation_id(method, path)
-        attempt = 1
-        while True:
-            response = self._send_once(method, url, query, send_headers, body, op_id, auth_env)
+        query = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        request = self._http.build_request(
+            method, self._url(path, control), params=query or None, headers=send_headers,
+            content=content,
+        )  # fmt: skip
+        call = _Call(request, content, self._operation_id(method, path), auth_env)
+        for attempt in range(1, max(1, self.retry.max_attempts) + 1):
+            response = self._send_once(call)
             wait = self.retry.wait_for(response)
             if wait is None or attempt >= self.retry.max_attempts:
-                return response
-            attempt += 1
+                break
             self._sleep(wait)
+        return response
 
     def close(self) -> None:
         """Close the underlying connection pool."""
@@ -361,16 +363,14 @@ class ArkerClient:
         base = self.control_url if control else self.base_url
         return base + (path if path.startswith("/") else "/" + path)
 
-    def _headers(
-        self, extra: Mapping[str, str] | None, auth: bool, api_key: str | None
-    ) -> tuple[dict[str, str], str | None]:
-        headers = {name.lower(): value for name, value in (extra or {}).items()}
+    def _authorize(self, headers: dict[str, str], auth: bool, api_key: str | None) -> str | None:
+        """Add the bearer header; return the env var a curl line reads the key from."""
         key = api_key if api_key is not None else self.api_key
-        if not auth or not key:
-            return headers, None
+        if not auth or not key or "authorization" in headers:
+            return None
         headers["authorization"] = f"Bearer {key}"
         # a one-off key (bad-key tests) is reproduced as the literal "***", itself a bad key
-        return headers, self.key_env if key == self.api_key else None
+        return self.key_env if key == self.api_key else None
 
     def _operation_id(self, method: str, path: str) -> str | None:
         if self.spec is None or path.startswith(("http://", "https://")):
@@ -378,57 +378,36 @@ class ArkerClient:
         operation = self.spec.operation_for(method, path.split("?", 1)[0])
         return operation.operation_id if operation else None
 
-    def _send_once(
-        self,
-        method: str,
-        url: str,
-        query: Mapping[str, str],
-        headers: dict[str, str],
-        body: bytes | None,
-        op_id: str | None,
-        auth_env: str | None,
-    ) -> httpx.Response:
+    def _send_once(self, call: _Call) -> httpx.Response:
         if self._bucket is not None:
             self._bucket.acquire()
-        request = self._http.build_request(
-            method, url, params=query or None, headers=headers, content=body
-        )
         started = time.perf_counter()
         try:
-            response = self._http.send(request)
+            response = self._http.send(call.request)
         except httpx.TransportError as exc:
             reason = self.redactor.text(f"{type(exc).__name__}: {exc}")
-            raise TargetUnreachable(method, self.redactor.url(str(request.url)), reason) from None
-        elapsed = time.perf_counter() - started
-        exchange = self._record(request, response, body, elapsed, op_id, auth_env)
+            url = self.redactor.url(str(call.request.url))
+            raise TargetUnreachable(call.request.method, url, reason) from None
+        exchange = self._record(call, response, time.perf_counter() - started)
         response.extensions[EXCHANGE_KEY] = exchange
         response.extensions[REDACTOR_KEY] = self.redactor
         return response
 
-    def _record(
-        self,
-        request: httpx.Request,
-        response: httpx.Response,
-        body: bytes | None,
-        elapsed: float,
-        op_id: str | None,
-        auth_env: str | None,
-    ) -> Exchange:
+    def _record(self, call: _Call, response: httpx.Response, elapsed: float) -> Exchange:
         # headers first: redacting them learns a one-off bearer key the body may echo
-        request_headers = self.redactor.headers(request.headers.multi_items())
-        request_body, cut = self._body(body)
-        response_body, _ = self._body(response.content)
+        request_headers = self.redactor.headers(call.request.headers.multi_items())
+        request_body, cut = self._body(call.body)
         exchange = Exchange(
-            method=request.method,
-            url=self.redactor.url(str(request.url)),
+            method=call.request.method,
+            url=self.redactor.url(str(call.request.url)),
             request_headers=request_headers,
             request_body=request_body,
             status=response.status_code,
             response_headers=self.redactor.headers(response.headers.multi_items()),
-            response_body=response_body,
+            response_body=self._body(response.content)[0],
             elapsed_s=elapsed,
-            operation_id=op_id,
-            auth_env=auth_env,
+            operation_id=call.operation_id,
+            auth_env=call.auth_env,
             body_truncated=cut,
         )
         self.log.append(exchange)
@@ -445,6 +424,11 @@ class ArkerClient:
         return f"{text[: self.body_limit]}... [{cut} more characters not recorded]", True
 
 
-def _query_value(value: Any) -> str:
-    """Stringify a query value the way the Python SDK does (``str()``)."""
-    return str(value)
+@dataclass(frozen=True)
+class _Call:
+    """One prepared request and what its records need (sent again on retry)."""
+
+    request: httpx.Request
+    body: bytes | None
+    operation_id: str | None
+    auth_env: str | None

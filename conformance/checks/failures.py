@@ -80,6 +80,11 @@ class ContractViolation(AssertionError):
             lines += ["Reproduce with:", "", f"    {exchange.curl()}"]
         return "\n".join(lines)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # keyword-only fields: rebuild through a helper so the exception pickles (xdist)
+        state = (self.title, self.message, self.expected, self.actual, self.exchanges)
+        return (_rebuild_violation, state)
+
     def evidence(self) -> list[dict[str, Any]]:
         """The exchanges as JSON-ready dicts (with curl lines) for reports.
 
@@ -89,6 +94,12 @@ class ContractViolation(AssertionError):
 
     def _clean(self, text: str) -> str:
         return self.redactor.text(text) if self.redactor is not None else text
+
+
+def _rebuild_violation(
+    title: str, message: str, expected: Any, actual: Any, exchanges: list[Exchange]
+) -> ContractViolation:
+    return ContractViolation(title, message, expected=expected, actual=actual, exchanges=exchanges)
 
 
 class UnsupportedOperation(Exception):
@@ -110,3 +121,6 @@ class UnsupportedOperation(Exception):
         self.message = message
         what = capability or "this operation"
         super().__init__(f"backend answered unsupported_operation for {what}: {message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (UnsupportedOperation, (self.capability, self.exchange, self.message))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import pickle
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -252,3 +253,21 @@ def test_legal_transitions_pass(spec: Spec, old: str, new: str) -> None:
 def test_illegal_transitions_fail(spec: Spec, old: str, new: str, title: str) -> None:
     with pytest.raises(ContractViolation, match=title):
         check_transition(spec, old, new)
+
+
+def test_failures_survive_pickling_with_their_evidence(spec: Spec, reply: Reply) -> None:
+    response = reply(
+        422, {"code": "unsupported_operation", "message": "no"}, path="/v1/vms/vm_{n}/runs"
+    )
+    with pytest.raises(ContractViolation) as violation:
+        expect_status(response, 200)
+    with pytest.raises(UnsupportedOperation) as unsupported:
+        expect_ok(spec, "createRun", response)
+    copy = pickle.loads(pickle.dumps(violation.value))
+    assert str(copy) == str(violation.value)
+    again = pickle.loads(pickle.dumps(unsupported.value))
+    assert (again.capability, again.message, again.exchange) == (
+        "runs.foreground",
+        "no",
+        unsupported.value.exchange,
+    )

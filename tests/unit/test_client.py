@@ -256,3 +256,12 @@ def test_response_extensions_survive_httpx(client: ArkerClient) -> None:
     response = client.request("GET", "/v1/vms")
     assert isinstance(response, httpx.Response) and exchange_of(response) is not None
     assert exchange_of(httpx.Response(200)) is None
+
+
+def test_an_explicit_authorization_header_is_sent_as_given(
+    client: ArkerClient, server: ScriptedServer
+) -> None:
+    response = client.request("GET", "/v1/vms", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    (seen,) = server.seen
+    assert seen.headers["authorization"] == "Basic dXNlcjpwYXNz"
+    assert "$ARKER_API_KEY" not in exchange_of(response).curl()  # type: ignore[union-attr]

@@ -1,3 +1,169 @@
-"""pytest plugin entry point (``pytest11``): hooks only, cheap to import."""
+"""pytest plugin entry point (``pytest11``): hooks only, cheap to import.
+
+The decisions live elsewhere: options (``options``), gating and outcomes (``outcomes``),
+result aggregation (``collect``), run state and target life cycle (``session``). The
+plugin is inert for sessions that collect no conformance test: it starts nothing and
+touches neither the exit status nor the terminal summary.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from conformance import collect, session, summary
+from conformance.options import add_options, resolve_settings
+
+_MARKERS = (
+    "capability(name): the capability a conformance test checks (closed catalogue)",
+    "creates_nothing: the test creates no resource; the only kind run under --read-only",
+    "honesty(name): capability-honesty probe; runs only where the profile says unsupported",
+)
+_STATUS = {  # outcome → (pytest category, letter, word, markup)
+    "pass": ("passed", ".", "PASS", {"green": True}),
+    "fail": ("failed", "F", "FAIL", {"red": True}),
+    "warn": ("warn", "W", "WARN", {"yellow": True}),
+    "unsupported": ("unsupported", "U", "UNSUPPORTED", {"cyan": True}),
+    "disabled": ("disabled", "D", "DISABLED", {"yellow": True}),
+    "error": ("error", "E", "ERROR", {"red": True}),
+}
+_WORKER_KEY = "arker_conformance"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the ``arker-conformance`` options (with env and ini fallbacks)."""
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register markers and resolve the settings once into ``config.stash``."""
+    from pathlib import Path
+
+    for line in _MARKERS:
+        config.addinivalue_line("markers", line)
+    workerinput: dict[str, Any] = getattr(config, "workerinput", {})
+    settings = resolve_settings(config, inherited=workerinput.get(_WORKER_KEY))
+    suite_dir = Path(__file__).resolve().parent / "suite"
+    config.stash[session.STATE] = session.RunState(
+        settings,
+        None,
+        suite_dir,
+        worker_id=workerinput.get("workerid"),
+        workers=int(workerinput.get("workercount", 1)),
+    )
+    config.pluginmanager.register(_Recorder(config), "arker-conformance-recorder")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist controller: hand the run id and seed to every worker."""
+    state = session.state_of(node.config)
+    if state is not None:
+        node.workerinput[_WORKER_KEY] = {
+            "run_id": state.settings.run_id,
+            "seed": state.settings.seed,
+        }
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    """Target (no secrets), profile, spec version and hash, seed, run id."""
+    state = session.state_of(config)
+    if state is None or not summary.wants_header(config, state):
+        return None
+    return summary.header_lines(state)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Decide, for every conformance test, whether it runs (usage errors end the run)."""
+    state = session.state_of(config)
+    if state is not None:
+        session.decide_all(state, items)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Count required conformance tests deselected by ``-k``/``-m`` (not conformant then)."""
+    if items:
+        state = session.state_of(items[0].config)
+        if state is not None:
+            state.deselected_required += session.count_required(state, items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Gate the test: disabled tests are skipped before any fixture runs."""
+    state = session.state_of(item.config)
+    if state is not None:
+        session.gate(state, item)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Map the phase result to our outcome and attach redacted evidence to the report."""
+    report = yield
+    state = session.state_of(item.config)
+    if state is not None:
+        collect.annotate(item, call, report, state)
+    return report
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_report_teststatus(
+    report: pytest.TestReport, config: pytest.Config
+) -> tuple[str, str, tuple[str, dict[str, bool]]] | None:
+    """Show PASS / FAIL / WARN / UNSUPPORTED / DISABLED / ERROR distinctly."""
+    data = collect.props_of(report)
+    if data is None:
+        return None
+    category, letter, word, markup = _STATUS[data["outcome"]]
+    return category, letter, (word, markup)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist controller: merge a worker's leaks, problems and deselection count."""
+    state = session.state_of(node.config)
+    output = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
+    if state is not None and output:
+        session.merge_worker(state, output)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Tear down, then (controller) set the exit status from the verdict and write reports."""
+    from conformance.session import close_target, state_of, worker_output
+
+    state = state_of(session.config)
+    if state is None:
+        return
+    close_target(state)
+    if state.is_worker:
+        session.config.workeroutput[_WORKER_KEY] = worker_output(state)  # type: ignore[attr-defined]
+        return
+    if state.active:
+        session.exitstatus = summary.finish(state)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Counts per outcome and capability, leaks, the verdict and the report path."""
+    state = session.state_of(config)
+    if state is not None and state.active and not state.is_worker:
+        for line, markup in summary.summary_lines(state):
+            terminalreporter.write_line(line, **markup)
+
+
+class _Recorder:
+    """Holds the config for ``pytest_runtest_logreport``, whose hook has no config arg."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self._config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Aggregate outcomes (on the xdist controller these come from the workers)."""
+        state = session.state_of(self._config)
+        if state is not None:
+            collect.record(report, state)

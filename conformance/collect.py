@@ -1,0 +1,236 @@
+"""From pytest reports to conformance results, and from results to the RunReport.
+
+Each test's verdict rides on its pytest report as ``user_properties`` entry
+``("arker", {...})`` — plain JSON-ready data, which pytest-xdist ships from the workers to
+the controller unchanged. The controller aggregates them here into the run's results,
+counts, verdict and :class:`~conformance.reports.model.RunReport`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance.outcomes import (
+    Decision,
+    Outcome,
+    Requirement,
+    ResultRecord,
+    Verdict,
+    outcome_for,
+    verdict,
+)
+
+if TYPE_CHECKING:
+    from conformance.session import RunState
+
+__all__ = [
+    "MARK",
+    "PROP",
+    "annotate",
+    "build_report",
+    "current_verdict",
+    "props_of",
+    "record",
+]
+
+PROP = "arker"
+MARK = pytest.StashKey[int]()  # exchange-log position when the test started
+DECISION = pytest.StashKey[Decision]()
+_EVIDENCE_LIMIT = 8
+_MESSAGE_LIMIT = 4000
+_SEVERITY = [
+    Outcome.FAIL,
+    Outcome.ERROR,
+    Outcome.WARN,
+    Outcome.UNSUPPORTED,
+    Outcome.PASS,
+    Outcome.DISABLED,
+]
+
+
+def props_of(report: pytest.TestReport) -> dict[str, Any] | None:
+    """Our outcome data on a (possibly xdist-deserialised) report, or None."""
+    for name, value in getattr(report, "user_properties", ()):
+        if name == PROP and isinstance(value, dict):
+            return value
+    return None
+
+
+def annotate(
+    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport, state: RunState
+) -> None:
+    """Attach the conformance outcome (and evidence) to the report deciding the test.
+
+    That is the setup report when setup did not pass, the call report, and a teardown
+    report that failed (an error). Passing setup/teardown reports stay untouched.
+    """
+    decision = item.stash.get(DECISION, None)
+    if decision is None or (report.when != "call" and report.passed):
+        return
+    exc = call.excinfo.value if call.excinfo is not None else None
+    outcome = outcome_for(
+        decision.requirement, report.outcome, exc, honesty=decision.honesty, when=report.when
+    )
+    target = state.target
+    redact = target.redactor.text if target is not None else str
+    data: dict[str, Any] = {
+        "capability": decision.capability,
+        "requirement": str(decision.requirement),
+        "outcome": str(outcome),
+        "honesty": decision.honesty,
+        "by_profile": decision.by_profile and outcome is Outcome.DISABLED,
+        "when": report.when,
+        "message": _message(report, exc, decision, redact),
+        "evidence": [],
+        "steps": [],
+        "latency": [],
+    }
+    if target is not None:
+        since = target.log.since(item.stash.get(MARK, 0))
+        data["latency"] = [[e.operation_id, e.elapsed_s * 1000] for e in since if e.operation_id]
+        if outcome not in (Outcome.PASS, Outcome.DISABLED):
+            chosen = list(getattr(exc, "exchanges", None) or since)[-_EVIDENCE_LIMIT:]
+            data["evidence"] = [e.to_dict() for e in chosen]
+            report.sections.append(("exchanges (redacted)", _render(chosen)))
+    steps = getattr(item, "funcargs", {}).get("steps")
+    if steps is not None and hasattr(steps, "lines"):
+        data["steps"] = list(steps.lines)
+        if outcome not in (Outcome.PASS, Outcome.DISABLED) and data["steps"]:
+            report.sections.append(("steps", steps.render()))
+    report.user_properties.append((PROP, data))
+
+
+def _message(
+    report: pytest.TestReport, exc: BaseException | None, decision: Decision, redact: Any
+) -> str | None:
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        text = decision.disabled or reason.removeprefix("Skipped: ")
+        return str(redact(text))
+    if exc is None:
+        return None
+    text = f"{type(exc).__name__}: {exc}"
+    return str(redact(text))[:_MESSAGE_LIMIT]
+
+
+def _render(exchanges: list[Any]) -> str:
+    return "\n\n".join(f"{e.summary()}\nReproduce with: {e.curl()}" for e in exchanges)
+
+
+def record(report: pytest.TestReport, state: RunState) -> None:
+    """Fold one annotated report into the run's results (controller side)."""
+    data = props_of(report)
+    if data is None:
+        return
+    entry = dict(data, nodeid=report.nodeid, duration_s=float(report.duration))
+    previous = state.results.get(report.nodeid)
+    if previous is not None:
+        worse = min(
+            previous["outcome"], entry["outcome"], key=lambda o: _SEVERITY.index(Outcome(o))
+        )
+        if worse == previous["outcome"]:
+            entry = dict(previous, duration_s=previous["duration_s"] + entry["duration_s"])
+        entry["latency"] = previous["latency"] + data["latency"]
+    state.results[report.nodeid] = entry
+
+
+def _records(state: RunState) -> list[ResultRecord]:
+    return [
+        ResultRecord(
+            nodeid,
+            r["capability"],
+            Requirement(r["requirement"]),
+            Outcome(r["outcome"]),
+            bool(r["honesty"]),
+            bool(r["by_profile"]),
+        )
+        for nodeid, r in state.results.items()
+    ]
+
+
+def current_verdict(state: RunState) -> Verdict:
+    """The verdict over everything recorded so far."""
+    return verdict(_records(state), deselected_required=state.deselected_required)
+
+
+def counts(state: RunState) -> dict[str, int]:
+    """How many tests ended with each outcome."""
+    tally = Counter(r["outcome"] for r in state.results.values())
+    return {str(o): tally.get(str(o), 0) for o in Outcome}
+
+
+def capability_rows(state: RunState) -> list[tuple[str, str, int, int, int]]:
+    """Per capability (catalogue order): requirement, expected, executed, passed."""
+    judged = {str(o) for o in (Outcome.PASS, Outcome.FAIL, Outcome.WARN, Outcome.UNSUPPORTED)}
+    rows = []
+    from conformance.session import profile_of
+
+    for cap, req in profile_of(state).requirements.items():
+        mine = [r for r in state.results.values() if r["capability"] == cap]
+        if not mine:
+            continue
+        expected = sum(1 for r in mine if not r["by_profile"])
+        executed = sum(1 for r in mine if r["outcome"] in judged)
+        passed = sum(
+            1
+            for r in mine
+            if r["outcome"] == "pass" or (r["honesty"] and r["outcome"] == "unsupported")
+        )
+        rows.append((cap, str(req), expected, executed, passed))
+    return rows
+
+
+def build_report(state: RunState) -> Any:
+    """Build the :class:`~conformance.reports.model.RunReport` of this run."""
+    from conformance import __version__
+    from conformance.reports import operation_latencies
+    from conformance.reports.model import CapabilityCount, RunReport, TestResult
+    from conformance.session import profile_of
+    from conformance.spec import Spec
+
+    settings = state.settings
+    spec = Spec.load(settings.spec)
+    results = [
+        TestResult(
+            nodeid=n,
+            name=n.rsplit("::", 1)[-1],
+            capability=r["capability"],
+            requirement=r["requirement"],
+            outcome=r["outcome"],
+            duration_s=r["duration_s"],
+            message=r["message"],
+            evidence=r["evidence"],
+            steps=r["steps"],
+        )
+        for n, r in state.results.items()
+    ]
+    samples = [(op, ms / 1000) for r in state.results.values() for op, ms in r["latency"]]
+    return RunReport(
+        run_id=settings.run_id,
+        suite_version=__version__,
+        spec_version=spec.version,
+        spec_sha256=spec.sha256,
+        profile=profile_of(state).name,
+        backend_url=backend_label(state),
+        seed=settings.seed,
+        started_at=state.started_at,
+        finished_at=datetime.now(UTC).isoformat(),
+        results=results,
+        latencies=operation_latencies(samples),
+        capabilities=[CapabilityCount(*row) for row in capability_rows(state)],  # type: ignore[arg-type]
+        counts=counts(state),
+        verdict=str(current_verdict(state)),  # type: ignore[arg-type]
+        leaks=list(state.leaks),
+    )
+
+
+def backend_label(state: RunState) -> str:
+    """The target as shown in headers and reports (no credentials, no query)."""
+    from conformance.reports.model import public_url
+
+    url = state.settings.backend_url
+    return public_url(url) if url else "embedded reference backend (127.0.0.1, per process)"

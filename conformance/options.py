@@ -1,0 +1,214 @@
+"""Command-line options of the plugin and their one-time resolution into :class:`Settings`.
+
+Every option has an environment fallback and an ini key (``arker_<dest>``); precedence is
+CLI > environment > ini > default, resolved once in ``pytest_configure`` and kept in
+``config.stash``. API keys are kept out of ``repr`` so they never reach a log line.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+__all__ = ["OPTIONS", "Option", "Settings", "add_options", "new_run_id", "resolve_settings"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One plugin option: flag, env fallback, kind and default."""
+
+    flag: str
+    env: str | None
+    kind: str  # "str" | "int" | "float" | "bool" | "path"
+    default: Any
+    help: str
+
+    @property
+    def dest(self) -> str:
+        """Attribute name on ``config.option`` (``--max-vms`` → ``arker_max_vms``)."""
+        return "arker_" + self.flag.lstrip("-").replace("-", "_")
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "--backend-url",
+        "ARKER_BASE_URL",
+        "str",
+        None,
+        "base URL of the backend under test; absent: start the embedded reference backend",
+    ),
+    Option(
+        "--control-url",
+        "ARKER_CONTROL_BASE_URL",
+        "str",
+        None,
+        "control-plane base URL (GET /v1/vms); default: the backend URL",
+    ),
+    Option("--api-key", "ARKER_API_KEY", "str", None, "API key of the first org"),
+    Option(
+        "--other-api-key",
+        "ARKER_OTHER_API_KEY",
+        "str",
+        None,
+        "API key of a second org (tenancy checks); without it tenancy tests are disabled",
+    ),
+    Option(
+        "--profile",
+        "ARKER_PROFILE",
+        "str",
+        None,
+        "capability profile: shipped name or YAML path (default core; reference if embedded)",
+    ),
+    Option("--report-dir", "ARKER_REPORT_DIR", "path", "reports", "where run reports go"),
+    Option("--spec", "ARKER_SPEC", "path", None, "OpenAPI document (default: bundled 0.5.1)"),
+    Option(
+        "--seed",
+        "ARKER_SEED",
+        "int",
+        None,
+        "seed for generated data (default 0 under CI or certify, else random; printed)",
+    ),
+    Option("--max-vms", "ARKER_MAX_VMS", "int", 8, "at most this many suite VMs alive at once"),
+    Option("--max-forks", "ARKER_MAX_FORKS", "int", 500, "at most this many forks per run"),
+    Option("--rate", "ARKER_RATE", "float", None, "request rate limit (requests/second)"),
+    Option(
+        "--request-timeout", "ARKER_REQUEST_TIMEOUT", "float", 60.0, "per-request timeout (seconds)"
+    ),
+    Option(
+        "--deadline",
+        "ARKER_DEADLINE",
+        "float",
+        None,
+        "overall deadline of the run (seconds); tests after it end as error",
+    ),
+    Option(
+        "--read-only",
+        "ARKER_READ_ONLY",
+        "bool",
+        False,
+        "run only checks that create nothing (creates_nothing)",
+    ),
+    Option("--golden", "ARKER_GOLDEN", "str", "ubuntu", "golden VM name the suite forks from"),
+    Option("--run-id", "ARKER_RUN_ID", "str", None, "run id (default: generated)"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved run settings (CLI > env > ini > default). Keys are hidden from ``repr``."""
+
+    backend_url: str | None
+    control_url: str | None
+    api_key: str | None = field(repr=False)
+    other_api_key: str | None = field(repr=False)
+    profile: str
+    report_dir: Path
+    spec: Path | None
+    seed: int
+    max_vms: int
+    max_forks: int
+    rate: float | None
+    request_timeout: float
+    deadline: float | None
+    read_only: bool
+    golden: str
+    run_id: str
+
+    @property
+    def embedded(self) -> bool:
+        """True when no backend URL was given: the plugin starts the reference backend."""
+        return self.backend_url is None
+
+    @property
+    def run_dir(self) -> Path:
+        """``<report-dir>/<run-id>``: ledger and report files of this run."""
+        return self.report_dir / self.run_id
+
+    def secrets(self) -> list[str]:
+        """The secrets to redact from every output."""
+        return [key for key in (self.api_key, self.other_api_key) if key]
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Register the ``arker-conformance`` option group and its ini keys."""
+    group = parser.getgroup("arker-conformance", "Arker VM API conformance")
+    for opt in OPTIONS:
+        env = f" [env {opt.env}]" if opt.env else ""
+        if opt.kind == "bool":
+            group.addoption(
+                opt.flag, action="store_true", default=None, dest=opt.dest, help=opt.help + env
+            )
+            parser.addini(opt.dest, opt.help, type="bool", default=None)
+        else:
+            group.addoption(
+                opt.flag, action="store", default=None, dest=opt.dest, help=opt.help + env
+            )
+            parser.addini(opt.dest, opt.help, type="string", default=None)
+
+
+def new_run_id() -> str:
+    """A fresh run id: UTC timestamp + random tag, safe inside VM names.
+
+    Example: ``"20261129t043512-3fa1"``.
+    """
+    return datetime.now(UTC).strftime("%Y%m%dt%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def _raw(config: pytest.Config, opt: Option) -> Any:
+    value = config.getoption(opt.dest, default=None)
+    if value is not None:
+        return value
+    if opt.env and os.environ.get(opt.env, "") != "":
+        return os.environ[opt.env]
+    ini = config.getini(opt.dest)
+    if ini not in (None, "", []):
+        return ini
+    return None
+
+
+def _convert(opt: Option, value: Any) -> Any:
+    if value is None:
+        return opt.default if opt.kind != "path" or opt.default is None else Path(opt.default)
+    try:
+        if opt.kind == "int":
+            return int(value)
+        if opt.kind == "float":
+            return float(value)
+        if opt.kind == "bool":
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+        if opt.kind == "path":
+            return Path(value)
+    except ValueError as exc:
+        raise pytest.UsageError(f"{opt.flag}: bad value {value!r}: {exc}") from exc
+    return str(value)
+
+
+def resolve_settings(config: pytest.Config, *, inherited: dict[str, Any] | None = None) -> Settings:
+    """Resolve every option once (CLI > env > ini > default).
+
+    Args:
+        config: the pytest config.
+        inherited: values a pytest-xdist controller handed to this worker (run id, seed),
+            so every worker shares them.
+    """
+    values = {opt.dest[len("arker_") :]: _convert(opt, _raw(config, opt)) for opt in OPTIONS}
+    inherited = inherited or {}
+    if values["run_id"] is None:
+        values["run_id"] = inherited.get("run_id") or new_run_id()
+    if values["seed"] is None:
+        ci = os.environ.get("CI", "") not in ("", "0", "false")
+        values["seed"] = inherited.get("seed", 0 if ci else secrets.randbelow(2**32))
+    if values["profile"] is None:
+        values["profile"] = "core" if values["backend_url"] else "reference"
+    if values["backend_url"]:
+        values["backend_url"] = str(values["backend_url"]).rstrip("/")
+    for name in ("max_vms", "max_forks"):
+        if values[name] < 1:
+            raise pytest.UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    return Settings(**values)

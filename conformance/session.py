@@ -1,0 +1,242 @@
+"""Run state of one pytest session (kept in ``config.stash``) and the target's life cycle.
+
+``plugin.py`` hooks and the suite's fixtures call into this module; nothing here runs at
+import time. Under pytest-xdist every worker has its own state, target, ledger file
+(``ledger-gw0.jsonl``) and — when no ``--backend-url`` is given — its own embedded
+backend; the controller only aggregates results (from report ``user_properties``) and
+worker summaries (from ``workeroutput``) and writes the report.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance.errors import HarnessError
+
+if TYPE_CHECKING:
+    from conformance.options import Settings
+    from conformance.profiles import Profile
+    from conformance.target import Target
+
+__all__ = [
+    "STATE",
+    "RunState",
+    "close_target",
+    "count_required",
+    "decide_all",
+    "gate",
+    "merge_worker",
+    "open_target",
+    "profile_of",
+    "state_of",
+    "worker_output",
+]
+
+
+@dataclass
+class RunState:
+    """Everything the plugin tracks for one session (controller or worker)."""
+
+    settings: Settings
+    profile: Profile | None  # loaded on first need (a bad profile must not break other runs)
+    suite_dir: Path
+    worker_id: str | None = None
+    workers: int = 1
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    started_mono: float = field(default_factory=time.monotonic)
+    conformance_items: int = 0
+    deselected_required: int = 0
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    leaks: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # pre-flight / harness notes
+    target: Target | None = None
+    closed: bool = False
+
+    @property
+    def is_worker(self) -> bool:
+        """True inside a pytest-xdist worker."""
+        return self.worker_id is not None
+
+    @property
+    def active(self) -> bool:
+        """True once any conformance test was collected or reported (else stay inert)."""
+        return bool(self.conformance_items or self.results or self.problems)
+
+    def deadline_passed(self) -> bool:
+        """True when the overall ``--deadline`` is behind us."""
+        limit = self.settings.deadline
+        return limit is not None and time.monotonic() - self.started_mono > limit
+
+
+STATE = pytest.StashKey[RunState]()
+
+
+def state_of(config: pytest.Config) -> RunState | None:
+    """The run state of this session, or None when the plugin is not configured."""
+    return config.stash.get(STATE, None)
+
+
+def profile_of(state: RunState) -> Profile:
+    """The run's profile, loaded once; a bad profile ends the run as a usage error (2)."""
+    from conformance.profiles import ProfileError, load_profile
+
+    if state.profile is None:
+        try:
+            state.profile = load_profile(state.settings.profile)
+        except ProfileError as exc:
+            pytest.exit(f"arker-conformance: {exc}", returncode=2)
+    return state.profile
+
+
+def decide_all(state: RunState, items: list[pytest.Item]) -> None:
+    """Evaluate every conformance item's markers once; usage errors end the run (2)."""
+    from conformance.collect import DECISION
+    from conformance.outcomes import MarkerUsageError, evaluate_requirements, is_conformance_item
+
+    mine = [item for item in items if is_conformance_item(item, state.suite_dir)]
+    if not mine:
+        return
+    profile, errors = profile_of(state), []
+    for item in mine:
+        try:
+            item.stash[DECISION] = evaluate_requirements(item, profile, state.settings)
+        except MarkerUsageError as exc:
+            errors.append(str(exc))
+    if errors:
+        pytest.exit("arker-conformance usage error:\n  " + "\n  ".join(errors), returncode=2)
+    state.conformance_items += len(mine)
+
+
+def count_required(state: RunState, items: list[pytest.Item]) -> int:
+    """How many of ``items`` (being deselected) are required or honesty tests."""
+    from conformance.collect import DECISION
+
+    return sum(
+        1
+        for item in items
+        if (d := item.stash.get(DECISION, None)) and d.blocking and not d.by_profile
+    )
+
+
+def gate(state: RunState, item: pytest.Item) -> None:
+    """Setup-time gate: remember the log position; skip disabled tests; enforce the deadline."""
+    from conformance.collect import DECISION, MARK
+
+    decision = item.stash.get(DECISION, None)
+    if decision is None:
+        return
+    item.stash[MARK] = state.target.log.mark() if state.target is not None else 0
+    if decision.disabled is not None:
+        pytest.skip(decision.disabled)
+    if state.deadline_passed():
+        raise HarnessError(f"overall --deadline of {state.settings.deadline:g}s exceeded")
+
+
+def worker_output(state: RunState) -> dict[str, Any]:
+    """What an xdist worker sends its controller at the end (plain data)."""
+    return {
+        "leaks": state.leaks,
+        "problems": state.problems,
+        "deselected_required": state.deselected_required,
+        "conformance_items": state.conformance_items,
+    }
+
+
+def merge_worker(state: RunState, output: dict[str, Any]) -> None:
+    """Controller side of :func:`worker_output` (every worker deselects the same items)."""
+    state.leaks.extend(output.get("leaks", []))
+    state.problems.extend(output.get("problems", []))
+    state.deselected_required = max(state.deselected_required, output["deselected_required"])
+    state.conformance_items = max(state.conformance_items, output["conformance_items"])
+
+
+def open_target(state: RunState) -> Target:
+    """Build the session's :class:`Target` (starting the embedded backend if needed).
+
+    Pre-flight: an unreachable target or a refused key ends the whole session with
+    exit status 2 and a message naming the (redacted) URL.
+    """
+    from conformance.embedded import start_embedded
+    from conformance.ledger import Ledger
+    from conformance.spec import Spec
+    from conformance.target import Budgets, Target, build_clients
+
+    settings, tag = state.settings, state.worker_id
+    spec, profile = Spec.load(settings.spec), profile_of(state)
+    embedded = None
+    keys: tuple[str | None, str | None]
+    if settings.backend_url is None:
+        embedded = start_embedded(disabled=tuple(profile.by_requirement("unsupported")))
+        base_url, keys = embedded.base_url, (embedded.api_key, embedded.other_api_key)
+    else:
+        base_url, keys = settings.backend_url, (settings.api_key, settings.other_api_key)
+    client, other, anon, redactor, log = build_clients(
+        settings, base_url, keys, state.workers, spec
+    )
+    prefix = f"conf-{settings.run_id}" + (f"-{tag}" if tag else "")
+    ledger_file = f"ledger-{tag}.jsonl" if tag else "ledger.jsonl"
+    budgets = Budgets(
+        max(1, settings.max_vms // state.workers), max(1, settings.max_forks // state.workers)
+    )
+    state.target = Target(
+        settings,
+        spec,
+        profile,
+        base_url,
+        client,
+        other,
+        anon,
+        Ledger(settings.run_dir / ledger_file, prefix),
+        prefix,
+        budgets,
+        redactor,
+        log,
+        embedded,
+    )
+    problem = state.target.preflight()
+    if problem is not None:
+        state.problems.append(f"pre-flight: {problem}")
+        close_target(state)
+        pytest.exit(f"arker-conformance pre-flight failed: {problem}", returncode=2)
+    return state.target
+
+
+def close_target(state: RunState) -> None:
+    """Tear down every ledgered resource (newest first), check for leaks, stop the backend.
+
+    Idempotent; called by the ``target`` fixture's finalizer and again (as a safety net,
+    e.g. after ``pytest.exit`` or Ctrl-C) at session finish.
+    """
+    target = state.target
+    if target is None or state.closed:
+        return
+    state.closed = True
+    try:
+        problems = target.ledger.teardown(target.delete_entry)
+        leaks = target.ledger.leaks(target.still_there)
+        known = {leak.get("id") for leak in leaks}
+        leaks += [
+            dict(x, reason="left over with the run prefix")
+            for x in target.prefixed_leftovers()
+            if x.get("id") not in known
+        ]
+        for problem in problems:
+            state.problems.append(
+                f"teardown of {problem.entry.kind} {problem.entry.id}: "
+                f"{target.redactor.text(problem.error)}"
+            )
+        state.leaks.extend(leaks)
+    except (HarnessError, OSError, ValueError) as exc:
+        state.problems.append(f"leak check could not run: {target.redactor.text(str(exc))}")
+    finally:
+        for client in (target.client, target.other_client, target.anon_client):
+            if client is not None:
+                client.close()
+        if target.embedded is not None:
+            target.embedded.stop()

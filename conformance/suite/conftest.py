@@ -1,0 +1,83 @@
+"""Fixtures of the conformance suite (docs/architecture.md, "Fixtures and markers").
+
+``target`` is per test process (session scope): the backend under test with clients for
+org A (``client``), org B (``other_client``) and no key (``anon_client``), the ledger
+every create goes through, and budgets. ``vm`` is a fresh ledgered VM per test.
+Tests outside this directory can use these fixtures with
+``pytest_plugins = ["conformance.suite.conftest"]`` (the plugin's own tests do).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from conformance.client import ArkerClient
+from conformance.errors import HarnessError
+from conformance.session import close_target, open_target, profile_of, state_of
+from conformance.spec import Spec
+from conformance.steps import StepLog
+from conformance.target import Target
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    """The backend under test (started here when it is the embedded reference backend)."""
+    state = state_of(request.config)
+    if state is None:
+        raise HarnessError("the arker-conformance plugin is not active in this session")
+    built = state.target or open_target(state)
+    yield built
+    close_target(state)
+
+
+@pytest.fixture(scope="session")
+def spec(target: Target) -> Spec:
+    """The contract document the run checks against."""
+    return target.spec
+
+
+@pytest.fixture(scope="session")
+def client(target: Target) -> ArkerClient:
+    """Client of org A (``--api-key``)."""
+    return target.client
+
+
+@pytest.fixture(scope="session")
+def other_client(request: pytest.FixtureRequest, target: Target) -> ArkerClient:
+    """Client of org B (``--other-api-key``); without that key the test is disabled."""
+    if target.other_client is None:
+        profile = profile_of(state_of(request.config))  # type: ignore[arg-type]
+        pytest.skip(
+            "tenancy needs a second org's key: pass --other-api-key / ARKER_OTHER_API_KEY "
+            f"(profile {profile.name})"
+        )
+    return target.other_client
+
+
+@pytest.fixture(scope="session")
+def anon_client(target: Target) -> ArkerClient:
+    """Client that sends no API key (auth checks)."""
+    return target.anon_client
+
+
+@pytest.fixture
+def vm(target: Target) -> Iterator[dict[str, Any]]:
+    """A fresh VM forked from the golden through the ledger; deleted after the test.
+
+    A failed delete is left to the session teardown (which retries and reports a leak),
+    so one broken DELETE does not turn every test into an error.
+    """
+    created = target.fork(suffix="vm")
+    yield created
+    with contextlib.suppress(HarnessError):  # TargetUnreachable is a HarnessError too
+        target.delete_vm(created["vm_id"])
+
+
+@pytest.fixture
+def steps() -> StepLog:
+    """The test's step log, printed under a failure and stored in the report."""
+    return StepLog()

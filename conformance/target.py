@@ -1,0 +1,327 @@
+"""The target under test: clients for both orgs, the ledger, budgets and create helpers.
+
+One :class:`Target` per test process (session scope). Every create the suite makes goes
+through it, so it is named ``<prefix>-<n>-<suffix>``, recorded in the ledger first and
+deleted at teardown (newest first) even when tests fail.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import httpx
+
+from conformance.client import ArkerClient, ExchangeLog
+from conformance.errors import HarnessError, TargetUnreachable
+from conformance.ledger import Ledger, LedgerEntry
+from conformance.redaction import Redactor
+from conformance.reports.model import public_url
+
+if TYPE_CHECKING:
+    from conformance.embedded import EmbeddedBackend
+    from conformance.options import Settings
+    from conformance.profiles import Profile
+    from conformance.spec import Spec
+
+__all__ = ["GOLDEN_ORG", "Budgets", "Target"]
+
+GOLDEN_ORG = "ArkerHQ"
+_LIST_PAGES = 20  # bound on list walks during cleanup (production may list many VMs)
+_BUSY_WAIT_S = 30.0
+
+
+@dataclass
+class Budgets:
+    """Per-process resource budgets (an xdist worker gets its share)."""
+
+    max_vms: int
+    max_forks: int
+    forks: int = 0
+
+    def charge_fork(self, alive_vms: int) -> None:
+        """Account for one fork or raise HarnessError("budget exhausted ...")."""
+        if self.forks >= self.max_forks:
+            raise HarnessError(f"budget exhausted: --max-forks allows {self.max_forks} forks")
+        if alive_vms >= self.max_vms:
+            raise HarnessError(f"budget exhausted: --max-vms allows {self.max_vms} VMs alive")
+        self.forks += 1
+
+
+@dataclass
+class Target:
+    """Everything a conformance test needs to talk to the backend under test.
+
+    Build it with :func:`conformance.session.open_target` (the ``target`` fixture does).
+    ``other_client`` is None when no second org key is available.
+    """
+
+    settings: Settings
+    spec: Spec
+    profile: Profile
+    base_url: str
+    client: ArkerClient
+    other_client: ArkerClient | None
+    anon_client: ArkerClient
+    ledger: Ledger
+    prefix: str
+    budgets: Budgets
+    redactor: Redactor
+    log: ExchangeLog
+    embedded: EmbeddedBackend | None = field(default=None, repr=False)
+
+    @property
+    def golden(self) -> str:
+        """Name of the public golden VM the suite forks from (``--golden``)."""
+        return self.settings.golden
+
+    @property
+    def public_url(self) -> str:
+        """The backend URL with credentials and query removed (safe to print)."""
+        return public_url(self.base_url)
+
+    def __repr__(self) -> str:
+        return f"Target({self.public_url!r}, profile={self.profile.name!r}, prefix={self.prefix!r})"
+
+    # -- creates ---------------------------------------------------------------------------
+
+    def fork(
+        self, *, client: ArkerClient | None = None, suffix: str = "vm", **fields: Any
+    ) -> dict[str, Any]:
+        """Fork a VM through the ledger and return the checked ``Vm`` body.
+
+        Without a source it forks the golden (``source_vm_name=golden``, org ``ArkerHQ``);
+        without ``name`` it names the VM ``<prefix>-<n>-<suffix>``.
+
+        Raises ContractViolation / UnsupportedOperation (via ``expect_ok``) on a bad answer,
+        HarnessError when a budget is exhausted.
+
+        Example: ``child = target.fork(source_vm_id=vm["vm_id"])``.
+        """
+        from conformance.checks import expect_ok
+
+        response = self.fork_raw(client=client, suffix=suffix, **fields)
+        capability = (
+            "fork.durable"
+            if fields.get("durable")
+            else ("fork.by_id" if fields.get("source_vm_id") else "vms")
+        )
+        body: dict[str, Any] = expect_ok(self.spec, "forkVm", response, capability=capability)
+        return body
+
+    def fork_raw(
+        self, *, client: ArkerClient | None = None, suffix: str = "vm", **fields: Any
+    ) -> httpx.Response:
+        """Send ``POST /v1/fork`` through the ledger and return the raw response.
+
+        Any VM the backend creates is ledgered, even when the test expected a refusal.
+        """
+        client = client or self.client
+        body = self._fork_body(suffix, fields)
+        self.budgets.charge_fork(len(self.ledger.alive("vm")))
+        entry = self.ledger.intend("vm", body.get("name"), org=self._org(client))
+        response = client.request("POST", "/v1/fork", json=body)
+        self._settle(entry, response, "vm_id")
+        return response
+
+    def create_filesystem(
+        self, suffix: str = "fs", *, client: ArkerClient | None = None
+    ) -> dict[str, Any]:
+        """Create a ledgered filesystem named ``<prefix>-<n>-<suffix>``; return its body.
+
+        Example: ``fs = target.create_filesystem("data")``.
+        """
+        from conformance.checks import expect_ok
+
+        client = client or self.client
+        name = self.ledger.new_name(suffix)
+        entry = self.ledger.intend("filesystem", name, org=self._org(client))
+        response = client.request("POST", "/v1/filesystems", json={"name": name})
+        self._settle(entry, response, "filesystem_id")
+        body: dict[str, Any] = expect_ok(
+            self.spec, "createFilesystem", response, capability="filesystems"
+        )
+        return body
+
+    def create_sync(
+        self, vm_id: str, filesystem_id: str, path: str, *, client: ArkerClient | None = None
+    ) -> httpx.Response:
+        """Bind a filesystem into a VM (``POST /syncs``) through the ledger; raw response."""
+        client = client or self.client
+        entry = self.ledger.intend("sync", None, org=self._org(client), parent=vm_id)
+        body = {"filesystem_id": filesystem_id, "path": path}
+        response = client.request("POST", f"/v1/vms/{quote(vm_id, safe='')}/syncs", json=body)
+        self._settle(entry, response, "sync_id")
+        return response
+
+    def delete_vm(self, vm_id: str) -> None:
+        """Delete a ledgered VM now (the ``vm`` fixture's teardown)."""
+        entry = self.ledger.find("vm", vm_id)
+        if entry is not None:
+            self.delete_entry(entry)
+            self.ledger.deleted(entry)
+
+    def _fork_body(self, suffix: str, fields: dict[str, Any]) -> dict[str, Any]:
+        body = dict(fields)
+        if body.get("source_vm_id") is None and body.get("source_vm_name") is None:
+            body["source_vm_name"] = self.golden
+        if body.get("source_vm_name") == self.golden and "source_org_id" not in body:
+            body["source_org_id"] = GOLDEN_ORG
+        if "name" not in body:
+            body["name"] = self.ledger.new_name(suffix)
+        return body
+
+    def _settle(self, entry: LedgerEntry, response: httpx.Response, id_key: str) -> None:
+        if response.is_success:
+            try:
+                data = response.json()
+            except ValueError:
+                data = None
+            if isinstance(data, dict) and isinstance(data.get(id_key), str):
+                self.ledger.created(entry, data[id_key])
+        elif 400 <= response.status_code < 500:
+            self.ledger.deleted(entry)  # refused: nothing was created
+        # 5xx: unknown; teardown looks the resource up by name
+
+    def _org(self, client: ArkerClient) -> str:
+        return "b" if client is self.other_client and client is not None else "a"
+
+    def client_for(self, org: str) -> ArkerClient:
+        """The client that created ledger entries of ``org`` (``"a"`` or ``"b"``)."""
+        if org == "b" and self.other_client is not None:
+            return self.other_client
+        return self.client
+
+    # -- pre-flight ------------------------------------------------------------------------
+
+    def preflight(self) -> str | None:
+        """Check the target answers and accepts the keys; return a problem or None."""
+        checks = [("--api-key", self.client)]
+        if self.other_client is not None:
+            checks.append(("--other-api-key", self.other_client))
+        for flag, client in checks:
+            try:
+                response = client.request("GET", "/v1/vms", params={"limit": 1}, control=True)
+            except TargetUnreachable as exc:
+                return f"target {self.public_url} is unreachable: {exc.reason}"
+            if response.status_code in (401, 403):
+                return (
+                    f"target {self.public_url} refused the key given by {flag} "
+                    f"(HTTP {response.status_code} on GET /v1/vms)"
+                )
+        return None
+
+    # -- teardown --------------------------------------------------------------------------
+
+    def delete_entry(self, entry: LedgerEntry) -> None:
+        """Delete one ledgered resource; "already gone" is success, anything else raises."""
+        resource_id = entry.id or self._lookup(entry)
+        if resource_id is None:
+            return
+        client = self.client_for(entry.org)
+        path = self._path(entry, resource_id)
+        deadline = time.monotonic() + _BUSY_WAIT_S
+        while True:
+            response = client.request("DELETE", path)
+            if response.is_success or response.status_code == 404:
+                return
+            if response.status_code != 409 or time.monotonic() > deadline:
+                raise HarnessError(f"DELETE {path} answered {response.status_code}")
+            time.sleep(0.2)  # busy VM: poll until the run ends or the deadline passes
+
+    def still_there(self, entry: LedgerEntry) -> bool:
+        """Leak check for one entry: True unless the backend answers 404 for it."""
+        resource_id = entry.id or self._lookup(entry)
+        if resource_id is None:
+            return False
+        client = self.client_for(entry.org)
+        if entry.kind == "sync":
+            parent = client.request("GET", f"/v1/vms/{quote(entry.parent or '', safe='')}/syncs")
+            if parent.status_code == 404:
+                return False
+            syncs = parent.json().get("syncs", []) if parent.is_success else []
+            return any(s.get("sync_id") == resource_id for s in syncs)
+        return client.request("GET", self._path(entry, resource_id)).status_code != 404
+
+    def prefixed_leftovers(self) -> list[dict[str, Any]]:
+        """Resources carrying this run's prefix that the backend still lists."""
+        found: list[dict[str, Any]] = []
+        for org in ("a", "b") if self.other_client else ("a",):
+            client = self.client_for(org)
+            for vm in self._walk(client, "/v1/vms", "vms", {}, control=True):
+                if str(vm.get("name") or "").startswith(self.prefix + "-"):
+                    found.append({"kind": "vm", "id": vm.get("vm_id"), "name": vm.get("name")})
+            params = {"name_prefix": self.prefix + "-"}
+            for fs in self._walk(client, "/v1/filesystems", "filesystems", params):
+                found.append(
+                    {"kind": "filesystem", "id": fs.get("filesystem_id"), "name": fs.get("name")}
+                )
+        return found
+
+    def _walk(
+        self,
+        client: ArkerClient,
+        path: str,
+        key: str,
+        params: dict[str, Any],
+        control: bool = False,
+    ) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        query = {**params, "limit": 100}
+        for _ in range(_LIST_PAGES):
+            response = client.request("GET", path, params=query, control=control)
+            if not response.is_success:
+                return items
+            page = response.json()
+            items.extend(i for i in page.get(key, []) if isinstance(i, dict))
+            if not page.get("next_cursor"):
+                return items
+            query = {**params, "limit": 100, "cursor": page["next_cursor"]}
+        return items
+
+    def _lookup(self, entry: LedgerEntry) -> str | None:
+        if entry.name is None or entry.kind not in ("vm", "filesystem"):
+            return None
+        client = self.client_for(entry.org)
+        if entry.kind == "vm":
+            vms = self._walk(client, "/v1/vms", "vms", {}, control=True)
+            return next((v.get("vm_id") for v in vms if v.get("name") == entry.name), None)
+        found = self._walk(client, "/v1/filesystems", "filesystems", {"name_prefix": entry.name})
+        return next((f.get("filesystem_id") for f in found if f.get("name") == entry.name), None)
+
+    @staticmethod
+    def _path(entry: LedgerEntry, resource_id: str) -> str:
+        rid = quote(resource_id, safe="")
+        if entry.kind == "vm":
+            return f"/v1/vms/{rid}"
+        if entry.kind == "filesystem":
+            return f"/v1/filesystems/{rid}"
+        return f"/v1/vms/{quote(entry.parent or '', safe='')}/syncs/{rid}"
+
+
+def build_clients(
+    settings: Settings, base_url: str, keys: tuple[str | None, str | None], workers: int, spec: Spec
+) -> tuple[ArkerClient, ArkerClient | None, ArkerClient, Redactor, ExchangeLog]:
+    """Create the three clients sharing one redactor and one exchange log."""
+    redactor = Redactor([k for k in keys if k])
+    log = ExchangeLog()
+    rate = settings.rate / workers if settings.rate else None
+    control = settings.control_url or base_url
+
+    def make(key: str | None, env: str) -> ArkerClient:
+        return ArkerClient(
+            base_url,
+            api_key=key,
+            control_url=control,
+            timeout=settings.request_timeout,
+            redactor=redactor,
+            recorder=log,
+            rate=rate,
+            spec=spec,
+            key_env=env,
+        )
+
+    other = make(keys[1], "ARKER_OTHER_API_KEY") if keys[1] else None
+    return make(keys[0], "ARKER_API_KEY"), other, make(None, "ARKER_API_KEY"), redactor, log

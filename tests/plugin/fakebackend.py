@@ -1,0 +1,110 @@
+"""A tiny in-memory Arker backend for the plugin's own tests (not a conformance target).
+
+Enough of the contract for the plugin's machinery: auth, list/fork/get/delete VMs and
+list filesystems. ``refuse_deletes`` makes every DELETE fail (to provoke leaks).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+GOOD_KEY = "sk-fake-good-4a7f0c"
+OTHER_KEY = "sk-fake-other-91be22"
+
+
+@dataclass
+class FakeState:
+    """The fake backend's whole state."""
+
+    vms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[str] = field(default_factory=list)
+    refuse_deletes: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _vm(n: int, body: dict[str, Any], org: str) -> dict[str, Any]:
+    return {
+        "vm_id": f"vm_{n}", "owner_org_id": org, "created_at": "2026-01-01T00:00:00Z",
+        "name": body.get("name"), "public": bool(body.get("public")), "state": "idle",
+        "sessions": [],
+    }  # fmt: skip
+
+
+def _handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            return
+
+        def _send(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _org(self) -> str | None:
+            auth = self.headers.get("authorization", "")
+            return {f"Bearer {GOOD_KEY}": "org-a", f"Bearer {OTHER_KEY}": "org-b"}.get(auth)
+
+        def _route(self, method: str) -> None:
+            state.requests.append(f"{method} {self.path}")
+            org = self._org()
+            if org is None:
+                return self._send(401, {"code": "unauthorized", "message": "bad key"})
+            path = self.path.split("?", 1)[0]
+            with state.lock:
+                self._dispatch(method, path, org)
+
+        def _dispatch(self, method: str, path: str, org: str) -> None:
+            if method == "GET" and path == "/v1/vms":
+                mine = [v for v in state.vms.values() if v["owner_org_id"] == org]
+                return self._send(200, {"vms": mine, "next_cursor": None})
+            if method == "GET" and path == "/v1/filesystems":
+                return self._send(200, {"filesystems": [], "next_cursor": None})
+            if method == "POST" and path == "/v1/fork":
+                length = int(self.headers.get("content-length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                vm = _vm(len(state.vms) + 1, body, org)
+                state.vms[vm["vm_id"]] = vm
+                return self._send(200, vm)
+            vm_id = path.removeprefix("/v1/vms/")
+            if vm_id not in state.vms:
+                return self._send(404, {"code": "not_found", "message": "no such VM"})
+            if method == "GET":
+                return self._send(200, state.vms[vm_id])
+            if state.refuse_deletes:
+                return self._send(500, {"code": "internal", "message": "delete broken"})
+            del state.vms[vm_id]
+            return self._send(200, {"deleted": True})
+
+        def do_GET(self) -> None:
+            self._route("GET")
+
+        def do_POST(self) -> None:
+            self._route("POST")
+
+        def do_DELETE(self) -> None:
+            self._route("DELETE")
+
+    return Handler
+
+
+@contextmanager
+def serve(state: FakeState | None = None) -> Iterator[tuple[str, FakeState]]:
+    """Serve a fake backend on a free 127.0.0.1 port; yields ``(base_url, state)``."""
+    state = state or FakeState()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", state
+    finally:
+        server.shutdown()
+        server.server_close()

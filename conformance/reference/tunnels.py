@@ -17,6 +17,7 @@ not enforced, and every tunnel is proxied as HTTP whatever its ``protocol``.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import socket
 import sqlite3
@@ -41,6 +42,7 @@ __all__ = ["OPEN_DEADLINE_S", "install", "parse_ports", "routes"]
 
 OPEN_DEADLINE_S = 60.0
 POLL_S = 0.1
+log = logging.getLogger("arker.reference")
 MAX_PORTS = 16  # per run: each starting tunnel has a watcher thread
 STATES = ("starting", "open", "closed")
 VISIBILITIES = ("private", "public")
@@ -95,8 +97,6 @@ def parse_ports(network: dict[str, Any] | None) -> dict[int, tuple[str, str]]:
     ports = inbound.get("ports") if isinstance(inbound, dict) else None
     if not isinstance(inbound, dict) or not isinstance(ports, dict | None):
         raise ApiError("bad_request", "network.inbound.ports must be an object")
-    if len(ports or {}) > MAX_PORTS:
-        raise ApiError("bad_request", f"at most {MAX_PORTS} inbound ports per run")
     parsed: dict[int, tuple[str, str]] = {}
     for key, spec in (ports or {}).items():
         if not (key.isdigit() and 1 <= int(key) <= 65535):
@@ -174,36 +174,54 @@ def _watch(backend: Backend, token: str, port: int) -> None:
     _close(backend, "token = ?", (token,), message)
 
 
-def _port_taken_elsewhere(backend: Backend, vm_id: str, port: int) -> sqlite3.Row | None:
-    return backend.db.one(
+def _refusal(backend: Backend, vm_id: str, port: int, index: int) -> str | None:
+    """Why a requested port cannot be tunnelled (it then closes at once), or None."""
+    if index >= MAX_PORTS:
+        return f"only the first {MAX_PORTS} inbound ports of a run are tunnelled"
+    clash = backend.db.one(
         "SELECT vm_id FROM vm_tunnels WHERE port = ? AND vm_id != ? AND state != 'closed'",
         (port, vm_id),
     )
+    if clash is not None:
+        return f"port {port} is in use by a tunnel of vm {clash['vm_id']} on this host"
+    return None
 
 
 def open_tunnels(backend: Backend, vm_id: str, run_id: str, network: dict[str, Any] | None) -> None:
-    """``hooks.run_started``: one ``starting`` tunnel per requested port, each watched."""
-    ports = parse_ports(network)
-    if not ports:
+    """``hooks.run_started``: one ``starting`` tunnel per requested port, each watched.
+
+    Never refuses: the run row exists already (the run parser validated the ports), so
+    a port that cannot be served becomes a ``closed`` tunnel whose message says why.
+    """
+    try:
+        ports = parse_ports(network)
+    except ApiError as exc:
+        log.warning("run %s: inbound ports ignored: %s", run_id, exc.message)
         return
-    backend.require_capability("tunnels")
-    for port, (visibility, protocol) in ports.items():
+    for index, (port, (visibility, protocol)) in enumerate(ports.items()):
         token = secrets.token_urlsafe(24)
         with backend.db.transaction() as db:
+            reason = _refusal(backend, vm_id, port, index)
             db.execute("DELETE FROM vm_tunnels WHERE vm_id = ? AND port = ?", (vm_id, port))
             db.execute(
                 "INSERT INTO vm_tunnels (vm_id, port, run_id, visibility, protocol, state,"
-                " token, started_at) VALUES (?, ?, ?, ?, ?, 'starting', ?, ?)",
-                (vm_id, port, run_id, visibility, protocol, token, now_rfc3339()),
+                " token, message, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    vm_id,
+                    port,
+                    run_id,
+                    visibility,
+                    protocol,
+                    "starting" if reason is None else "closed",
+                    token,
+                    reason,
+                    now_rfc3339(),
+                ),
             )
-            clash = _port_taken_elsewhere(backend, vm_id, port)
-        if clash is not None:
-            message = f"port {port} is in use by a tunnel of vm {clash['vm_id']} on this host"
-            _close(backend, "token = ?", (token,), message)
-            continue
-        threading.Thread(
-            target=_watch, args=(backend, token, port), name=f"tunnel-{port}", daemon=True
-        ).start()
+        if reason is None:
+            threading.Thread(
+                target=_watch, args=(backend, token, port), name=f"tunnel-{port}", daemon=True
+            ).start()
 
 
 # ── hooks ────────────────────────────────────────────────────────────────────

@@ -28,6 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from tests.contract.tslayout import (
     SECTIONS,
     Entry,
@@ -40,6 +42,7 @@ from tests.contract.tslayout import (
 
 __all__ = [
     "DIFF_PATH",
+    "HEADLINE_KEY",
     "INSTALL_HINT",
     "NODE_DIR",
     "FidelityReport",
@@ -61,6 +64,8 @@ DIFF_PATH = Path(
 )
 INSTALL_HINT = "npm ci --prefix tests/contract/node"
 RENDER_TIMEOUT_S = 120.0
+# Where the fidelity test leaves its headline for tests/contract/conftest.py to print.
+HEADLINE_KEY = pytest.StashKey[str]()
 
 
 class ToolMissing(RuntimeError):
@@ -104,6 +109,14 @@ class FidelityReport:
         """Names of the mismatching entries."""
         return {mismatch.name for mismatch in self.mismatches}
 
+    def headline(self) -> str:
+        """Counts only, for the terminal summary."""
+        return (
+            f"{len(self.identical)} fully visible entries identical, "
+            f"{len(self.partial_checked)} partly visible checked on their visible lines, "
+            f"{len(self.reconstructed)} hidden reconstructed, {len(self.mismatches)} mismatches"
+        )
+
     def summary(self) -> str:
         """One paragraph of counts, then each mismatch."""
         head = (
@@ -127,6 +140,15 @@ def _tool() -> Path:
     if shutil.which("node") is None:
         raise ToolMissing(f"node is not on PATH; install Node.js 20+, then `{INSTALL_HINT}`")
     return binary
+
+
+def renderer_installed() -> bool:
+    """Whether the pinned openapi-typescript and node are available."""
+    try:
+        _tool()
+    except ToolMissing:
+        return False
+    return True
 
 
 def installed_version() -> str:

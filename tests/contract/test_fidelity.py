@@ -59,38 +59,63 @@ PARTLY_VISIBLE = {
 
 def compare_or_fail(document: Path) -> FidelityReport:
     """Run the comparison; turn a missing tool into a failure that says how to install it."""
+    return require(compare_or_missing(document))
+
+
+def compare_or_missing(document: Path) -> FidelityReport | ToolMissing:
+    """The comparison report, or the ToolMissing error (for fixtures: tests then fail)."""
     try:
         return fidelity.compare_document(document, RECONSTRUCTED)
     except ToolMissing as exc:
-        pytest.fail(f"{exc}. The fidelity test cannot run without it.", pytrace=False)
+        return exc
 
 
 @pytest.fixture(scope="module")
-def report() -> FidelityReport:
-    return compare_or_fail(spec_path())
+def outcome(request: pytest.FixtureRequest) -> FidelityReport | ToolMissing:
+    # Computed once; a missing tool is handed to each test so it FAILS there
+    # (a fixture that fails shows as an error, which reads like a harness bug).
+    result = compare_or_missing(spec_path())
+    if isinstance(result, FidelityReport):
+        request.config.stash[fidelity.HEADLINE_KEY] = result.headline()
+    return result
+
+
+def require(outcome: FidelityReport | ToolMissing) -> FidelityReport:
+    """The report, or fail the calling test with the install command."""
+    if isinstance(outcome, ToolMissing):
+        pytest.fail(f"{outcome}. The fidelity test cannot run without it.", pytrace=False)
+    return outcome
 
 
 def test_installed_renderer_is_the_pinned_version() -> None:
-    try:
-        installed = fidelity.installed_version()
-    except ToolMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
+    installed = fidelity.installed_version() if fidelity.renderer_installed() else None
+    if installed is None:
+        pytest.fail(
+            f"openapi-typescript is not installed; run `{fidelity.INSTALL_HINT}`", pytrace=False
+        )
     assert installed == fidelity.pinned_version(), (
         f"openapi-typescript {installed} installed, {fidelity.pinned_version()} pinned; "
         f"run `{fidelity.INSTALL_HINT}`"
     )
 
 
-def test_every_fully_visible_entry_renders_identically(report: FidelityReport) -> None:
+def test_every_fully_visible_entry_renders_identically(
+    outcome: FidelityReport | ToolMissing,
+) -> None:
+    report = require(outcome)
     assert not report.mismatches, report.summary()
     assert len(report.identical) == FULLY_VISIBLE, report.summary()
 
 
-def test_partly_visible_entries_match_on_their_visible_lines(report: FidelityReport) -> None:
+def test_partly_visible_entries_match_on_their_visible_lines(
+    outcome: FidelityReport | ToolMissing,
+) -> None:
+    report = require(outcome)
     assert set(report.partial_checked) == PARTLY_VISIBLE, report.summary()
 
 
-def test_only_the_reconstructed_entries_are_added(report: FidelityReport) -> None:
+def test_only_the_reconstructed_entries_are_added(outcome: FidelityReport | ToolMissing) -> None:
+    report = require(outcome)
     assert sorted(report.reconstructed) == sorted(RECONSTRUCTED), report.summary()
 
 

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from conformance.resources import spec_path
-from tests.contract.fidelity import FidelityReport
-from tests.contract.test_fidelity import compare_or_fail
+from tests.contract.fidelity import FidelityReport, ToolMissing
+from tests.contract.test_fidelity import compare_or_missing, require
 
 Document = dict[str, Any]
 
@@ -117,13 +117,13 @@ MUTATIONS = (
 
 
 @pytest.fixture(scope="module")
-def mutated_report(tmp_path_factory: pytest.TempPathFactory) -> FidelityReport:
+def mutated(tmp_path_factory: pytest.TempPathFactory) -> FidelityReport | ToolMissing:
     document = yaml.safe_load(spec_path().read_text())
     for mutation in MUTATIONS:
         mutation.apply(document)
     path: Path = tmp_path_factory.mktemp("mutated") / "arker-mutated.openapi.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
-    return compare_or_fail(path)
+    return compare_or_missing(path)
 
 
 def test_mutations_touch_distinct_entries() -> None:
@@ -133,19 +133,22 @@ def test_mutations_touch_distinct_entries() -> None:
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda mutation: mutation.name)
 def test_mutation_is_reported_naming_its_entry(
-    mutation: Mutation, mutated_report: FidelityReport
+    mutation: Mutation, mutated: FidelityReport | ToolMissing
 ) -> None:
+    mutated_report = require(mutated)
     assert mutation.entry in mutated_report.names(), (
         f"{mutation.name} on {mutation.entry} went unnoticed:\n{mutated_report.summary()}"
     )
 
 
-def test_nothing_but_the_mutated_entries_is_reported(mutated_report: FidelityReport) -> None:
+def test_nothing_but_the_mutated_entries_is_reported(mutated: FidelityReport | ToolMissing) -> None:
+    mutated_report = require(mutated)
     expected = {name for mutation in MUTATIONS for name in (mutation.entry, *mutation.also)}
     assert mutated_report.names() == expected, mutated_report.summary()
 
 
-def test_report_shows_expected_and_rendered_lines(mutated_report: FidelityReport) -> None:
+def test_report_shows_expected_and_rendered_lines(mutated: FidelityReport | ToolMissing) -> None:
+    mutated_report = require(mutated)
     (vm,) = [m for m in mutated_report.mismatches if m.name == "Vm"]
     message = vm.render()
     assert "-owner_org_id: string;" in message, message

@@ -414,14 +414,22 @@ class ArkerClient:
         return exchange
 
     def _body(self, data: bytes | None) -> tuple[str | None, bool]:
-        """Redact then truncate (so a secret is never split by the cut)."""
+        """Redact, then truncate to ``body_limit`` characters, saying how much was cut.
+
+        Only a window of the raw bytes is decoded (a large download stays cheap); the
+        window's tail is dropped by the longest secret's length first, so a secret
+        split by the window edge cannot slip into the record.
+        """
         if data is None:
             return None, False
-        text = self.redactor.text(data)
-        if len(text) <= self.body_limit:
+        window = 4 * self.body_limit + self.redactor.longest
+        text = self.redactor.text(data[:window])
+        if len(data) > window:
+            text = text[: len(text) - self.redactor.longest]
+        if len(data) <= window and len(text) <= self.body_limit:
             return text, False
-        cut = len(text) - self.body_limit
-        return f"{text[: self.body_limit]}... [{cut} more characters not recorded]", True
+        note = f"... [truncated: {len(data)} bytes in all, first {self.body_limit} characters kept]"
+        return text[: self.body_limit] + note, True
 
 
 @dataclass(frozen=True)

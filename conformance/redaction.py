@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = ["LEARN_MIN", "MASK", "Redactor", "is_secret_param"]
 
@@ -29,7 +28,12 @@ _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "
 # made-up bad key such as "bad" would otherwise mangle "bad_request" everywhere.
 # The header itself always shows "Bearer ***".
 LEARN_MIN = 8
-_URL = re.compile(r"https?://[^\s\"'<>\\`]+")
+# A query parameter anywhere in text: after ? & or ; (also JSON-escaped \u0026),
+# so URLs inside bodies, headers and escaped JSON (https:\/\/...) are all covered
+# without parsing (and re-encoding) them.
+_PARAM = re.compile(
+    r"(?P<lead>[?&;]|\\u0026)(?P<name>[A-Za-z0-9_.\-]+)=(?P<value>[^&;\s\"'<>\\#]*)"
+)
 
 
 def is_secret_param(name: str) -> bool:
@@ -86,6 +90,11 @@ class Redactor:
         """The values currently hidden."""
         return self._secrets
 
+    @property
+    def longest(self) -> int:
+        """Length of the longest known secret (0 when none): the most a cut can split."""
+        return max(map(len, self._secrets), default=0)
+
     def text(self, value: str | bytes) -> str:
         """Redact ``value``; bytes that are not UTF-8 come back backslash-escaped.
 
@@ -96,7 +105,7 @@ class Redactor:
         pattern = self._pattern
         if pattern is not None:
             value = pattern.sub(MASK, value)
-        return _URL.sub(lambda m: _strip_signatures(m.group(0)), value)
+        return _PARAM.sub(_mask_param, value)
 
     def bytes(self, value: bytes) -> bytes:
         """Redact known secrets inside raw bytes (no decoding needed).
@@ -139,17 +148,8 @@ class Redactor:
         return redacted
 
 
-def _strip_signatures(url: str) -> str:
-    """Mask the values of secret-looking query parameters of one URL."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if not parts.query:
-        return url
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    if not any(is_secret_param(name) for name, _ in pairs):
-        return url
-    masked = [(name, MASK if is_secret_param(name) else value) for name, value in pairs]
-    query = urlencode(masked, safe="*/:")
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+def _mask_param(match: re.Match[str]) -> str:
+    """Mask the value of one secret-looking query parameter."""
+    if not match.group("value") or not is_secret_param(match.group("name")):
+        return match.group(0)
+    return f"{match.group('lead')}{match.group('name')}={MASK}"

@@ -104,3 +104,24 @@ def test_no_record_curl_line_violation_or_output_contains_a_secret(
     assert "Reproduce with:" in output and "$ARKER_API_KEY" in output
     for secret in (KEY, OTHER, "0ddba11"):
         assert secret not in output
+
+
+def test_a_secret_cut_by_the_recording_window_does_not_leak(leaky_server: ScriptedServer) -> None:
+    with ArkerClient(leaky_server.url, api_key=KEY, body_limit=64) as client:
+        # Keys shrink to *** when redacted, so a key split at the raw window edge
+        # would land inside the kept characters as a readable fragment.
+        for offset in range(len(KEY)):
+            leaky_server.script["/keys"] = [Answer(200, b"p" * offset + KEY.encode() * 200)]
+            exchange = exchange_of(client.request("GET", "/keys"))
+            assert exchange is not None and exchange.response_body is not None
+            assert exchange.response_body.endswith("characters kept]")
+            assert KEY[:6] not in exchange.response_body, exchange.response_body
+
+
+def test_escaped_and_html_urls_lose_their_signature_too() -> None:
+    redactor = Redactor()
+    escaped = r'{"u": "https:\/\/h\/x?expires=1\u0026signature=abc123\u0026a=1"}'
+    assert (
+        redactor.text(escaped) == r'{"u": "https:\/\/h\/x?expires=1\u0026signature=***\u0026a=1"}'
+    )
+    assert redactor.text("<a href='/x?a=1&amp;sig=abc123'>") == "<a href='/x?a=1&amp;sig=***'>"

@@ -6,8 +6,11 @@ import re
 from typing import Any
 
 import pytest
+import yaml
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
+from conformance.capabilities import CAPABILITIES
+from conformance.resources import profiles_dir
 from tests.contract.document import (
     document,
     operations,
@@ -18,16 +21,14 @@ from tests.contract.document import (
     walk,
 )
 
-# Capabilities the core profile requires (DESIGN §3); every other capability is
+# Capabilities the shipped core profile requires (DESIGN §3); every other one is
 # optional somewhere, so its operations must be able to answer 422.
 CORE_REQUIRED = {
-    "vms",
-    "fork.by_id",
-    "runs.foreground",
-    "sync.inline",
-    "pagination",
-    "auth",
-    "tenancy",
+    name
+    for name, requirement in yaml.safe_load((profiles_dir() / "core.yaml").read_text())[
+        "capabilities"
+    ].items()
+    if requirement == "required"
 }
 # Core operations with an optional part: durable forks (fork.durable), background
 # runs and per-run options (runs.*), presigned transfers (sync.presigned), FACTS §A.1.
@@ -73,6 +74,7 @@ def test_each_operation_names_its_primary_capability() -> None:
     seams = seam_operations()
     got = {op_id: op.get("x-arker-capability") for op_id, (_, _, _, op) in all_operations().items()}
     assert got == {op_id: seam.capability for op_id, seam in seams.items()}
+    assert set(got.values()) <= set(CAPABILITIES), set(got.values()) - set(CAPABILITIES)
 
 
 @pytest.mark.parametrize("op_id", sorted(seam_operations()))

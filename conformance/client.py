@@ -15,7 +15,7 @@ import shlex
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +52,8 @@ class Exchange:
     """One redacted request/response pair, as recorded (safe to print or save).
 
     ``auth_env`` names the environment variable a reproduction should read the key
-    from (``None``: no key was sent, or it was a one-off key shown as ``***``).
+    from (``None``: no key was sent, or it was a one-off key shown as ``***``);
+    ``request_body_note`` says why the recorded request body is not the exact one.
     """
 
     method: str
@@ -65,7 +66,7 @@ class Exchange:
     elapsed_s: float
     operation_id: str | None = None
     auth_env: str | None = None
-    body_truncated: bool = field(default=False)
+    request_body_note: str | None = None
 
     def curl(self) -> str:
         """A runnable ``curl`` line reproducing the request, with the key read from env.
@@ -83,8 +84,8 @@ class Exchange:
         if self.request_body is not None:
             words += ["--data-raw", shlex.quote(self.request_body)]
         line = " ".join(words)
-        if self.body_truncated:
-            line += "  # request body truncated in the record"
+        if self.request_body_note:
+            line += f"  # not exact: the request body was {self.request_body_note}"
         return line
 
     def summary(self) -> str:
@@ -397,6 +398,7 @@ class ArkerClient:
         # headers first: redacting them learns a one-off bearer key the body may echo
         request_headers = self.redactor.headers(call.request.headers.multi_items())
         request_body, cut = self._body(call.body)
+        note = "truncated in the record" if cut else _binary_note(call.body)
         exchange = Exchange(
             method=call.request.method,
             url=self.redactor.url(str(call.request.url)),
@@ -408,7 +410,7 @@ class ArkerClient:
             elapsed_s=elapsed,
             operation_id=call.operation_id,
             auth_env=call.auth_env,
-            body_truncated=cut,
+            request_body_note=note,
         )
         self.log.append(exchange)
         return exchange
@@ -430,6 +432,15 @@ class ArkerClient:
             return text, False
         note = f"... [truncated: {len(data)} bytes in all, first {self.body_limit} characters kept]"
         return text[: self.body_limit] + note, True
+
+
+def _binary_note(body: bytes | None) -> str | None:
+    """Say so when a request body is not text (its record is backslash-escaped)."""
+    try:
+        (body or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        return "binary (shown backslash-escaped)"
+    return None
 
 
 @dataclass(frozen=True)

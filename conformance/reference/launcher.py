@@ -41,7 +41,8 @@ class ReferenceServer:
         start_timeout_s: float = 30.0,
     ) -> None:
         self.data_dir = Path(data_dir)
-        self.api_keys = dict(api_keys or {"reference-key": "default"})
+        # None → one fixed key; {} → none, so the server generates one (printed to its log)
+        self.api_keys = {"reference-key": "default"} if api_keys is None else dict(api_keys)
         self.faults = tuple(faults)
         self.disabled = tuple(disabled)
         self.latency_ms = latency_ms

@@ -125,6 +125,7 @@ class Runner:
             log.exception("run %s could not be executed", spec.run_id)
             reason = f"could not start the run: {exc}"
         finally:
+            shutil.rmtree(run_dir(self.backend, spec.run_id) / "overlay-work", ignore_errors=True)
             try:
                 self._finish(spec, active, code, reason)
             finally:
@@ -136,8 +137,11 @@ class Runner:
     async def _spawn_and_wait(self, spec: RunSpec, active: _Active) -> int:
         ctl, inv_out, inv_err = self._prepare(spec)
         disk = self.backend.disk(spec.vm_id)
+        work = run_dir(self.backend, spec.run_id) / "overlay-work"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
         inv = invocation(
-            self.backend.sandbox, disk.layout, disk.mounts, ctl, net_blocked=spec.net_blocked
+            self.backend.sandbox, disk.layout, disk.mounts, ctl, work, net_blocked=spec.net_blocked
         )
         (ctl / "run.sh").write_text(RUN_SH.format(ctl=inv.ctl_in_sandbox))
         merge = self.backend.fault("stderr-merged")

@@ -57,9 +57,9 @@ def resolve_mode(requested: str) -> str:
     return requested
 
 
-def _overlay_options(layout: DiskLayout) -> str:
+def _overlay_options(layout: DiskLayout, workdir: Path) -> str:
     lower = ":".join(str(p) for p in layout.lowers)
-    return f"lowerdir={lower},upperdir={layout.upper},workdir={layout.work}"
+    return f"lowerdir={lower},upperdir={layout.upper},workdir={workdir}"
 
 
 def _bwrap_args(layout: DiskLayout, mounts: list[Mount], ctl: Path, net_blocked: bool) -> list[str]:
@@ -83,11 +83,20 @@ def _bwrap_args(layout: DiskLayout, mounts: list[Mount], ctl: Path, net_blocked:
 
 
 def invocation(
-    mode: str, layout: DiskLayout, mounts: list[Mount], ctl: Path, *, net_blocked: bool
+    mode: str,
+    layout: DiskLayout,
+    mounts: list[Mount],
+    ctl: Path,
+    workdir: Path,
+    *,
+    net_blocked: bool,
 ) -> Invocation:
     """How to start a run of ``layout``'s VM whose control files live in ``ctl``.
 
-    Example: ``inv = invocation("bwrap", layout, [], ctl, net_blocked=False)``.
+    ``workdir`` is the overlay work directory of this run alone: overlayfs empties it on
+    mount, so concurrent runs of one VM must not share one (a copy-up would fail).
+
+    Example: ``inv = invocation("bwrap", layout, [], ctl, work, net_blocked=False)``.
     """
     if mode == "none":
         home = layout.upper / "root"
@@ -97,6 +106,6 @@ def invocation(
         return Invocation(argv, env, str(home), str(ctl), str(home))
     script = 'mount -t overlay overlay -o "$1" "$2" && shift 2 && exec "$@"'
     argv = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script]
-    argv += ["arker-run", _overlay_options(layout), str(layout.merged)]
+    argv += ["arker-run", _overlay_options(layout, workdir), str(layout.merged)]
     argv += _bwrap_args(layout, mounts, ctl, net_blocked)
     return Invocation(argv, {"PATH": PATH}, "/", CTL_DIR, "/root")

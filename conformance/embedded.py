@@ -39,6 +39,9 @@ class EmbeddedBackend:
             self.server.stop()
         finally:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+            log_path = getattr(self.server, "log_path", None)
+            if isinstance(log_path, Path):
+                log_path.unlink(missing_ok=True)
 
 
 def start_embedded(disabled: tuple[str, ...] = ()) -> EmbeddedBackend:

@@ -1,0 +1,219 @@
+"""Plugin behaviour around the target: usage errors, gating, pre-flight, secrets, leaks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.plugin.fakebackend import GOOD_KEY, OTHER_KEY, FakeState
+
+USE_FIXTURES = 'pytest_plugins = ["conformance.suite.conftest"]\n'
+
+
+def results(pytester: pytest.Pytester) -> dict[str, Any]:
+    """The results.json of the only run under ``reports/``."""
+    (found,) = (pytester.path / "reports").glob("*/results.json")
+    return dict(json.loads(found.read_text()))
+
+
+def output(result: pytest.RunResult) -> str:
+    """Everything the run printed (pytest.exit messages land on stdout or stderr)."""
+    return result.stdout.str() + result.stderr.str()
+
+
+def against(url: str, *extra: str, key: str = GOOD_KEY) -> list[str]:
+    return ["--backend-url", url, "--api-key", key, "--report-dir", "reports", *extra]
+
+
+def test_unknown_capability_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_fake='import pytest\n@pytest.mark.capability("run.cancel")\ndef test_a(): pass\n'
+    )
+    result = pytester.runpytest("--report-dir", "reports")
+    assert result.ret == 2
+    assert "test_fake.py::test_a: unknown capability 'run.cancel'" in output(result)
+    assert "did you mean 'runs.cancel'" in output(result)
+
+
+def test_conformance_test_without_capability_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(USE_FIXTURES)
+    pytester.makepyfile(test_fake="def test_a(client): pass\n")
+    result = pytester.runpytest("--report-dir", "reports")
+    assert result.ret == 2
+    assert "test_fake.py::test_a: every conformance test needs" in output(result)
+
+
+def test_bad_profile_file_is_a_usage_error_naming_file_key_and_closest(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makefile(".yaml", bad="name: bad\ncapabilities:\n  tunels: required\n")
+    pytester.makepyfile(
+        test_fake='import pytest\n@pytest.mark.capability("vms")\ndef test_a(): pass\n'
+    )
+    result = pytester.runpytest("--profile", "bad.yaml", "--report-dir", "reports")
+    assert result.ret == 2
+    assert "bad.yaml: unknown capability 'tunels'; did you mean 'tunnels'?" in output(result)
+
+
+def test_plugin_is_inert_without_conformance_tests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain="def test_a(): pass\ndef test_b(): assert 0\n")
+    result = pytester.runpytest("--report-dir", "reports", "--profile", "no-such-profile")
+    assert result.ret == 1
+    assert "arker-conformance summary" not in result.stdout.str()
+    assert not (pytester.path / "reports").exists()
+
+
+def test_read_only_runs_only_tests_that_create_nothing(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_fake="""
+import pytest
+
+@pytest.mark.capability("vms")
+@pytest.mark.creates_nothing
+def test_lists(): pass
+
+@pytest.mark.capability("vms")
+def test_forks(): raise AssertionError("must not run in read-only mode")
+"""
+    )
+    result = pytester.runpytest("--read-only", "--report-dir", "reports")
+    got = {r["name"]: (r["outcome"], r["message"]) for r in results(pytester)["results"]}
+    assert got["test_lists"] == ("pass", None)
+    assert got["test_forks"][0] == "disabled" and "read-only mode" in got["test_forks"][1]
+    assert result.ret == 2  # a required test was not judged: never conformant
+
+
+def test_missing_other_key_disables_tenancy_tests(
+    pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
+) -> None:
+    url, _ = fake_backend
+    pytester.makeconftest(USE_FIXTURES)
+    pytester.makepyfile(
+        test_fake="""
+import pytest
+
+@pytest.mark.capability("tenancy")
+def test_isolated(other_client): raise AssertionError("must not run without the key")
+"""
+    )
+    result = pytester.runpytest(*against(url))
+    (only,) = results(pytester)["results"]
+    assert only["outcome"] == "disabled"
+    assert "tenancy" in only["message"] and "--other-api-key" in only["message"]
+    assert result.ret == 2
+
+
+def test_keys_never_appear_in_output_or_reports(
+    pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
+) -> None:
+    url, _ = fake_backend
+    pytester.makeconftest(USE_FIXTURES)
+    pytester.makepyfile(
+        test_fake="""
+import pytest
+
+@pytest.mark.capability("vms")
+def test_fails_with_evidence(client, other_client, steps):
+    steps.log("list VMs with both keys")
+    client.request("GET", "/v1/vms")
+    other_client.request("GET", "/v1/vms")
+    raise AssertionError("look at the evidence")
+"""
+    )
+    result = pytester.runpytest(*against(url, "--other-api-key", OTHER_KEY, "-rA", "-v"))
+    assert result.ret == 1
+    output = result.stdout.str() + result.stderr.str()
+    report_text = "".join(p.read_text() for p in (pytester.path / "reports").rglob("*.*"))
+    for secret in (GOOD_KEY, OTHER_KEY):
+        assert secret not in output
+        assert secret not in report_text
+    result.stdout.fnmatch_lines(
+        ["*Reproduce with: curl*$ARKER_API_KEY*", "*list VMs with both keys*"]
+    )
+
+
+def test_unreachable_target_exits_two_with_a_clear_message(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(USE_FIXTURES)
+    pytester.makepyfile(
+        test_fake='import pytest\n@pytest.mark.capability("vms")\ndef test_a(client): pass\n'
+    )
+    result = pytester.runpytest(*against("http://user:pw@127.0.0.1:9/api?token=s3cr3t"))
+    assert result.ret == 2
+    assert "pre-flight failed: target http://127.0.0.1:9/api is unreachable" in output(result)
+    assert "s3cr3t" not in result.stdout.str() + result.stderr.str()
+
+
+def test_refused_key_exits_two(
+    pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
+) -> None:
+    url, _ = fake_backend
+    pytester.makeconftest(USE_FIXTURES)
+    pytester.makepyfile(
+        test_fake='import pytest\n@pytest.mark.capability("vms")\ndef test_a(client): pass\n'
+    )
+    result = pytester.runpytest(*against(url, key="sk-wrong-key"))
+    assert result.ret == 2
+    assert "refused the key given by --api-key (HTTP 401" in output(result)
+    assert "sk-wrong-key" not in result.stdout.str() + result.stderr.str()
+
+
+def test_vm_fixture_forks_through_the_ledger_and_teardown_deletes_it(
+    pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
+) -> None:
+    url, state = fake_backend
+    pytester.makeconftest(USE_FIXTURES)
+    pytester.makepyfile(
+        test_fake="""
+import pytest
+
+@pytest.mark.capability("vms")
+def test_a(vm, target):
+    assert vm["name"].startswith(target.prefix + "-")
+    target.fork(source_vm_id=vm["vm_id"])
+"""
+    )
+    result = pytester.runpytest(*against(url, "--run-id", "r-ledger"))
+    assert result.ret == 0, result.stdout.str()
+    assert state.vms == {}
+    ledger = Path(pytester.path / "reports" / "r-ledger" / "ledger.jsonl").read_text()
+    assert ledger.count('"event": "created"') == 2 and ledger.count('"event": "deleted"') == 2
+    assert results(pytester)["leaks"] == []
+
+
+def test_undeletable_resources_are_reported_as_leaks(
+    pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
+) -> None:
+    url, state = fake_backend
+    state.refuse_deletes = True
+    pytester.makeconftest(USE_FIXTURES)
+    pytester.makepyfile(
+        test_fake='import pytest\n@pytest.mark.capability("vms")\ndef test_a(vm): pass\n'
+    )
+    result = pytester.runpytest(*against(url))
+    leaks = results(pytester)["leaks"]
+    assert [leak["id"] for leak in leaks] == ["vm_1"]
+    result.stdout.fnmatch_lines(["*resources: 1 leak(s) after teardown*"])
+
+
+def test_fork_budget_exhaustion_is_an_error_not_a_fail(
+    pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
+) -> None:
+    url, _ = fake_backend
+    pytester.makeconftest(USE_FIXTURES)
+    pytester.makepyfile(
+        test_fake="""
+import pytest
+
+@pytest.mark.capability("vms")
+def test_a(target):
+    for _ in range(3):
+        target.fork()
+"""
+    )
+    result = pytester.runpytest(*against(url, "--max-forks", "2"))
+    (only,) = results(pytester)["results"]
+    assert only["outcome"] == "error" and "budget exhausted" in only["message"]
+    assert result.ret == 2

@@ -1,0 +1,191 @@
+"""Outcomes: gating decisions, phase → outcome mapping, verdict and exit codes (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from conformance.checks import ContractViolation, UnsupportedOperation
+from conformance.errors import HarnessError, TargetUnreachable
+from conformance.options import Settings
+from conformance.outcomes import (
+    EXIT_CODES,
+    MarkerUsageError,
+    Outcome,
+    Requirement,
+    ResultRecord,
+    Verdict,
+    evaluate_requirements,
+    outcome_for,
+    verdict,
+)
+from conformance.profiles import load_profile
+
+REQ, OPT, UNS = Requirement.REQUIRED, Requirement.OPTIONAL, Requirement.UNSUPPORTED
+SETTINGS = Settings(
+    backend_url="http://backend",
+    control_url=None,
+    api_key="k",
+    other_api_key=None,
+    profile="burst",
+    report_dir=Path("reports"),
+    spec=None,
+    seed=0,
+    max_vms=8,
+    max_forks=50,
+    rate=None,
+    request_timeout=30.0,
+    deadline=None,
+    read_only=False,
+    golden="ubuntu",
+    run_id="r1",
+)
+
+
+@dataclass
+class FakeItem:
+    """Just what evaluate_requirements reads from a pytest item."""
+
+    markers: dict[str, tuple[Any, ...]]
+    fixturenames: list[str] = field(default_factory=list)
+    nodeid: str = "suite/test_x.py::test_y"
+
+    def get_closest_marker(self, name: str) -> Any:
+        if name not in self.markers:
+            return None
+        return getattr(pytest.mark, name)(*self.markers[name]).mark
+
+
+def decide(
+    markers: dict[str, tuple[Any, ...]], fixtures: list[str] | None = None, **kw: Any
+) -> Any:
+    item = cast(pytest.Item, FakeItem(markers, fixtures or []))
+    return evaluate_requirements(item, load_profile("burst"), replace(SETTINGS, **kw))
+
+
+def violation() -> ContractViolation:
+    return ContractViolation("Bad status", "answered 500", expected=200, actual=500)
+
+
+def test_required_capability_runs() -> None:
+    decision = decide({"capability": ("vms",)})
+    assert decision.run and decision.requirement is REQ and decision.blocking
+
+
+def test_unsupported_capability_regular_test_is_disabled_by_profile() -> None:
+    decision = decide({"capability": ("sessions",)})
+    assert not decision.run and decision.by_profile
+    assert "sessions" in str(decision.disabled) and "profile burst" in str(decision.disabled)
+
+
+def test_honesty_probe_runs_only_where_unsupported() -> None:
+    assert decide({"honesty": ("sessions",)}).run
+    supported = decide({"honesty": ("vms",)})
+    assert not supported.run and supported.by_profile
+    assert "profile supports it" in str(supported.disabled)
+
+
+def test_read_only_disables_tests_that_create() -> None:
+    creating = decide({"capability": ("vms",)}, read_only=True)
+    assert not creating.run and not creating.by_profile
+    assert "read-only mode" in str(creating.disabled)
+    assert decide({"capability": ("vms",), "creates_nothing": ()}, read_only=True).run
+
+
+def test_tenancy_without_a_second_key_is_disabled_naming_the_option() -> None:
+    decision = decide({"capability": ("tenancy",)}, ["other_client"])
+    assert not decision.run and not decision.by_profile
+    assert "tenancy" in str(decision.disabled) and "--other-api-key" in str(decision.disabled)
+    assert decide({"capability": ("tenancy",)}, ["other_client"], other_api_key="k2").run
+    assert decide({"capability": ("tenancy",)}, ["other_client"], backend_url=None).run
+
+
+def test_missing_capability_marker_is_a_usage_error_naming_the_test() -> None:
+    with pytest.raises(MarkerUsageError, match=r"test_x\.py::test_y.*capability"):
+        decide({})
+
+
+def test_unknown_capability_is_a_usage_error_naming_the_closest() -> None:
+    with pytest.raises(MarkerUsageError, match=r"unknown capability 'run.cancel'.*'runs.cancel'"):
+        decide({"capability": ("run.cancel",)})
+
+
+@pytest.mark.parametrize(
+    ("requirement", "phase", "exception", "honesty", "expected"),
+    [
+        (REQ, "passed", None, False, Outcome.PASS),
+        (REQ, "failed", violation(), False, Outcome.FAIL),
+        (REQ, "failed", AssertionError("plain assert"), False, Outcome.FAIL),
+        (REQ, "failed", UnsupportedOperation("vms", None, "no"), False, Outcome.FAIL),
+        (OPT, "failed", violation(), False, Outcome.WARN),
+        (OPT, "failed", UnsupportedOperation("sessions", None, "no"), False, Outcome.UNSUPPORTED),
+        (OPT, "passed", None, False, Outcome.PASS),
+        (UNS, "passed", None, True, Outcome.UNSUPPORTED),
+        (UNS, "failed", violation(), True, Outcome.FAIL),
+        (REQ, "failed", HarnessError("budget exhausted"), False, Outcome.ERROR),
+        (OPT, "failed", TargetUnreachable("GET", "u", "refused"), False, Outcome.ERROR),
+        (REQ, "failed", KeyError("bug"), False, Outcome.ERROR),
+        (REQ, "failed", TimeoutError("slow"), False, Outcome.ERROR),
+        (REQ, "skipped", None, False, Outcome.DISABLED),
+    ],
+)
+def test_outcome_for_call_phase(
+    requirement: Requirement,
+    phase: str,
+    exception: BaseException | None,
+    honesty: bool,
+    expected: Outcome,
+) -> None:
+    assert outcome_for(requirement, phase, exception, honesty=honesty) is expected
+
+
+@pytest.mark.parametrize("when", ["setup", "teardown"])
+def test_violations_outside_the_call_are_errors(when: str) -> None:
+    assert outcome_for(REQ, "failed", violation(), when=when) is Outcome.ERROR
+
+
+def test_unsupported_in_setup_follows_the_requirement() -> None:
+    exc = UnsupportedOperation("fork.durable", None, "no")
+    assert outcome_for(OPT, "failed", exc, when="setup") is Outcome.UNSUPPORTED
+    assert outcome_for(REQ, "failed", exc, when="setup") is Outcome.FAIL
+
+
+def rec(outcome: Outcome, requirement: Requirement = REQ, **kw: Any) -> ResultRecord:
+    return ResultRecord("t", "vms", requirement, outcome, **kw)
+
+
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        ([rec(Outcome.PASS)], Verdict.CONFORMANT),
+        ([rec(Outcome.PASS), rec(Outcome.UNSUPPORTED, OPT)], Verdict.CONFORMANT),
+        ([rec(Outcome.PASS), rec(Outcome.WARN, OPT)], Verdict.PARTIAL),
+        ([rec(Outcome.PASS), rec(Outcome.FAIL)], Verdict.NON_CONFORMANT),
+        ([rec(Outcome.FAIL), rec(Outcome.ERROR)], Verdict.NON_CONFORMANT),
+        ([rec(Outcome.PASS), rec(Outcome.ERROR)], Verdict.INCOMPLETE),
+        ([rec(Outcome.PASS), rec(Outcome.ERROR, OPT)], Verdict.CONFORMANT),
+        ([rec(Outcome.PASS), rec(Outcome.DISABLED)], Verdict.INCOMPLETE),
+        ([rec(Outcome.PASS), rec(Outcome.DISABLED, by_profile=True)], Verdict.CONFORMANT),
+        ([rec(Outcome.DISABLED, OPT)], Verdict.CONFORMANT),
+        ([rec(Outcome.PASS), rec(Outcome.ERROR, UNS, honesty=True)], Verdict.INCOMPLETE),
+        ([], Verdict.INCOMPLETE),
+    ],
+)
+def test_verdict(records: list[ResultRecord], expected: Verdict) -> None:
+    assert verdict(records) is expected
+
+
+def test_deselected_required_tests_make_the_run_incomplete() -> None:
+    assert verdict([rec(Outcome.PASS)], deselected_required=1) is Verdict.INCOMPLETE
+
+
+def test_exit_codes() -> None:
+    assert EXIT_CODES == {
+        Verdict.CONFORMANT: 0,
+        Verdict.PARTIAL: 0,
+        Verdict.NON_CONFORMANT: 1,
+        Verdict.INCOMPLETE: 2,
+    }

@@ -11,12 +11,20 @@ import pytest
 from tests.plugin.fakebackend import GOOD_KEY, OTHER_KEY, FakeState
 
 USE_FIXTURES = 'pytest_plugins = ["conformance.suite.conftest"]\n'
+ONE_CLIENT_TEST = 'import pytest\n@pytest.mark.capability("vms")\ndef test_a(client): pass\n'
 
 
 def results(pytester: pytest.Pytester) -> dict[str, Any]:
     """The results.json of the only run under ``reports/``."""
     (found,) = (pytester.path / "reports").glob("*/results.json")
     return dict(json.loads(found.read_text()))
+
+
+def run_suite(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
+    """Run one fake conformance test module that uses the suite's fixtures."""
+    pytester.makeconftest(USE_FIXTURES)
+    pytester.makepyfile(test_fake=source)
+    return pytester.runpytest(*args)
 
 
 def output(result: pytest.RunResult) -> str:
@@ -39,9 +47,7 @@ def test_unknown_capability_is_a_usage_error(pytester: pytest.Pytester) -> None:
 
 
 def test_conformance_test_without_capability_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(USE_FIXTURES)
-    pytester.makepyfile(test_fake="def test_a(client): pass\n")
-    result = pytester.runpytest("--report-dir", "reports")
+    result = run_suite(pytester, "def test_a(client): pass\n", "--report-dir", "reports")
     assert result.ret == 2
     assert "test_fake.py::test_a: every conformance test needs" in output(result)
 
@@ -90,16 +96,16 @@ def test_missing_other_key_disables_tenancy_tests(
     pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
 ) -> None:
     url, _ = fake_backend
-    pytester.makeconftest(USE_FIXTURES)
-    pytester.makepyfile(
-        test_fake="""
+    result = run_suite(
+        pytester,
+        """
 import pytest
 
 @pytest.mark.capability("tenancy")
 def test_isolated(other_client): raise AssertionError("must not run without the key")
-"""
+""",
+        *against(url),
     )
-    result = pytester.runpytest(*against(url))
     (only,) = results(pytester)["results"]
     assert only["outcome"] == "disabled"
     assert "tenancy" in only["message"] and "--other-api-key" in only["message"]
@@ -110,9 +116,9 @@ def test_keys_never_appear_in_output_or_reports(
     pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
 ) -> None:
     url, _ = fake_backend
-    pytester.makeconftest(USE_FIXTURES)
-    pytester.makepyfile(
-        test_fake="""
+    result = run_suite(
+        pytester,
+        """
 import pytest
 
 @pytest.mark.capability("vms")
@@ -121,9 +127,9 @@ def test_fails_with_evidence(client, other_client, steps):
     client.request("GET", "/v1/vms")
     other_client.request("GET", "/v1/vms")
     raise AssertionError("look at the evidence")
-"""
+""",
+        *against(url, "--other-api-key", OTHER_KEY, "-rA", "-v"),
     )
-    result = pytester.runpytest(*against(url, "--other-api-key", OTHER_KEY, "-rA", "-v"))
     assert result.ret == 1
     output = result.stdout.str() + result.stderr.str()
     report_text = "".join(p.read_text() for p in (pytester.path / "reports").rglob("*.*"))
@@ -136,11 +142,9 @@ def test_fails_with_evidence(client, other_client, steps):
 
 
 def test_unreachable_target_exits_two_with_a_clear_message(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(USE_FIXTURES)
-    pytester.makepyfile(
-        test_fake='import pytest\n@pytest.mark.capability("vms")\ndef test_a(client): pass\n'
+    result = run_suite(
+        pytester, ONE_CLIENT_TEST, *against("http://user:pw@127.0.0.1:9/api?token=s3cr3t")
     )
-    result = pytester.runpytest(*against("http://user:pw@127.0.0.1:9/api?token=s3cr3t"))
     assert result.ret == 2
     assert "pre-flight failed: target http://127.0.0.1:9/api is unreachable" in output(result)
     assert "s3cr3t" not in result.stdout.str() + result.stderr.str()
@@ -150,11 +154,7 @@ def test_refused_key_exits_two(
     pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
 ) -> None:
     url, _ = fake_backend
-    pytester.makeconftest(USE_FIXTURES)
-    pytester.makepyfile(
-        test_fake='import pytest\n@pytest.mark.capability("vms")\ndef test_a(client): pass\n'
-    )
-    result = pytester.runpytest(*against(url, key="sk-wrong-key"))
+    result = run_suite(pytester, ONE_CLIENT_TEST, *against(url, key="sk-wrong-key"))
     assert result.ret == 2
     assert "refused the key given by --api-key (HTTP 401" in output(result)
     assert "sk-wrong-key" not in result.stdout.str() + result.stderr.str()
@@ -164,18 +164,18 @@ def test_vm_fixture_forks_through_the_ledger_and_teardown_deletes_it(
     pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
 ) -> None:
     url, state = fake_backend
-    pytester.makeconftest(USE_FIXTURES)
-    pytester.makepyfile(
-        test_fake="""
+    result = run_suite(
+        pytester,
+        """
 import pytest
 
 @pytest.mark.capability("vms")
 def test_a(vm, target):
     assert vm["name"].startswith(target.prefix + "-")
     target.fork(source_vm_id=vm["vm_id"])
-"""
+""",
+        *against(url, "--run-id", "r-ledger"),
     )
-    result = pytester.runpytest(*against(url, "--run-id", "r-ledger"))
     assert result.ret == 0, result.stdout.str()
     assert state.vms == {}
     ledger = Path(pytester.path / "reports" / "r-ledger" / "ledger.jsonl").read_text()
@@ -188,11 +188,11 @@ def test_undeletable_resources_are_reported_as_leaks(
 ) -> None:
     url, state = fake_backend
     state.refuse_deletes = True
-    pytester.makeconftest(USE_FIXTURES)
-    pytester.makepyfile(
-        test_fake='import pytest\n@pytest.mark.capability("vms")\ndef test_a(vm): pass\n'
+    result = run_suite(
+        pytester,
+        'import pytest\n@pytest.mark.capability("vms")\ndef test_a(vm): pass\n',
+        *against(url),
     )
-    result = pytester.runpytest(*against(url))
     leaks = results(pytester)["leaks"]
     assert [leak["id"] for leak in leaks] == ["vm_1"]
     result.stdout.fnmatch_lines(["*resources: 1 leak(s) after teardown*"])
@@ -202,18 +202,18 @@ def test_fork_budget_exhaustion_is_an_error_not_a_fail(
     pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
 ) -> None:
     url, _ = fake_backend
-    pytester.makeconftest(USE_FIXTURES)
-    pytester.makepyfile(
-        test_fake="""
+    result = run_suite(
+        pytester,
+        """
 import pytest
 
 @pytest.mark.capability("vms")
 def test_a(target):
     for _ in range(3):
         target.fork()
-"""
+""",
+        *against(url, "--max-forks", "2"),
     )
-    result = pytester.runpytest(*against(url, "--max-forks", "2"))
     (only,) = results(pytester)["results"]
     assert only["outcome"] == "error" and "budget exhausted" in only["message"]
     assert result.ret == 2

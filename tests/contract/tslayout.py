@@ -39,7 +39,7 @@ MEANINGFUL_TAGS = ("@default", "@constant", "@enum", "@deprecated")
 _NEW_SIDE_SIGNS = frozenset({"+", " ", "\u00a0"})
 _HUNK = re.compile(r"^@@ -(\d+),(\d+) \+(\d+),(\d+) @@")
 _NUMBER = re.compile(r"^\d+$")
-_HEADER = re.compile(r"^([A-Z][A-Za-z0-9]*)\??: ")
+_HEADER = re.compile(r"^([A-Z][A-Za-z0-9]*)\??:( |$)")
 _SECTION_OPEN = re.compile(r"^(schemas|responses|parameters): \{$")
 _STOP = re.compile(r"^requestBodies: ")
 

@@ -69,8 +69,8 @@ def test_wrong_key_is_unauthorized(target: Any, op_id: str) -> None:
 
 @pytest.mark.parametrize(
     "header",
-    ["Bearer", "Bearer ", "Basic dXNlcjpwYXNzd29yZA=="],
-    ids=["bearer-without-token", "bearer-empty-token", "basic-credentials"],
+    ["Bearer", "Basic dXNlcjpwYXNzd29yZA=="],
+    ids=["bearer-without-token", "basic-credentials"],
 )
 def test_malformed_authorization_is_unauthorized(target: Any, header: str) -> None:
     response = target.client.request(

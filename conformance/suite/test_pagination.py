@@ -85,6 +85,11 @@ def walk(
             f"{listing.op_id} page {seen.pages + 1} with limit={limit}: expected at most "
             f"{limit} items, got {len(items)}"
         )
+        # Only a test-owned VM's lists are still while walked; org-wide lists may shrink.
+        assert not (cursor and listing.per_vm and not items), (
+            f"{listing.op_id} limit={limit}: page {seen.pages} gave a next_cursor, but it leads "
+            "to an empty page; next_cursor must be null when there is no further page"
+        )
         seen.ids += [item[listing.id_key] for item in items]
         seen.pages += 1
         cursor = body.get("next_cursor")

@@ -1,0 +1,52 @@
+"""Every reference-backend fault makes the suite non-conformant in the right family."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conformance.reference.faults import FAULTS
+
+from .zoo import FAMILY_MODULES, HONESTY_CAPABILITY, honesty_profile, run_suite
+
+
+def test_every_fault_family_has_suite_modules() -> None:
+    unmapped = {f.family for f in FAULTS.values()} - FAMILY_MODULES.keys()
+    assert not unmapped, f"fault families with no suite modules to catch them: {unmapped}"
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_suite_catches_fault(
+    fault: str, tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    record_property("fault", fault)  # the mutation score counts this test's pass/fail
+    family = FAULTS[fault].family
+    modules = FAMILY_MODULES[family]
+    if family == "capabilities":
+        run = run_suite(
+            modules, tmp_path, faults=(fault,), disabled=(HONESTY_CAPABILITY,),
+            profile=str(honesty_profile(tmp_path)),
+        )
+    else:
+        run = run_suite(modules, tmp_path, faults=(fault,))
+    assert run.report is not None, f"no results.json; exit {run.returncode}\n{run.output}"
+    failing = run.outcomes("fail")
+    assert run.report["verdict"] == "non-conformant" and run.returncode == 1, (
+        f"fault {fault} ({FAULTS[fault].description}) went unnoticed by {modules}: "
+        f"verdict {run.report['verdict']}, exit {run.returncode}\n{run.output}"
+    )
+    in_family = [n for n in failing if any(m in n for m in modules)]
+    assert in_family, f"fault {fault}: failures outside {modules}: {failing}"
+
+
+def test_honesty_baseline_disabled_capability_is_conformant(tmp_path: Path) -> None:
+    """Without the fault, the same set-up is conformant: the zoo's failures are the fault's."""
+    run = run_suite(
+        FAMILY_MODULES["capabilities"], tmp_path, disabled=(HONESTY_CAPABILITY,),
+        profile=str(honesty_profile(tmp_path)),
+    )
+    assert run.report is not None, run.output
+    assert run.report["verdict"] in {"conformant", "partial"}, run.output
+    assert run.returncode == 0, run.output

@@ -1,0 +1,99 @@
+"""Running the conformance suite against a reference backend with one fault on.
+
+The zoo is the suite's own proof: each named fault is a small contract
+violation, and the suite must turn non-conformant with failing tests in the
+fault's family. Only that family's modules run per fault, to keep CI bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conformance.reference.launcher import ReferenceServer
+
+REPO = Path(__file__).resolve().parents[2]
+SUITE = REPO / "conformance" / "suite"
+KEYS = {"zoo-key-org-a-7f3c": "zoo-org-a", "zoo-key-org-b-91d2": "zoo-org-b"}
+
+# fault family -> the suite modules whose tests must catch it
+FAMILY_MODULES: dict[str, tuple[str, ...]] = {
+    "errors": ("test_errors.py",),
+    "capabilities": ("test_capability_honesty.py",),
+    "vms": ("test_vms.py", "test_fingerprints.py"),
+    "runs": ("test_runs_foreground.py", "test_run_states.py"),
+    "pagination": ("test_pagination.py",),
+    "idempotency": ("test_idempotency.py",),
+    "background": ("test_runs_background.py",),
+    "cancel": ("test_run_states.py",),
+    "run-states": ("test_run_states.py",),
+    "sessions": ("test_sessions.py",),
+    "auth": ("test_auth.py",),
+    "tenancy": ("test_tenancy.py", "test_fork.py"),
+    "fork": ("test_fork.py",),
+    "sync": ("test_sync_inline.py", "test_sync_presigned.py"),
+    "syncs": ("test_syncs.py",),
+    "filesystems": ("test_filesystems.py", "test_syncs.py"),
+    "tunnels": ("test_tunnels.py",),
+}
+
+# The honesty check needs a capability switched off and declared unsupported.
+HONESTY_CAPABILITY = "sessions"
+
+
+@dataclass
+class SuiteRun:
+    """What one suite run left behind: exit code, report and output tail."""
+
+    returncode: int
+    report: dict[str, Any] | None
+    output: str
+
+    def outcomes(self, outcome: str) -> list[str]:
+        """Node ids of the tests with ``outcome``."""
+        results = (self.report or {}).get("results", [])
+        return [r["nodeid"] for r in results if r["outcome"] == outcome]
+
+
+def honesty_profile(directory: Path) -> Path:
+    """A profile like ``reference`` but declaring the honesty capability unsupported."""
+    path = directory / "zoo-honesty.yaml"
+    path.write_text(
+        "name: zoo-honesty\n"
+        "description: reference with one capability declared unsupported\n"
+        "extends: reference\n"
+        f"capabilities:\n  {HONESTY_CAPABILITY}: unsupported\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def run_suite(
+    modules: tuple[str, ...], workdir: Path, *, faults: tuple[str, ...] = (),
+    disabled: tuple[str, ...] = (), profile: str = "reference", timeout_s: float = 600,
+) -> SuiteRun:
+    """Start a backend with ``faults``, run ``modules`` of the suite against it."""
+    key_a, key_b = KEYS
+    run_id = "zoo-" + ("-".join(faults) or "baseline")
+    report_dir = workdir / "reports"
+    with ReferenceServer(workdir / "data", api_keys=KEYS, faults=faults, disabled=disabled) as srv:
+        env = {**os.environ, "ARKER_API_KEY": key_a, "ARKER_OTHER_API_KEY": key_b}
+        env.pop("PYTEST_ADDOPTS", None)
+        argv = [
+            sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "--rootdir", str(REPO),
+            *(str(SUITE / m) for m in modules),
+            "--backend-url", srv.base_url, "--profile", profile,
+            "--report-dir", str(report_dir), "--run-id", run_id,
+        ]
+        proc = subprocess.run(
+            argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout_s,
+            check=False,
+        )
+    results = report_dir / run_id / "results.json"
+    report = json.loads(results.read_text(encoding="utf-8")) if results.is_file() else None
+    return SuiteRun(proc.returncode, report, (proc.stdout + proc.stderr)[-4000:])

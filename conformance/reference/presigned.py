@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 EXPIRES_IN = 900  # seconds a presigned URL stays valid
+UPLOAD_TTL_S = 24 * 3600  # uploads (committed or not) are forgotten a day after they began
 MAX_FILE_BYTES = 2 * 1024**3  # per-file bound (2 GiB, FACTS §D.11)
 _COPY_BLOCK = 1024 * 1024
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -158,7 +159,11 @@ def get_upload(backend: Backend, vm_id: str, upload_id: str) -> Upload | None:
 
 
 def create_upload(backend: Backend, upload: Upload) -> Upload:
-    """Record a new upload and create its (sparse, full-size) staging file."""
+    """Record a new upload and create its (sparse, full-size) staging file.
+
+    Uploads older than ``UPLOAD_TTL_S`` are swept first, so abandoned ones do not pile up.
+    """
+    _sweep_expired(backend)
     target = staging_file(backend, upload.vm_id, upload.upload_id)
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "wb") as handle:
@@ -223,6 +228,15 @@ def drop_upload(backend: Backend, vm_id: str, upload_id: str) -> None:
         "DELETE FROM sync_uploads WHERE vm_id = ? AND upload_id = ?", (vm_id, upload_id)
     )
     staging_file(backend, vm_id, upload_id).unlink(missing_ok=True)
+
+
+def _sweep_expired(backend: Backend) -> None:
+    cutoff = time.time() - UPLOAD_TTL_S
+    rows = backend.db.query(
+        "SELECT vm_id, upload_id FROM sync_uploads WHERE created_at < ?", (cutoff,)
+    )
+    for row in rows:
+        drop_upload(backend, row["vm_id"], row["upload_id"])
 
 
 def _drop_vm_uploads(backend: Backend, vm_id: str) -> None:
@@ -376,3 +390,10 @@ def install(backend: Backend) -> None:
     backend.db.ensure_schema(SCHEMA)
     (Path(backend.data_dir) / "staging").mkdir(parents=True, exist_ok=True)
     backend.hooks.vm_deleted.append(lambda vm_id: _drop_vm_uploads(backend, vm_id))
+
+
+async def start(backend: Backend) -> None:
+    """Drop PUT bodies a crash cut short (their upload keeps its last good state)."""
+    for part in (Path(backend.data_dir) / "staging").glob("*.part"):
+        part.unlink(missing_ok=True)
+    _sweep_expired(backend)

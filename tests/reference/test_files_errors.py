@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from arker import VM
+from arker import VM, Arker, ArkerError
 
 from conformance.reference.launcher import ReferenceServer
 
@@ -211,3 +211,17 @@ def test_presigned_put_checks_the_declared_size(http_a: httpx.Client, vm_a: VM) 
     _flat_error(httpx.put(url, content=b"123"), 400, "bad_request")
     _flat_error(httpx.put(url, content=b"0123456789"), 400, "bad_request")
     assert httpx.put(url, content=b"01234567").status_code == 200
+
+
+def test_other_orgs_public_vm_is_not_transferable(
+    arker_a: Arker, arker_b: Arker, http_a: httpx.Client
+) -> None:
+    public = arker_a.fork("ubuntu", public=True)
+    public.sync("/tmp/secret", b"theirs")
+    seen_by_b = arker_b.vm(public.id)
+    for call in (lambda: seen_by_b.sync("/tmp/secret"), lambda: seen_by_b.sync("/tmp/x", b"y")):
+        with pytest.raises(ArkerError) as refused:
+            call()
+        assert (refused.value.code, refused.value.status) == ("forbidden", 403)
+    _absent(http_a, public, "/tmp/x")
+    public.delete()

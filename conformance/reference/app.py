@@ -35,6 +35,8 @@ def error_response(backend: Backend, exc: ApiError) -> JSONResponse:
     status, body = exc.status, exc.body()
     if exc.code == "not_found" and backend.fault("not-found-as-500"):
         status, body = 500, {"code": "internal", "message": exc.message}
+    if exc.code == "conflict" and backend.fault("conflict-as-400"):
+        status = 400
     if backend.fault("error-envelope-nested"):
         body = {"error": body}
     return JSONResponse(body, status_code=status, headers=exc.headers or None)

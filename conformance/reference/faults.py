@@ -36,7 +36,7 @@ FAULTS: dict[str, Fault] = {
     "pagination-duplicates": Fault("next_cursor repeats the last item of each page", "pagination"),
     "pagination-cursor-never-null": Fault("next_cursor is set on the last page too", "pagination"),
     "pagination-limit-ignored": Fault(
-        "limit is ignored: every list returns everything", "pagination"
+        "GET /v1/vms ignores limit and returns everything", "pagination"
     ),
     # runs
     "idempotency-ignored": Fault(

@@ -118,8 +118,9 @@ def keyset_page(
     next_cursor = None
     if rows and (more or backend.fault("pagination-cursor-never-null")):
         last = rows[-1][key]
-        if backend.fault("pagination-duplicates") and len(rows) > 1:
-            last = rows[-2][key]
+        if backend.fault("pagination-duplicates"):
+            # the next page starts again at this page's last row
+            last = rows[-2][key] if len(rows) > 1 else rows[0][key] - 1
         next_cursor = encode_cursor(backend, {"kind": kind, "after": last})
     return Page(rows, next_cursor)
 

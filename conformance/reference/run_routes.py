@@ -189,7 +189,7 @@ async def get_run(request: Request) -> Response:
     row = _run_row(backend, vm["vm_id"], request.path_params["run_id"])
     body = render_run(backend, row)
     if backend.fault("run-state-regress") and row["state"] != "running":
-        seen = request.app.state.__dict__.setdefault("regressed", set())
+        seen = runner_of(backend).regressed
         if row["run_id"] not in seen:
             seen.add(row["run_id"])
             body.update(state="running", completed_at=None, exit_code=None)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .runstore import now, run_dir
 from .sandbox import invocation
-from .sessions import session_dir
+from .sessions import DEFAULT_CWD, session_dir
 from .state import Backend
 
 __all__ = ["RunSpec", "Runner", "runner_of"]
@@ -66,6 +66,7 @@ class Runner:
         self.active: dict[str, _Active] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.closing = False
+        self.regressed: set[str] = set()  # runs the run-state-regress fault already showed
 
     def start(self, spec: RunSpec) -> None:
         """Launch ``spec`` in the background (the run row already exists, state running)."""
@@ -173,6 +174,11 @@ class Runner:
         for name in ("cwd", "env"):
             if (saved / name).exists():
                 shutil.copyfile(saved / name, ctl / f"{name}_in")
+        cwd_in = ctl / "cwd_in"
+        # no VM root without a sandbox: /root would name the host's, so start at $HOME
+        none_mode = self.backend.sandbox == "none"
+        if none_mode and cwd_in.exists() and cwd_in.read_text().strip() == DEFAULT_CWD:
+            cwd_in.unlink()
         return ctl, base / "stdout", base / "stderr"
 
     def _finish(self, spec: RunSpec, active: _Active, code: int | None, reason: str | None) -> None:

@@ -135,15 +135,22 @@ class Target:
         """
         from conformance.checks import expect_ok
 
+        response = self.create_filesystem_raw(suffix, client=client)
+        body: dict[str, Any] = expect_ok(
+            self.spec, "createFilesystem", response, capability="filesystems"
+        )
+        return body
+
+    def create_filesystem_raw(
+        self, suffix: str = "fs", *, client: ArkerClient | None = None
+    ) -> httpx.Response:
+        """``POST /v1/filesystems`` through the ledger; the raw response (refusal probes)."""
         client = client or self.client
         name = self.ledger.new_name(suffix)
         entry = self.ledger.intend("filesystem", name, org=self._org(client))
         response = client.request("POST", "/v1/filesystems", json={"name": name})
         self._settle(entry, response, "filesystem_id")
-        body: dict[str, Any] = expect_ok(
-            self.spec, "createFilesystem", response, capability="filesystems"
-        )
-        return body
+        return response
 
     def create_sync(
         self, vm_id: str, filesystem_id: str, path: str, *, client: ArkerClient | None = None

@@ -1,0 +1,230 @@
+"""Capability honesty (DESIGN §3): what a profile declares unsupported must say so.
+
+Each probe runs only where the profile declares its capability ``unsupported`` (marker
+``honesty``). The backend must refuse the capability's characteristic operation with a flat
+422 ``unsupported_operation`` — never a 500, never a 404, never a silent success — and,
+where it is observable, without side effect: a refused run must not have executed (its
+command would have created a marker file that a later foreground run looks for), a refused
+fork must not have created a VM, a refused resize must not have changed the VM.
+
+A passing probe is reported as ``unsupported``; a failing one as ``fail``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance.checks import expect_error, expect_ok
+from conformance.steps import StepLog
+from conformance.suite._listing import list_all
+from conformance.suite._shell import run_command, runs_path, vm_path
+from conformance.target import Target
+
+UNSUPPORTED = "unsupported_operation"
+MARKER_DIR = "/tmp"
+
+
+def expect_refused(target: Target, response: httpx.Response, what: str, steps: StepLog) -> None:
+    """The response must be the contract's 422 flat ``unsupported_operation``."""
+    steps.log(f"{what}: answered {response.status_code}")
+    expect_error(target.spec, response, UNSUPPORTED)
+
+
+def expect_not_run(target: Target, vm_id: str, marker: str, steps: StepLog) -> None:
+    """The refused command must not have run: its marker file must not exist."""
+    steps.log(f"look for {marker} with a foreground run")
+    seen = run_command(
+        target.spec, target.client, vm_id, f"test -e {marker} && echo ran || echo absent"
+    )
+    assert seen.text.strip() == "absent", (
+        f"the request was refused with {UNSUPPORTED} but its command ran anyway: "
+        f"{marker} exists (a silent execution)"
+    )
+
+
+RUN_OPTIONS = [
+    pytest.param(
+        "runs.background",
+        {"background": True},
+        marks=pytest.mark.honesty("runs.background"),
+        id="background",
+    ),
+    pytest.param(
+        "runs.timeout", {"timeout": 60}, marks=pytest.mark.honesty("runs.timeout"), id="timeout"
+    ),
+    pytest.param(
+        "runs.resources",
+        {"vcpu_count": 1, "memory_mib": 512},
+        marks=pytest.mark.honesty("runs.resources"),
+        id="resources",
+    ),
+    pytest.param(
+        "runs.acquire_release",
+        {"acquire": "cpu", "release": "cpu"},
+        marks=pytest.mark.honesty("runs.acquire_release"),
+        id="acquire-release",
+    ),
+    pytest.param(
+        "tunnels",
+        {"network": {"inbound": {"ports": {"8080": {}}}}},
+        marks=pytest.mark.honesty("tunnels"),
+        id="inbound-ports",
+    ),
+]
+
+
+@pytest.mark.parametrize(("capability", "option"), RUN_OPTIONS)
+def test_run_option_is_refused_and_not_executed(
+    target: Target, vm: dict[str, Any], steps: StepLog, capability: str, option: dict[str, Any]
+) -> None:
+    marker = f"{MARKER_DIR}/{target.prefix}-{capability}-ran"
+    body = {"command": f"touch {marker}", **option}
+    steps.log(
+        f"POST runs with {sorted(option)} (capability {capability}), command touches {marker}"
+    )
+    response = target.client.request("POST", runs_path(vm["vm_id"]), json=body)
+    expect_refused(target, response, "run request", steps)
+    expect_not_run(target, vm["vm_id"], marker, steps)
+
+
+@pytest.mark.honesty("runs.signal")
+def test_signal_is_refused(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
+    response = target.client.request(
+        "POST", runs_path(vm["vm_id"]), json={"command": "", "signal": "SIGINT"}
+    )
+    expect_refused(target, response, "signal request", steps)
+
+
+@pytest.mark.honesty("runs.cancel")
+def test_cancel_is_refused(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
+    steps.log("run a foreground command to get a run id")
+    done = run_command(target.spec, target.client, vm["vm_id"], "true")
+    run_id = str(done.body.get("run_id") or "conf-no-run-id")
+    response = target.client.request("DELETE", f"{runs_path(vm['vm_id'])}/{run_id}")
+    expect_refused(target, response, f"cancel of run {run_id}", steps)
+
+
+@pytest.mark.honesty("sessions")
+def test_sessions_are_refused(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
+    path = f"{vm_path(vm['vm_id'])}/sessions"
+    expect_refused(target, target.client.request("POST", path, json={}), "create session", steps)
+    expect_refused(target, target.client.request("GET", path), "list sessions", steps)
+
+
+@pytest.mark.honesty("tunnels")
+def test_tunnel_listing_is_refused(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
+    response = target.client.request("GET", f"{vm_path(vm['vm_id'])}/tunnels")
+    expect_refused(target, response, "list tunnels", steps)
+
+
+@pytest.mark.honesty("resize")
+def test_resize_is_refused_and_changes_nothing(
+    target: Target, vm: dict[str, Any], steps: StepLog
+) -> None:
+    before = {k: vm.get(k) for k in ("vcpu_count", "memory_mib", "disk_mib")}
+    wanted = {"vcpu_count": (before["vcpu_count"] or 1) + 1}
+    response = target.client.request("POST", f"{vm_path(vm['vm_id'])}/resize", json=wanted)
+    expect_refused(target, response, f"resize to {wanted}", steps)
+    after = expect_ok(target.spec, "getVm", target.client.request("GET", vm_path(vm["vm_id"])))
+    now = {k: after.get(k) for k in before}
+    assert now == before, f"resize was refused but the VM changed from {before} to {now}"
+
+
+@pytest.mark.honesty("filesystems")
+def test_filesystems_are_refused(target: Target, steps: StepLog) -> None:
+    expect_refused(target, target.create_filesystem_raw("honesty"), "create filesystem", steps)
+    listing = target.client.request("GET", "/v1/filesystems")
+    expect_refused(target, listing, "list filesystems", steps)
+
+
+@pytest.mark.honesty("syncs")
+def test_filesystem_bindings_are_refused(
+    target: Target, vm: dict[str, Any], steps: StepLog
+) -> None:
+    fs_id = "conf-no-such-filesystem"
+    if target.profile.requirement("filesystems") != "unsupported":
+        fs_id = target.create_filesystem("bound")["filesystem_id"]
+    steps.log(f"bind filesystem {fs_id} at /mnt/conf")
+    created = target.create_sync(vm["vm_id"], fs_id, "/mnt/conf")
+    expect_refused(target, created, "create binding", steps)
+    listing = target.client.request("GET", f"{vm_path(vm['vm_id'])}/syncs")
+    expect_refused(target, listing, "list bindings", steps)
+
+
+FORK_OPTIONS = [
+    pytest.param({"durable": True}, marks=pytest.mark.honesty("fork.durable"), id="durable"),
+    pytest.param({"network": False}, marks=pytest.mark.honesty("fork.network"), id="network"),
+    pytest.param({"vcpu_count": 1}, marks=pytest.mark.honesty("fork.sizing"), id="sizing"),
+]
+
+
+@pytest.mark.parametrize("option", FORK_OPTIONS)
+def test_fork_option_is_refused_and_creates_no_vm(
+    target: Target, steps: StepLog, option: dict[str, Any]
+) -> None:
+    response = target.fork_raw(suffix="honesty", **option)
+    name = _sent_name(response)
+    expect_refused(target, response, f"fork with {option}", steps)
+    steps.log(f"list VMs: {name} must not exist")
+    names = {vm.get("name") for vm in _all_vms(target)}
+    assert name not in names, f"fork with {option} was refused but VM {name} was created"
+
+
+@pytest.mark.honesty("fork.public")
+def test_public_vms_are_refused(
+    request: pytest.FixtureRequest, target: Target, steps: StepLog
+) -> None:
+    """Either ``public: true`` is refused, or the VM it made is not forkable by another org."""
+    response = target.fork_raw(suffix="public", public=True)
+    if response.status_code != 200:
+        expect_refused(target, response, "fork with public: true", steps)
+        return
+    made = expect_ok(target.spec, "forkVm", response, capability="vms")
+    steps.log(f"public: true accepted ({made['vm_id']}); org B forks it by id")
+    other = request.getfixturevalue("other_client")
+    theirs = target.fork_raw(client=other, suffix="theirs", source_vm_id=made["vm_id"])
+    expect_refused(target, theirs, "cross-org fork of a public VM", steps)
+
+
+@pytest.mark.honesty("fork.by_id")
+def test_fork_by_id_is_refused_and_creates_no_vm(
+    target: Target, vm: dict[str, Any], steps: StepLog
+) -> None:
+    response = target.fork_raw(suffix="honesty", source_vm_id=vm["vm_id"])
+    name = _sent_name(response)
+    expect_refused(target, response, "fork by id", steps)
+    assert name not in {v.get("name") for v in _all_vms(target)}, (
+        f"fork by id was refused but VM {name} was created"
+    )
+
+
+@pytest.mark.honesty("sync.presigned")
+def test_presigned_upload_is_refused(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
+    entry = {"path": "/tmp/conf-presigned", "size": 5 * 1024 * 1024, "presigned": True}
+    response = target.client.request(
+        "POST", f"{vm_path(vm['vm_id'])}/sync", json={"op": "write", "writes": [entry]}
+    )
+    if response.status_code == 200:  # a per-entry refusal is the other honest shape
+        steps.log("answered 200: the entry must carry an unsupported_operation error")
+        result = (response.json().get("results") or [{}])[0]
+        error = result.get("error") or {}
+        assert error.get("code") == UNSUPPORTED and not result.get("presigned_url"), (
+            f"presigned upload on a backend declaring sync.presigned unsupported: expected a "
+            f"422 or a per-entry {UNSUPPORTED} error, got result {result!r}"
+        )
+        return
+    expect_refused(target, response, "presigned upload request", steps)
+
+
+def _sent_name(response: httpx.Response) -> str:
+    return str(json.loads(response.request.content).get("name"))
+
+
+def _all_vms(target: Target) -> list[dict[str, Any]]:
+    return list_all(
+        target.spec, target.client, "listVms", "/v1/vms", "vms", capability="vms", control=True
+    )

@@ -43,15 +43,8 @@ def error_response(backend: Backend, exc: ApiError) -> JSONResponse:
 
 
 def _load_modules() -> list[ModuleType]:
-    modules = [importlib.import_module(f"{__package__}.{name}") for name in CORE_MODULES]
-    for name in FAMILY_MODULES:
-        try:
-            modules.append(importlib.import_module(f"{__package__}.{name}"))
-        except ModuleNotFoundError as exc:  # a family not written yet
-            if exc.name != f"{__package__}.{name}":
-                raise
-            log.warning("family module %s is missing; its routes answer 404", name)
-    return modules
+    names = (*CORE_MODULES, *FAMILY_MODULES)
+    return [importlib.import_module(f"{__package__}.{name}") for name in names]
 
 
 async def root(request: Request) -> Response:

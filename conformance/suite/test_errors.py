@@ -4,10 +4,12 @@ Each error must carry the status of the contract's code table AND the flat JSON 
 ``{code, message}`` (never the later nested ``{error: {...}}``); ``expect_error`` checks
 all of it. Each test carries the capability of the operation it provokes.
 
-Where the other codes are provoked: 401 in ``test_auth.py``; 404 for filesystems and
-tunnels in their family modules; 409 for a taken sync path and a still-bound filesystem in
-``test_syncs.py`` and a duplicate filesystem name in ``test_filesystems.py``; 422 only in
-the capability-honesty probes.
+Codes provoked where their family lives, not repeated here: 400 for fork sources and 409
+for a taken VM name in ``test_vms.py``; 401 in ``test_auth.py``; 403 (running on another
+org's public VM) in ``test_fork.py``; 404 for filesystems and tunnels in their modules; 409
+for a reused idempotency key in ``test_idempotency.py``, a taken sync path and a
+still-bound filesystem in ``test_syncs.py``, a duplicate filesystem name in
+``test_filesystems.py``; 422 only in the capability-honesty probes.
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ from typing import Any
 
 import pytest
 
-from conformance.checks import expect_error, expect_ok
-from conformance.suite._shell import run_command, runs_path, vm_path
-from conformance.target import GOLDEN_ORG
+from conformance.checks import expect_error
+from conformance.suite._shell import runs_path, vm_path
 
 RUN_BODY_LIMIT = 4 * 1024 * 1024  # FACTS §D.11
 
@@ -75,45 +76,17 @@ def test_wrongly_typed_run_is_a_bad_request(
     expect_error(target.spec, response, "bad_request")
 
 
-@pytest.mark.capability("vms")
-def test_fork_naming_both_sources_is_a_bad_request(target: Any, vm: dict[str, Any]) -> None:
-    response = target.fork_raw(
-        source_vm_id=vm["vm_id"], source_vm_name=target.golden, source_org_id=GOLDEN_ORG
-    )
-    expect_error(target.spec, response, "bad_request")
-
-
-@pytest.mark.capability("vms")
-def test_fork_naming_no_source_is_a_bad_request(target: Any) -> None:
-    # Sent raw: target.fork_raw fills in the golden when no source is given. Explicit nulls,
-    # as the TS SDK sends them (FACTS §1.2).
-    body = {"source_vm_id": None, "source_vm_name": None, "source_org_id": GOLDEN_ORG, "disk": True}
-    response = target.client.request("POST", "/v1/fork", json=body)
-    created = response.json().get("vm_id") if response.is_success else None
-    if isinstance(created, str):  # undo what the backend should have refused
-        target.client.request("DELETE", vm_path(created))
-    expect_error(target.spec, response, "bad_request")
-
-
-# -- 403 forbidden -------------------------------------------------------------------------
-
-
-@pytest.mark.capability("fork.public")
-def test_running_on_another_orgs_public_vm_is_forbidden(
-    target: Any, other_client: Any, steps: Any
+@pytest.mark.capability("sync.inline")
+@pytest.mark.parametrize(
+    "body",
+    [{"op": "delete", "path": "/tmp/x"}, {"op": "read"}, {"op": "write", "writes": "x"}],
+    ids=["unknown-op", "read-without-path", "writes-not-a-list"],
+)
+def test_malformed_sync_request_is_a_bad_request(
+    target: Any, vm: dict[str, Any], body: dict[str, Any]
 ) -> None:
-    public = target.fork(public=True, suffix="public")
-    marker = f"/tmp/conf-forbidden-{secrets.token_hex(4)}"
-    steps.log(f"org B runs `touch {marker}` on org A's public VM {public['vm_id']}")
-    response = other_client.request(
-        "POST", runs_path(public["vm_id"]), json={"command": f"touch {marker}"}
-    )
-    expect_error(target.spec, response, "forbidden")
-    steps.log("org A checks the command did not run")
-    check = run_command(
-        target.spec, target.client, public["vm_id"], f"test -e {marker}", expect_exit=None
-    )
-    assert check.exit_code != 0, f"the refused run executed anyway: {marker} exists"
+    response = target.client.request("POST", f"{vm_path(vm['vm_id'])}/sync", json=body)
+    expect_error(target.spec, response, "bad_request")
 
 
 # -- 404 not_found -------------------------------------------------------------------------
@@ -130,14 +103,6 @@ def test_unknown_vm_is_not_found(target: Any, method: str) -> None:
 @pytest.mark.creates_nothing
 def test_run_on_an_unknown_vm_is_not_found(target: Any) -> None:
     response = target.client.request("POST", runs_path(_missing("vm")), json={"command": "true"})
-    expect_error(target.spec, response, "not_found")
-
-
-@pytest.mark.capability("vms")
-@pytest.mark.creates_nothing
-def test_fork_of_an_unknown_source_is_not_found(target: Any) -> None:
-    # Sent raw: a backend that wrongly forks nothing-by-that-name has no VM to leak.
-    response = target.client.request("POST", "/v1/fork", json={"source_vm_name": _missing("vm")})
     expect_error(target.spec, response, "not_found")
 
 
@@ -166,32 +131,6 @@ def test_run_naming_an_unknown_session_is_not_found(target: Any, vm: dict[str, A
     expect_error(
         target.spec, target.client.request("POST", runs_path(vm["vm_id"]), json=body), "not_found"
     )
-
-
-# -- 409 conflict --------------------------------------------------------------------------
-
-
-@pytest.mark.capability("vms")
-def test_fork_to_a_taken_name_is_a_conflict(target: Any, vm: dict[str, Any]) -> None:
-    assert vm.get("name"), f"the vm fixture should be named, got {vm.get('name')!r}"
-    expect_error(target.spec, target.fork_raw(name=vm["name"]), "conflict")
-
-
-@pytest.mark.capability("runs.idempotency")
-def test_idempotency_key_reused_with_another_body_is_a_conflict(
-    target: Any, vm: dict[str, Any], steps: Any
-) -> None:
-    headers = {"Idempotency-Key": f"conf-{secrets.token_hex(8)}"}
-    steps.log("first run with the key")
-    first = target.client.request(
-        "POST", runs_path(vm["vm_id"]), json={"command": "echo one"}, headers=headers
-    )
-    expect_ok(target.spec, "createRun", first, capability="runs.idempotency")
-    steps.log("same key, different command")
-    second = target.client.request(
-        "POST", runs_path(vm["vm_id"]), json={"command": "echo two"}, headers=headers
-    )
-    expect_error(target.spec, second, "conflict")
 
 
 # -- 413 payload_too_large -----------------------------------------------------------------

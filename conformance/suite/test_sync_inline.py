@@ -160,6 +160,28 @@ def test_resending_a_range_is_idempotent(
     assert read_bytes(spec, client, vm["vm_id"], path) == data, f"{path} did not read back"
 
 
+@pytest.mark.parametrize(
+    ("start", "end", "size"),
+    [(10, 5, 20), (0, 30, 20), (0, 10, 10)],
+    ids=["end-before-start", "end-past-size", "content-shorter-than-range"],
+)
+def test_inconsistent_chunk_bounds_are_a_bad_request(
+    spec: Spec, client: ArkerClient, vm: dict[str, Any], start: int, end: int, size: int
+) -> None:
+    path = _fresh_path("bounds")
+    entry = {**chunk_entry(path, b"abcde", size=size, start=start), "end": end}
+    response = post_writes(client, vm["vm_id"], [entry])
+    if response.status_code != 200:
+        expect_error(spec, response, "bad_request")
+        return
+    (result,) = write_results(spec, response, 1)
+    error = result.get("error")
+    assert isinstance(error, dict) and error.get("code") == "bad_request", (
+        f"chunk [{start}, {end}) of a {size}-byte file carrying 5 bytes: expected 400 or a "
+        f"per-entry bad_request, got {result!r}"
+    )
+
+
 def test_matching_sha256_is_accepted(spec: Spec, client: ArkerClient, vm: dict[str, Any]) -> None:
     data, path = os.urandom(2048), _fresh_path("sha-ok")
     entry = chunk_entry(path, data, sha256=sha256_hex(data))

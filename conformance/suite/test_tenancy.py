@@ -51,16 +51,14 @@ def _still_owned(target: Any, vm: dict[str, Any]) -> None:
     )
 
 
-def test_other_org_cannot_get_delete_or_fork_a_private_vm(
+def test_other_org_cannot_get_or_delete_a_private_vm(
     target: Any, vm: dict[str, Any], other_client: Any, steps: Any
 ) -> None:
+    # Forking it from org B is checked in test_fork.py (403 or 404).
     path = vm_path(vm["vm_id"])
     for method in ("GET", "DELETE"):
         steps.log(f"org B: {method} {path}")
         expect_error(target.spec, other_client.request(method, path), "not_found")
-    steps.log("org B: fork org A's private VM by id")
-    fork = target.fork_raw(client=other_client, source_vm_id=vm["vm_id"], suffix="stolen")
-    expect_error(target.spec, fork, ("forbidden", "not_found"))
     steps.log("org A: the VM is still there and still A's")
     _still_owned(target, vm)
 

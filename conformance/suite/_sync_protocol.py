@@ -14,7 +14,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from conformance.checks import expect_ok
+from conformance.checks import expect_error, expect_ok
 from conformance.suite._shell import vm_path
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ __all__ = [
     "commit_entry",
     "decode_inline",
     "expect_committed",
+    "expect_entry_rejected",
     "fetch_presigned",
     "new_upload_id",
     "post_read",
@@ -117,6 +118,21 @@ def expect_committed(result: dict[str, Any], path: str) -> None:
     assert result.get("complete") is True and result.get("written") is True, (
         f"write of {path}: expected complete=true and written=true, got {result!r}"
     )
+
+
+def expect_entry_rejected(spec: Spec, response: httpx.Response, what: str) -> None:
+    """A refused single-entry write: HTTP 400 ``bad_request``, or a 200 whose result carries
+    ``error.code == bad_request`` and is not written (both allowed by FACTS §A row 20, §D.4).
+    """
+    if response.status_code != 200:
+        expect_error(spec, response, "bad_request")
+        return
+    (result,) = write_results(spec, response, 1)
+    error = result.get("error")
+    assert isinstance(error, dict) and error.get("code") == "bad_request", (
+        f"{what}: expected 400 bad_request or a per-entry bad_request, got {result!r}"
+    )
+    assert result.get("written") is not True, f"{what}: refused yet written: {result!r}"
 
 
 def write_inline(spec: Spec, client: ArkerClient, vm_id: str, path: str, data: bytes) -> None:

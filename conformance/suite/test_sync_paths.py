@@ -12,7 +12,6 @@ import posixpath
 import secrets
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
 from conformance.checks import expect_error
@@ -20,6 +19,7 @@ from conformance.suite._shell import run_command
 from conformance.suite._sync_protocol import (
     chunk_entry,
     expect_committed,
+    expect_entry_rejected,
     post_read,
     post_writes,
     read_bytes,
@@ -47,19 +47,6 @@ def _landing_spots(path: str) -> list[str]:
     return ["/" + path, f"$HOME/{path}", f"/root/{path}"]
 
 
-def _expect_write_rejected(spec: Spec, response: httpx.Response, path: str) -> None:
-    """A rejected write: HTTP 400 bad_request, or 200 with a per-entry bad_request."""
-    if response.status_code != 200:
-        expect_error(spec, response, "bad_request")
-        return
-    (result,) = write_results(spec, response, 1)
-    error = result.get("error")
-    assert isinstance(error, dict) and error.get("code") == "bad_request", (
-        f"write to {path!r}: expected 400 bad_request or a per-entry bad_request, got {result!r}"
-    )
-    assert result.get("written") is not True, f"rejected write must not be written: {result!r}"
-
-
 @pytest.mark.parametrize("template", list(_BAD_PATHS.values()), ids=list(_BAD_PATHS))
 def test_bad_read_path_is_a_bad_request(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], template: str
@@ -74,7 +61,7 @@ def test_bad_write_path_is_rejected_and_writes_nothing(
 ) -> None:
     path = template.format(token=secrets.token_hex(4))
     response = post_writes(client, vm["vm_id"], [chunk_entry(path, b"must not land")])
-    _expect_write_rejected(spec, response, path)
+    expect_entry_rejected(spec, response, f"write to {path!r}")
     spots = " ".join(f'"{spot}"' for spot in _landing_spots(path))
     probe = f'for f in {spots}; do [ -e "$f" ] && echo "$f"; done; true'
     found = run_command(spec, client, vm["vm_id"], probe).text.strip()

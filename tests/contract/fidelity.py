@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.contract.alignment import LineMismatch, bundled_lines, misaligned
 from tests.contract.tslayout import (
     SECTIONS,
     Entry,
@@ -104,6 +105,7 @@ class FidelityReport:
     partial_checked: list[str] = field(default_factory=list)
     reconstructed: list[str] = field(default_factory=list)
     mismatches: list[Mismatch] = field(default_factory=list)
+    misaligned: list[LineMismatch] = field(default_factory=list)
 
     def names(self) -> set[str]:
         """Names of the mismatching entries."""
@@ -114,7 +116,8 @@ class FidelityReport:
         return (
             f"{len(self.identical)} fully visible entries identical, "
             f"{len(self.partial_checked)} partly visible checked on their visible lines, "
-            f"{len(self.reconstructed)} hidden reconstructed, {len(self.mismatches)} mismatches"
+            f"{len(self.reconstructed)} hidden reconstructed, {len(self.mismatches)} mismatches, "
+            f"{len(self.misaligned)} d.ts lines out of line"
         )
 
     def summary(self) -> str:
@@ -125,9 +128,11 @@ class FidelityReport:
             f"({', '.join(self.partial_checked)}); "
             f"{len(self.reconstructed)} hidden entries reconstructed "
             f"({', '.join(self.reconstructed)}); "
-            f"{len(self.mismatches)} mismatches"
+            f"{len(self.mismatches)} mismatches; "
+            f"{len(self.misaligned)} visible d.ts lines out of line"
         )
-        return "\n\n".join([head, *(mismatch.render() for mismatch in self.mismatches)])
+        lines = [line.render() for line in self.misaligned[:10]]
+        return "\n\n".join([head, *(m.render() for m in self.mismatches), *lines])
 
 
 def _tool() -> Path:
@@ -185,11 +190,16 @@ def render_typescript(document: Path) -> str:
     return result.stdout
 
 
-def dts_layout(diff_path: Path = DIFF_PATH) -> Layout:
-    """The 0.5.1 `components` of the SDK d.ts, as far as the diff shows them."""
+def dts_lines(diff_path: Path = DIFF_PATH) -> dict[int, str]:
+    """The visible 0.5.1 lines of the SDK d.ts, by line number."""
     if not diff_path.is_file():
         raise FileNotFoundError(f"the SDK d.ts diff is missing: {diff_path}")
-    return scan(diff_new_side(diff_path.read_text()))
+    return diff_new_side(diff_path.read_text())
+
+
+def dts_layout(diff_path: Path = DIFF_PATH) -> Layout:
+    """The 0.5.1 `components` of the SDK d.ts, as far as the diff shows them."""
+    return scan(dts_lines(diff_path))
 
 
 def compare(dts: Layout, generated: Layout, reconstructed: Iterable[str]) -> FidelityReport:
@@ -352,6 +362,9 @@ def _compare_order(dts: Layout, generated: Layout, report: FidelityReport) -> No
 def compare_document(
     document: Path, reconstructed: Iterable[str], diff_path: Path = DIFF_PATH
 ) -> FidelityReport:
-    """Render ``document`` and compare it with the d.ts diff in one call."""
-    rendered = scan(generated_components(render_typescript(document)))
-    return compare(dts_layout(diff_path), rendered, reconstructed)
+    """Render ``document``; compare it with the d.ts diff entry by entry and line by line."""
+    body = generated_components(render_typescript(document))
+    visible = dts_lines(diff_path)
+    report = compare(scan(visible), scan(body), reconstructed)
+    report.misaligned = misaligned(visible, bundled_lines(body))
+    return report

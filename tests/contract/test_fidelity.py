@@ -114,6 +114,15 @@ def test_partly_visible_entries_match_on_their_visible_lines(
     assert set(report.partial_checked) == PARTLY_VISIBLE, report.summary()
 
 
+def test_rendered_components_line_up_with_the_dts_line_for_line(
+    outcome: FidelityReport | ToolMissing,
+) -> None:
+    # Comments included: so every hidden gap holds exactly the lines the
+    # reconstruction puts there (alignment.py says what layout is set aside).
+    report = require(outcome)
+    assert not report.misaligned, report.summary()
+
+
 def test_only_the_reconstructed_entries_are_added(outcome: FidelityReport | ToolMissing) -> None:
     report = require(outcome)
     assert sorted(report.reconstructed) == sorted(RECONSTRUCTED), report.summary()

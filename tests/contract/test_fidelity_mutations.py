@@ -153,3 +153,30 @@ def test_report_shows_expected_and_rendered_lines(mutated: FidelityReport | Tool
     message = vm.render()
     assert "-owner_org_id: string;" in message, message
     assert "+owner_id: string;" in message, message
+
+
+def add_field_to_hidden_schema(document: Document) -> None:
+    schema(document, "SyncChunkWriteResult")["properties"]["staged"] = {"type": "boolean"}
+
+
+@pytest.fixture(scope="module")
+def hidden_mutated(tmp_path_factory: pytest.TempPathFactory) -> FidelityReport | ToolMissing:
+    document = yaml.safe_load(spec_path().read_text())
+    add_field_to_hidden_schema(document)
+    path: Path = tmp_path_factory.mktemp("hidden") / "arker-hidden.openapi.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return compare_or_missing(path)
+
+
+def test_a_field_added_inside_a_hidden_gap_breaks_the_line_budget(
+    hidden_mutated: FidelityReport | ToolMissing,
+) -> None:
+    report = require(hidden_mutated)
+    # Invisible entry by entry: SyncChunkWriteResult sits wholly in hidden lines 377..408.
+    assert not report.mismatches, report.summary()
+    # ...but the first visible line after that gap no longer lines up.
+    assert report.misaligned, report.summary()
+    first = report.misaligned[0]
+    assert first.number == 409, report.summary()
+    # One line too many in the gap: SyncEntryError's header lands where its first field was.
+    assert (first.expected, first.got) == ("code: string;", "SyncEntryError: {"), first.render()

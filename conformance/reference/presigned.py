@@ -346,6 +346,9 @@ async def put_object(request: Request) -> Response:
 def _install_part(backend: Backend, upload: Upload, part: Path) -> None:
     # Atomic swap: a crash mid-PUT leaves the previous staging state intact.
     with UPLOAD_LOCK:
+        current = get_upload(backend, upload.vm_id, upload.upload_id)
+        if current is None or current.written:  # dropped or committed while the body came
+            raise ApiError("conflict", f"upload {upload.upload_id} changed during the PUT")
         os.replace(part, staging_file(backend, upload.vm_id, upload.upload_id))
         _save_ranges(backend, replace(upload, ranges=merge_ranges((), 0, upload.size)))
 

@@ -17,6 +17,7 @@ not enforced, and every tunnel is proxied as HTTP whatever its ``protocol``.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import socket
@@ -178,6 +179,10 @@ def _refusal(backend: Backend, vm_id: str, port: int, index: int) -> str | None:
     """Why a requested port cannot be tunnelled (it then closes at once), or None."""
     if index >= MAX_PORTS:
         return f"only the first {MAX_PORTS} inbound ports of a run are tunnelled"
+    vm = backend.db.one("SELECT network FROM vms WHERE vm_id = ?", (vm_id,))
+    policy = json.loads(vm["network"]) if vm is not None and vm["network"] else None
+    if isinstance(policy, dict) and policy.get("type") == "blocked":
+        return "the VM's network policy is blocked: its ports are unreachable"
     clash = backend.db.one(
         "SELECT vm_id FROM vm_tunnels WHERE port = ? AND vm_id != ? AND state != 'closed'",
         (port, vm_id),

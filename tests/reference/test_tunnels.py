@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from arker import VM, ArkerError, Tunnel
+from arker import VM, Arker, ArkerError, Tunnel
 
 from .conftest import poll
 
@@ -125,3 +125,13 @@ def test_bad_and_unknown_ports(http_a: httpx.Client, vm_a: VM) -> None:
 def test_unknown_proxy_token_is_404(http_a: httpx.Client) -> None:
     response = http_a.get("/_tunnels/not-a-token/")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_blocked_network_vm_gets_a_closed_tunnel_saying_why(arker_a: Arker) -> None:
+    isolated = arker_a.fork("ubuntu", network=False)
+    port = free_port()
+    started = isolated.run("true", background=True, network={"inbound": {"ports": {str(port): {}}}})
+    tunnel = isolated.get_tunnel(port)
+    assert tunnel.state == "closed" and tunnel.message and "blocked" in tunnel.message
+    assert tunnel.run_id == started.run_id
+    isolated.delete()

@@ -216,12 +216,19 @@ def _chunk_result(entry: Entry, upload: Upload | None) -> dict[str, Any]:
 
 
 def _commit_result(entry: Entry, upload: Upload | None) -> dict[str, Any]:
-    done = bool(upload and upload.complete)
+    done, written = bool(upload and upload.complete), bool(upload and upload.written)
+    return {"path": entry.path, "size": entry.size, "complete": done, "written": written}
+
+
+def _presign_result(
+    entry: PresignEntry, url: str, upload_id: str, expires_in: int
+) -> dict[str, Any]:
     return {
-        "path": entry.path,
-        "size": entry.size,
-        "complete": done,
-        "written": bool(upload and upload.written),
+        **_commit_result(entry, None),
+        "presigned_url": url,
+        "upload_id": upload_id,
+        "expires_in": expires_in,
+        "method": "PUT",
     }
 
 
@@ -265,7 +272,9 @@ def _owned_upload(backend: Backend, vm_id: str, entry: ChunkEntry | CommitEntry)
 def _apply_chunk(backend: Backend, vm_id: str, entry: ChunkEntry) -> dict[str, Any]:
     upload = _owned_upload(backend, vm_id, entry)
     if upload is None:
-        fresh = Upload(vm_id, entry.upload_id, entry.target, entry.size, "chunk", (), None, False)
+        fresh = Upload(
+            vm_id, entry.upload_id, entry.target, entry.size, "chunk", (), entry.sha256, False
+        )
         upload = presigned.create_upload(backend, fresh)
     if upload.written:  # a resend after the commit: nothing to do
         return _chunk_result(entry, upload)
@@ -281,16 +290,8 @@ def _apply_presign(
     upload_id = presigned.new_upload_id()
     fresh = Upload(vm_id, upload_id, entry.target, entry.size, "presigned", (), None, False)
     presigned.create_upload(backend, fresh)
-    return {
-        "path": entry.path,
-        "size": entry.size,
-        "presigned_url": presigned.presigned_url(backend, base_url, "PUT", vm_id, upload_id),
-        "upload_id": upload_id,
-        "expires_in": presigned.EXPIRES_IN,
-        "method": "PUT",
-        "complete": False,
-        "written": False,
-    }
+    url = presigned.presigned_url(backend, base_url, "PUT", vm_id, upload_id)
+    return _presign_result(entry, url, upload_id, presigned.EXPIRES_IN)
 
 
 def _apply_commit(backend: Backend, vm_id: str, entry: CommitEntry) -> dict[str, Any]:
@@ -312,16 +313,7 @@ def _apply_commit(backend: Backend, vm_id: str, entry: CommitEntry) -> dict[str,
 
 def _failed(entry: Entry, error: ApiError) -> dict[str, Any]:
     if isinstance(entry, PresignEntry):
-        base: dict[str, Any] = {
-            "path": entry.path,
-            "size": entry.size,
-            "presigned_url": "",
-            "upload_id": "",
-            "expires_in": 0,
-            "method": "PUT",
-            "complete": False,
-            "written": False,
-        }
+        base = _presign_result(entry, "", "", 0)
     elif isinstance(entry, ChunkEntry):
         base = _chunk_result(entry, None)
     else:

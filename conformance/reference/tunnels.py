@@ -48,21 +48,14 @@ MAX_PORTS = 16  # per run: each starting tunnel has a watcher thread
 STATES = ("starting", "open", "closed")
 VISIBILITIES = ("private", "public")
 PROTOCOLS = ("http", "tcp")
-_HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-        "content-length",
-        "authorization",  # never hand the caller's API key to code inside the VM
-    }
-)
+# Not forwarded by the proxy: hop-by-hop headers, and the caller's API key, which code
+# inside the VM must never see.
+# fmt: off
+_HOP_BY_HOP = frozenset((
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+    "transfer-encoding", "upgrade", "host", "content-length", "authorization",
+))
+# fmt: on
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vm_tunnels (

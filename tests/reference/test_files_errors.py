@@ -225,3 +225,15 @@ def test_other_orgs_public_vm_is_not_transferable(
         assert (refused.value.code, refused.value.status) == ("forbidden", 403)
     _absent(http_a, public, "/tmp/x")
     public.delete()
+
+
+def test_sha256_sent_with_the_first_chunk_is_checked_at_completion(
+    http_a: httpx.Client, vm_a: VM
+) -> None:
+    wrong = hashlib.sha256(b"something else").hexdigest()
+    first = _chunk("/tmp/two", b"ab", size=4, end=2, sha256=wrong)
+    second = _chunk("/tmp/two", b"cd", size=4, start=2, end=4)
+    assert _sync(http_a, vm_a, {"op": "write", "writes": [first]}).status_code == 200
+    (result,) = _sync(http_a, vm_a, {"op": "write", "writes": [second]}).json()["results"]
+    assert result["error"]["code"] == "bad_request" and "sha256" in result["error"]["message"]
+    _absent(http_a, vm_a, "/tmp/two")

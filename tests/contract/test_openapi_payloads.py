@@ -134,3 +134,18 @@ def test_error_codes_are_the_closed_enum() -> None:
         {"code": "idempotency_conflict", "message": "later contract"},
     )
     assert not valid("#/components/schemas/ErrorResponse", {"error": {"code": "conflict"}})
+
+
+@pytest.mark.parametrize(
+    ("body", "accepted"),
+    [
+        ({"source_vm_name": "ubuntu", "source_org_id": "ArkerHQ"}, True),
+        ({"source_vm_id": "vm_1", "source_vm_name": None}, True),
+        ({"source_vm_id": "vm_1"}, True),
+        ({}, False),
+        ({"source_vm_id": None, "source_vm_name": None}, False),
+        ({"source_vm_id": "vm_1", "source_vm_name": "ubuntu"}, False),
+    ],
+)
+def test_fork_needs_exactly_one_source(body: dict[str, Any], accepted: bool) -> None:
+    assert valid("#/components/schemas/ForkRequest", body) is accepted

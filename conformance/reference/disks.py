@@ -10,7 +10,9 @@ whiteouts and opaque directories, written into the VM's upper layer.
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -21,7 +23,7 @@ from typing import IO, TYPE_CHECKING
 
 from .errors import ApiError
 from .hooks import Mount
-from .layers import DiskLayout
+from .layers import DiskLayout, LayerStore
 
 if TYPE_CHECKING:
     from .state import Backend
@@ -69,6 +71,7 @@ class VmDisk:
     vm_id: str
     layout: DiskLayout
     mounts: list[Mount]
+    store: LayerStore
 
     @classmethod
     def open(cls, backend: Backend, vm_id: str) -> VmDisk:
@@ -76,7 +79,7 @@ class VmDisk:
         layout = backend.layers.layout(vm_id)
         if layout is None:
             raise ApiError("not_found", f"vm {vm_id} not found")
-        return cls(vm_id, layout, backend.hooks.mounts_for(vm_id))
+        return cls(vm_id, layout, backend.hooks.mounts_for(vm_id), backend.layers)
 
     def _mount_target(self, parts: list[str]) -> Path | None:
         best: tuple[int, Path] | None = None
@@ -178,24 +181,42 @@ class VmDisk:
     def open_write(self, vm_path: str) -> Iterator[IO[bytes]]:
         """A binary handle whose bytes replace ``vm_path`` when the block exits cleanly.
 
+        Bytes are staged outside the VM and land atomically under the layer lock, so a
+        fork that freezes the VM's upper meanwhile never captures half a write.
+
         Example::
 
             with disk.open_write("/work/big.bin") as out:
                 for chunk in chunks:
                     out.write(chunk)
         """
-        final = self._writable_target(vm_path)
-        fd, tmp = tempfile.mkstemp(prefix=".arker-", dir=final.parent)
+        self._writable_target(vm_path)  # refuse bad paths before any byte is sent
+        fd, tmp = tempfile.mkstemp(prefix="w-", dir=self.store.staging_dir())
         try:
             with os.fdopen(fd, "wb") as handle:
                 yield handle
             os.chmod(tmp, 0o644)
-            if final.exists() or _lexists_whiteout(final):
-                final.unlink()
-            os.replace(tmp, final)
+            with self.store.lock:
+                layout = self.store.layout(self.vm_id)
+                if layout is None:
+                    raise ApiError("not_found", f"vm {self.vm_id} not found")
+                self.layout = layout
+                final = self._writable_target(vm_path)
+                if final.exists() or _lexists_whiteout(final):
+                    final.unlink()
+                _move(tmp, final)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _move(src: str, dst: Path) -> None:
+    try:
+        os.replace(src, dst)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:  # a bound filesystem on another device
+            raise
+        shutil.move(src, dst)
 
 
 def _lexists_whiteout(path: Path) -> bool:

@@ -16,6 +16,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,6 @@ class DiskLayout:
 
     vm_id: str
     upper: Path
-    work: Path
     lowers: tuple[Path, ...]
     merged: Path
 
@@ -49,9 +49,14 @@ class LayerStore:
     def __init__(self, db: Database, root: Path) -> None:
         self.db = db
         self.root = root
-        for sub in ("layers", "uppers", "work", "merged"):
+        # Held while an upper is frozen and while a host-side write lands in an upper, so
+        # a write never ends up in a layer that was frozen under it.
+        self.lock = threading.RLock()
+        for sub in ("layers", "uppers", "merged", "staging"):
             (root / sub).mkdir(parents=True, exist_ok=True)
         _make_base(root / "base")
+        for leftover in (root / "staging").iterdir():  # writes cut short by a crash
+            leftover.unlink(missing_ok=True)
         db.ensure_schema(DDL)
 
     def layout(self, vm_id: str) -> DiskLayout | None:
@@ -63,7 +68,6 @@ class LayerStore:
         return DiskLayout(
             vm_id=vm_id,
             upper=self.root / "uppers" / row["upper"],
-            work=self.root / "work" / row["upper"],
             lowers=(*named, self.root / "base"),
             merged=self.root / "merged" / vm_id,
         )
@@ -71,7 +75,6 @@ class LayerStore:
     def create(self, vm_id: str, lowers: list[str] | None = None) -> None:
         """Give ``vm_id`` a fresh upper over ``lowers`` (layer names, top first)."""
         upper = self._new_dir("uppers", vm_id)
-        (self.root / "work" / upper).mkdir(parents=True, exist_ok=True)
         (self.root / "merged" / vm_id).mkdir(parents=True, exist_ok=True)
         self.db.execute(
             "INSERT OR REPLACE INTO vm_disks (vm_id, upper, lowers) VALUES (?, ?, ?)",
@@ -83,7 +86,7 @@ class LayerStore:
 
         ``share`` (the ``fork-shares-disk`` fault) makes the child use the parent's upper.
         """
-        with self.db.transaction():
+        with self.lock, self.db.transaction():
             row = self.db.one("SELECT upper, lowers FROM vm_disks WHERE vm_id = ?", (parent_id,))
             if row is None:
                 self.create(child_id)
@@ -113,7 +116,6 @@ class LayerStore:
         name = self._new_dir("layers", "l")
         (self.root / "layers" / name).rmdir()
         os.rename(self.root / "uppers" / upper, self.root / "layers" / name)
-        shutil.rmtree(self.root / "work" / upper, ignore_errors=True)
         return name
 
     def delete(self, vm_id: str) -> None:
@@ -127,7 +129,7 @@ class LayerStore:
             used = {name for r in rows for name in json.loads(r["lowers"])}
             doomed = [layer for layer in (self.root / "layers").iterdir() if layer.name not in used]
             if row is not None and row["upper"] not in {r["upper"] for r in rows}:
-                doomed += [self.root / "uppers" / row["upper"], self.root / "work" / row["upper"]]
+                doomed.append(self.root / "uppers" / row["upper"])
             doomed.append(self.root / "merged" / vm_id)
             moved = []
             for path in doomed:
@@ -137,6 +139,10 @@ class LayerStore:
                     moved.append(target)
         for path in moved:
             shutil.rmtree(path, ignore_errors=True)
+
+    def staging_dir(self) -> Path:
+        """Where host-side writes are staged before landing in an upper (same filesystem)."""
+        return self.root / "staging"
 
     def _new_dir(self, kind: str, prefix: str) -> str:
         name = f"{prefix}-{secrets.token_hex(6)}"

@@ -36,7 +36,7 @@ def _error(call: object) -> tuple[str, int]:
 
 
 def test_file_written_in_one_vm_is_seen_in_the_other(
-    filesystem: Filesystem, vm_a: VM, other_vm: VM
+    filesystem: Filesystem, arker_a: Arker, vm_a: VM, other_vm: VM
 ) -> None:
     vm_a.create_sync(filesystem_id=filesystem.filesystem_id, path="/data")
     other_vm.create_sync(filesystem_id=filesystem.filesystem_id, path="/mnt/elsewhere")
@@ -45,6 +45,7 @@ def test_file_written_in_one_vm_is_seen_in_the_other(
     other_vm.run("echo from B > /mnt/elsewhere/reply.txt")
     assert vm_a.sync("/data/reply.txt") == b"from B\n"
     assert vm_a.run("ls /data").stdout.split() == [b"hello.txt", b"reply.txt"]
+    assert arker_a.get_filesystem(filesystem.filesystem_id).size_bytes == 6 + 7
 
 
 def test_binding_defaults_to_mnt_name_and_is_idempotent(

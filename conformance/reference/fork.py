@@ -6,6 +6,7 @@ import json
 import sqlite3
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -150,9 +151,12 @@ async def fork_vm(request: Request) -> Response:
     fields = _fields(backend, body)
     vm_id = _insert(backend, org, source, fields)
     try:
-        busy = vm_state(backend, source["vm_id"]) == "running"
-        backend.layers.fork(
-            source["vm_id"], vm_id, parent_busy=busy, share=backend.fault("fork-shares-disk")
+        await run_in_threadpool(
+            backend.layers.fork,
+            source["vm_id"],
+            vm_id,
+            parent_busy=lambda: vm_state(backend, source["vm_id"]) == "running",
+            share=backend.fault("fork-shares-disk"),
         )
         create_session(backend, vm_id, None, None)
     except BaseException:

@@ -17,6 +17,7 @@ import secrets
 import shutil
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,11 +82,17 @@ class LayerStore:
             (vm_id, upper, json.dumps(lowers or [])),
         )
 
-    def fork(self, parent_id: str, child_id: str, *, parent_busy: bool, share: bool) -> None:
+    def fork(
+        self, parent_id: str, child_id: str, *, parent_busy: Callable[[], bool], share: bool
+    ) -> None:
         """Give ``child_id`` a copy-on-write copy of ``parent_id``'s disk.
 
-        ``share`` (the ``fork-shares-disk`` fault) makes the child use the parent's upper.
+        ``parent_busy`` is asked under the lock (a run admitted later sees the new layout);
+        a busy parent's upper is copied after the lock is released. ``share`` (the
+        ``fork-shares-disk`` fault) makes the child use the parent's upper. Call it from a
+        worker thread: the copy may take a while.
         """
+        copy_from: Path | None = None
         with self.lock, self.db.transaction():
             row = self.db.one("SELECT upper, lowers FROM vm_disks WHERE vm_id = ?", (parent_id,))
             if row is None:
@@ -102,15 +109,17 @@ class LayerStore:
                 return
             if not any(upper_dir.iterdir()):
                 self.create(child_id, lowers)
-            elif parent_busy:
+            elif parent_busy():
                 self.create(child_id, lowers)
-                child = self.layout(child_id)
-                assert child is not None
-                _copy_tree(upper_dir, child.upper)
+                copy_from = upper_dir
             else:
                 layer = self._freeze(row["upper"])
                 self.create(parent_id, [layer, *lowers])
                 self.create(child_id, [layer, *lowers])
+        if copy_from is not None:
+            child = self.layout(child_id)
+            assert child is not None
+            _copy_tree(copy_from, child.upper)
 
     def _freeze(self, upper: str) -> str:
         name = self._new_dir("layers", "l")

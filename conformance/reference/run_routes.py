@@ -17,7 +17,7 @@ from .errors import ApiError
 from .pagination import keyset_page
 from .recovery import recover_runs
 from .requests import json_body
-from .runner import Runner, RunSpec, runner_of
+from .runner import Runner, RunSpec, runner_of, safe_call
 from .runrequest import SIGNALS, RunInput, parse_run_request
 from .runstore import DDL, new_id, now, render_completed, render_run, render_summary, run_dir
 from .state import Backend, backend_of
@@ -153,7 +153,7 @@ async def create_run(request: Request) -> Response:
     runner = runner_of(backend)
     if is_new:
         for hook in backend.hooks.run_started:
-            hook(vm["vm_id"], run_id, inp.network)
+            safe_call(hook, vm["vm_id"], run_id, inp.network)
         runner.start(
             RunSpec(
                 run_id,
@@ -186,6 +186,7 @@ async def get_run(request: Request) -> Response:
     """``GET /v1/vms/{id}/runs/{run_id}``."""
     backend, org = backend_of(request), org_of(request)
     vm = lookup_vm(backend, org, request.path_params["id"], run_access(backend))
+    backend.require_capability("runs.background")
     row = _run_row(backend, vm["vm_id"], request.path_params["run_id"])
     body = render_run(backend, row)
     if backend.fault("run-state-regress") and row["state"] != "running":
@@ -200,6 +201,7 @@ async def list_runs(request: Request) -> Response:
     """``GET /v1/vms/{id}/runs`` with state and time filters."""
     backend, org = backend_of(request), org_of(request)
     vm = lookup_vm(backend, org, request.path_params["id"], run_access(backend))
+    backend.require_capability("runs.background")
     sql, params = "SELECT * FROM runs WHERE vm_id = ?", [vm["vm_id"]]
     state = enum_filter(request, "state", RUN_STATES)
     if state is not None:

@@ -22,7 +22,7 @@ from .sandbox import invocation
 from .sessions import DEFAULT_CWD, session_dir
 from .state import Backend
 
-__all__ = ["RunSpec", "Runner", "runner_of"]
+__all__ = ["RunSpec", "Runner", "runner_of", "safe_call"]
 
 log = logging.getLogger("arker.reference")
 KILL_GRACE_S = 2.0
@@ -133,7 +133,7 @@ class Runner:
                 active.done.set()
                 self.active.pop(spec.run_id, None)
                 for hook in self.backend.hooks.run_finished:
-                    _safe(hook, spec.vm_id, spec.run_id)
+                    safe_call(hook, spec.vm_id, spec.run_id)
 
     async def _spawn_and_wait(self, spec: RunSpec, active: _Active) -> int:
         ctl, inv_out, inv_err = self._prepare(spec)
@@ -226,7 +226,8 @@ def _killpg(pid: int, signum: int) -> None:
         os.killpg(pid, signum)
 
 
-def _safe(hook: object, *args: object) -> None:
+def safe_call(hook: object, *args: object) -> None:
+    """Call a family hook; a failing hook is logged, never fatal to the caller."""
     try:
         hook(*args)  # type: ignore[operator]
     except Exception:

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from .auth import org_of
 from .pagination import keyset_page
-from .runner import runner_of
+from .runner import runner_of, safe_call
 from .runstore import run_dir
 from .sessions import delete_session_files
 from .state import Backend, backend_of
@@ -78,7 +78,7 @@ async def delete_vm_everything(backend: Backend, vm_id: str) -> None:
     ):
         await runner.cancel(run["run_id"])
     for hook in backend.hooks.vm_deleted:
-        hook(vm_id)
+        safe_call(hook, vm_id)
     runs = backend.db.query("SELECT run_id FROM runs WHERE vm_id = ?", (vm_id,))
     sessions = backend.db.query("SELECT session_id FROM sessions WHERE vm_id = ?", (vm_id,))
     with backend.db.transaction():

@@ -94,3 +94,10 @@ def test_some_faults_change_the_wire(tmp_path: Path) -> None:
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
         resize = http.post(f"/v1/vms/{vm['vm_id']}/resize", json={"vcpu_count": 2})
         assert resize.status_code == 500
+
+
+def test_latency_is_added_to_every_response(tmp_path: Path) -> None:
+    with ReferenceServer(tmp_path / "data", api_keys={"k": "org"}, latency_ms=300) as server:
+        response = httpx.get(f"{server.base_url}/")
+        assert response.status_code == 200
+        assert response.elapsed.total_seconds() >= 0.3

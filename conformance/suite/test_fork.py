@@ -1,0 +1,162 @@
+"""Fork semantics: copies by id, fork chains, public VMs across orgs, sizing, durability.
+
+FACTS §B.4 and §D.6: a fork by id copies the source's files, after which the two VMs are
+independent; ``root_source_vm_id`` names the deepest ancestor of a chain; other orgs may
+fork a ``public: true`` VM but not run on it, and cannot see a private one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance.checks import expect_error, expect_ok
+from conformance.suite._forks import fork_for_test
+from conformance.suite._shell import run_command, runs_path, vm_path
+
+if TYPE_CHECKING:
+    from conformance.client import ArkerClient
+    from conformance.steps import StepLog
+    from conformance.target import Target
+
+SHARED = "$HOME/conf-fork-shared.txt"
+PARENT_ONLY = "$HOME/conf-fork-parent-only.txt"
+CHILD_ONLY = "$HOME/conf-fork-child-only.txt"
+
+
+def sh(target: Target, vm_id: str, command: str, client: ArkerClient | None = None) -> str:
+    """Run ``command`` (exit 0 required) and return its stdout, stripped."""
+    return run_command(target.spec, client or target.client, vm_id, command).text.strip()
+
+
+def look(target: Target, vm_id: str, client: ArkerClient | None = None) -> str:
+    """What a VM holds: the shared file's content and which one-sided files exist."""
+    return sh(
+        target,
+        vm_id,
+        f"cat {SHARED}; for f in {PARENT_ONLY} {CHILD_ONLY}; do "
+        'if [ -e "$f" ]; then echo "has $(basename "$f")"; fi; done',
+        client,
+    )
+
+
+@pytest.mark.capability("fork.by_id")
+def test_child_sees_the_parents_files(
+    target: Target, request: pytest.FixtureRequest, vm: dict[str, Any], steps: StepLog
+) -> None:
+    steps.log(f"write {SHARED} in the parent")
+    sh(target, vm["vm_id"], f"echo parent-v1 > {SHARED}")
+    child = fork_for_test(target, request, source_vm_id=vm["vm_id"])
+    steps.log(f"forked {child['vm_id']} from {vm['vm_id']}; read the file in the child")
+    seen = sh(target, child["vm_id"], f"cat {SHARED}")
+    assert seen == "parent-v1", f"expected the child to read 'parent-v1', got {seen!r}"
+
+
+@pytest.mark.capability("fork.by_id")
+def test_writes_after_the_fork_do_not_cross(
+    target: Target, request: pytest.FixtureRequest, vm: dict[str, Any], steps: StepLog
+) -> None:
+    sh(target, vm["vm_id"], f"echo v1 > {SHARED}")
+    child = fork_for_test(target, request, source_vm_id=vm["vm_id"])
+    steps.log("after the fork: each side overwrites the shared file and adds its own file")
+    sh(target, child["vm_id"], f"echo child-v2 > {SHARED}; touch {CHILD_ONLY}")
+    sh(target, vm["vm_id"], f"echo parent-v2 > {SHARED}; touch {PARENT_ONLY}")
+    in_parent, in_child = look(target, vm["vm_id"]), look(target, child["vm_id"])
+    steps.log(f"parent holds {in_parent!r}; child holds {in_child!r}")
+    assert in_parent == "parent-v2\nhas conf-fork-parent-only.txt", (
+        f"expected the parent to keep only its own writes, got {in_parent!r}"
+    )
+    assert in_child == "child-v2\nhas conf-fork-child-only.txt", (
+        f"expected the child to keep only its own writes, got {in_child!r}"
+    )
+
+
+@pytest.mark.capability("fork.by_id")
+def test_chain_fork_names_its_root(
+    target: Target, request: pytest.FixtureRequest, vm: dict[str, Any], steps: StepLog
+) -> None:
+    child = fork_for_test(target, request, source_vm_id=vm["vm_id"])
+    grandchild = fork_for_test(target, request, source_vm_id=child["vm_id"])
+    steps.log(f"chain {vm['vm_id']} -> {child['vm_id']} -> {grandchild['vm_id']}")
+    for label, got in (("child", child), ("grandchild", grandchild)):
+        root = (got.get("root_source_vm_id"), got.get("root_source_vm_name"))
+        assert root == (vm["vm_id"], vm["name"]), (
+            f"{label}: expected root_source_vm_id/name {(vm['vm_id'], vm['name'])!r}, got {root!r}"
+        )
+
+
+@pytest.mark.capability("fork.public")
+def test_public_vm_is_forkable_by_another_org(
+    target: Target, request: pytest.FixtureRequest, other_client: ArkerClient, steps: StepLog
+) -> None:
+    public = fork_for_test(target, request, capability="fork.public", public=True)
+    assert public["public"] is True, f"expected public true as requested, got {public['public']!r}"
+    sh(target, public["vm_id"], f"echo from-org-a > {SHARED}")
+    steps.log(f"org B forks {public['vm_id']} by id")
+    theirs = fork_for_test(
+        target, request, capability="fork.public", client=other_client, source_vm_id=public["vm_id"]
+    )
+    assert theirs["owner_org_id"] != public["owner_org_id"], (
+        f"expected org B's fork in org B, got owner_org_id {theirs['owner_org_id']!r}"
+    )
+    seen = sh(target, theirs["vm_id"], f"cat {SHARED}", other_client)
+    assert seen == "from-org-a", f"expected org B's fork to read 'from-org-a', got {seen!r}"
+
+
+@pytest.mark.capability("fork.public")
+def test_public_vm_is_not_runnable_by_another_org(
+    target: Target, request: pytest.FixtureRequest, other_client: ArkerClient, steps: StepLog
+) -> None:
+    public = fork_for_test(target, request, capability="fork.public", public=True)
+    marker = "$HOME/conf-run-by-other-org"
+    steps.log("org B tries to run on org A's public VM")
+    response = other_client.request(
+        "POST", runs_path(public["vm_id"]), json={"command": f"touch {marker}"}
+    )
+    expect_error(target.spec, response, "forbidden")
+    seen = sh(target, public["vm_id"], f"test -e {marker} && echo ran || echo absent")
+    assert seen == "absent", f"a refused run must execute nothing; the marker is {seen!r}"
+
+
+@pytest.mark.capability("fork.public")
+def test_private_vm_is_invisible_to_another_org(
+    target: Target, other_client: ArkerClient, vm: dict[str, Any], steps: StepLog
+) -> None:
+    steps.log("org B reads org A's private VM")
+    expect_error(target.spec, other_client.request("GET", vm_path(vm["vm_id"])), "not_found")
+    steps.log("org B forks it by id")
+    response = target.fork_raw(client=other_client, source_vm_id=vm["vm_id"])
+    # 404 hides the VM; 403 is also allowed for a fork (FACTS §C.1, §F.19).
+    expect_error(target.spec, response, ("not_found", "forbidden"))
+
+
+@pytest.mark.capability("fork.sizing")
+def test_requested_sizing_is_echoed(target: Target, request: pytest.FixtureRequest) -> None:
+    sizing: dict[str, Any] = {"vcpu_count": 2, "memory_mib": 1024, "disk_mib": 4096}
+    vm = fork_for_test(target, request, capability="fork.sizing", **sizing)
+    got = expect_ok(
+        target.spec, "getVm", target.client.request("GET", vm_path(vm["vm_id"])), capability="vms"
+    )
+    for key, value in sizing.items():
+        assert (vm.get(key), got.get(key)) == (value, value), (
+            f"expected {key} {value} on the fork response and on GET, "
+            f"got {vm.get(key)!r} and {got.get(key)!r}"
+        )
+
+
+@pytest.mark.capability("fork.sizing")
+@pytest.mark.parametrize("value", [0, -1])
+@pytest.mark.parametrize("field", ["vcpu_count", "memory_mib", "disk_mib"])
+def test_non_positive_sizing_is_bad_request(target: Target, field: str, value: int) -> None:
+    sizing: dict[str, Any] = {field: value}
+    expect_error(target.spec, target.fork_raw(**sizing), "bad_request")
+
+
+@pytest.mark.capability("fork.durable")
+def test_durable_fork_is_a_working_vm(target: Target, request: pytest.FixtureRequest) -> None:
+    vm = fork_for_test(target, request, capability="fork.durable", durable=True)
+    seen = sh(target, vm["vm_id"], "echo durable-ok")
+    assert seen == "durable-ok", (
+        f"expected a run on the durable VM to print 'durable-ok', got {seen!r}"
+    )

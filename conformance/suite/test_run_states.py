@@ -1,0 +1,196 @@
+"""The run state machine, read from the contract (``x-arker-state-machine``), and cancel.
+
+FACTS §B.1 (RunState), §B.6 (Run), §D.1: only declared transitions happen; terminal
+states never change; ``exit_code`` is null while running and an integer once completed;
+``completed_at`` is set exactly when terminal; ``failed`` carries ``fail_reason``; cancel
+answers ``{cancelled}``, ends the run ``cancelled`` and stops what it was doing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance.checks import (
+    check_run_invariants,
+    check_transition,
+    expect_error,
+    expect_ok,
+)
+from conformance.suite._background import (
+    Timeline,
+    follow_run,
+    get_run,
+    run_path,
+    start_background,
+)
+from conformance.suite._polling import PollTimeout, poll_until
+from conformance.suite._shell import decode_output, run_command
+
+if TYPE_CHECKING:
+    from conformance.spec import Spec
+    from conformance.steps import StepLog
+    from conformance.target import Target
+
+STABLE_FOR_S = 1.0  # ten times the loop's 0.1 s append interval
+TICKS = "$HOME/conf-cancel-ticks"
+# Bounded (about 20 s) so a backend that wrongly runs it synchronously still answers
+# within the client's request timeout and fails, instead of erroring on a transport timeout.
+TICK_LOOP = f"for i in $(seq 200); do echo tick >> {TICKS}; echo tick; sleep 0.1; done"
+CANCEL_DEADLINE_S = 15.0  # a cancelled run must reach a terminal state by then
+
+
+def check_timeline(spec: Spec, timeline: Timeline) -> None:
+    """Every observed step allowed by the contract, every observation self-consistent."""
+    states = timeline.states
+    check_transition(spec, spec.state_machine.initial, states[0])
+    for old, new in itertools.pairwise(states):
+        check_transition(spec, old, new)
+    for run in timeline.observations:
+        check_run_invariants(spec, run)
+
+
+def check_terminal_is_final(target: Target, vm_id: str, final: dict[str, Any]) -> None:
+    """Re-read a terminal run a few times over a second: nothing about its end changes."""
+    keys = ("state", "exit_code", "completed_at", "fail_reason", "stdout", "stderr")
+    frozen = {k: final.get(k) for k in keys}
+    started, reads = time.monotonic(), []
+
+    def probe() -> tuple[bool, list[dict[str, Any]]]:
+        run = get_run(target.spec, target.client, vm_id, final["run_id"])
+        reads.append({k: run.get(k) for k in keys})
+        changed = reads[-1] != frozen
+        return changed or (len(reads) >= 3 and time.monotonic() - started >= STABLE_FOR_S), reads
+
+    poll_until(probe, 10 * STABLE_FOR_S, "three reads of the terminal run", interval=0.2)
+    assert reads[-1] == frozen, f"a terminal run changed: first {frozen!r}, later {reads[-1]!r}"
+
+
+def cancel(target: Target, vm_id: str, run_id: str) -> dict[str, Any]:
+    response = target.client.request("DELETE", run_path(vm_id, run_id))
+    body: dict[str, Any] = expect_ok(target.spec, "cancelRun", response, capability="runs.cancel")
+    return body
+
+
+@pytest.mark.capability("runs.background")
+def test_completed_run_follows_the_state_machine(
+    target: Target, vm: dict[str, Any], steps: StepLog
+) -> None:
+    timeline = Timeline()
+    started = start_background(
+        target.spec, target.client, vm["vm_id"], "for i in 1 2 3 4 5; do echo $i; sleep 0.2; done"
+    )
+    final = follow_run(target.spec, target.client, vm["vm_id"], started.run_id, timeline=timeline)
+    steps.log(f"observed states {timeline.states}")
+    check_timeline(target.spec, timeline)
+    assert final["state"] == "completed", f"expected the loop to complete, got {final['state']!r}"
+    check_terminal_is_final(target, vm["vm_id"], final)
+
+
+@pytest.mark.capability("runs.background")
+def test_finished_foreground_run_reads_completed_when_fetched(
+    target: Target, vm: dict[str, Any]
+) -> None:
+    # The run is terminal before its first GET, so a GET reading it running again is a
+    # transition out of a terminal state (FACTS §D.1).
+    answer = run_command(
+        target.spec, target.client, vm["vm_id"], "echo fetched; exit 4", expect_exit=4
+    ).body
+    run_id = answer.get("run_id")
+    assert isinstance(run_id, str) and run_id, (
+        f"an executed foreground run names its run_id (FACTS §B.6); got {sorted(answer)}"
+    )
+    fetched = get_run(target.spec, target.client, vm["vm_id"], run_id)
+    check_transition(target.spec, str(answer.get("state", "completed")), str(fetched["state"]))
+    got = (fetched["state"], fetched["exit_code"], decode_output(fetched, "stdout"))
+    assert got == ("completed", 4, b"fetched\n"), (
+        f"GET of the finished run: expected ('completed', 4, b'fetched\\n'), got {got!r}"
+    )
+    check_terminal_is_final(target, vm["vm_id"], fetched)
+
+
+@pytest.mark.capability("runs.cancel")
+def test_cancel_ends_the_run_cancelled(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
+    timeline = Timeline()
+    started = start_background(target.spec, target.client, vm["vm_id"], "sleep 30")
+    steps.log(f"cancel {started.run_id}")
+    body = cancel(target, vm["vm_id"], started.run_id)
+    assert body["cancelled"] is True, (
+        f"cancel of a running run: expected cancelled true, got {body!r}"
+    )
+    final = follow_run(
+        target.spec,
+        target.client,
+        vm["vm_id"],
+        started.run_id,
+        timeline=timeline,
+        timeout=CANCEL_DEADLINE_S,
+    )
+    steps.log(f"observed states {timeline.states}")
+    assert (final["state"], final["exit_code"]) == ("cancelled", None), (
+        f"expected state 'cancelled' with exit_code null, got {final['state']!r} / "
+        f"{final['exit_code']!r}"
+    )
+    check_timeline(target.spec, timeline)
+    check_terminal_is_final(target, vm["vm_id"], final)
+
+
+@pytest.mark.capability("runs.cancel")
+def test_cancel_stops_side_effects(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
+    vm_id = vm["vm_id"]
+    started = start_background(target.spec, target.client, vm_id, TICK_LOOP)
+    steps.log("let the loop tick: wait for ticks in stdout (streaming is optional) or 3 s")
+    # A backend need not stream output: after 3 s the count inside the VM decides below.
+    with contextlib.suppress(PollTimeout):
+        poll_until(lambda: ticks_in_stdout(target, vm_id, started.run_id), 3.0, "three ticks")
+    cancel(target, vm_id, started.run_id)
+    final = follow_run(target.spec, target.client, vm_id, started.run_id, timeout=CANCEL_DEADLINE_S)
+    assert final["state"] == "cancelled", f"expected state 'cancelled', got {final['state']!r}"
+    first = count_ticks(target, vm_id)
+    steps.log(f"run cancelled with {first} ticks written")
+    assert first >= 1, "the loop never wrote a tick before cancel: the run did not execute"
+    counts, since = [first], time.monotonic()
+
+    def probe() -> tuple[bool, list[int]]:
+        counts.append(count_ticks(target, vm_id))
+        grew = counts[-1] != first
+        return grew or (len(counts) >= 4 and time.monotonic() - since >= STABLE_FOR_S), counts
+
+    poll_until(probe, 10 * STABLE_FOR_S, f"{STABLE_FOR_S:g}s of tick counts", interval=0.2)
+    steps.log(f"tick counts after cancel: {counts}")
+    assert counts[-1] == first, f"the cancelled loop kept writing: tick counts {counts}"
+
+
+def ticks_in_stdout(target: Target, vm_id: str, run_id: str) -> tuple[bool, int]:
+    run = get_run(target.spec, target.client, vm_id, run_id)
+    ticks = str(run.get("stdout", "")).count("tick")
+    return ticks >= 3, ticks
+
+
+def count_ticks(target: Target, vm_id: str) -> int:
+    out = run_command(target.spec, target.client, vm_id, f"wc -l < {TICKS} 2>/dev/null || echo 0")
+    return int(out.text.strip() or 0)
+
+
+@pytest.mark.capability("runs.cancel")
+def test_cancel_of_a_finished_run_changes_nothing(target: Target, vm: dict[str, Any]) -> None:
+    started = start_background(target.spec, target.client, vm["vm_id"], "echo done")
+    final = follow_run(target.spec, target.client, vm["vm_id"], started.run_id)
+    response = target.client.request("DELETE", run_path(vm["vm_id"], started.run_id))
+    # FACTS §F.18: 200 {cancelled: false}, or 409 conflict.
+    if response.status_code == 409:
+        expect_error(target.spec, response, "conflict")
+    else:
+        body = expect_ok(target.spec, "cancelRun", response, capability="runs.cancel")
+        assert body["cancelled"] is False, (
+            f"cancel of a {final['state']} run: expected cancelled false, got {body!r}"
+        )
+    after = get_run(target.spec, target.client, vm["vm_id"], started.run_id)
+    assert (after["state"], after["exit_code"]) == (final["state"], final["exit_code"]), (
+        f"cancel of a terminal run changed it: before {(final['state'], final['exit_code'])}, "
+        f"after {(after['state'], after['exit_code'])}"
+    )

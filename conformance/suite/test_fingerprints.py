@@ -1,0 +1,232 @@
+"""0.3.0 fingerprints: name a backend that speaks the previous contract generation.
+
+FACTS §E.3: the 0.5.1 paths 404 while ``/run`` or ``/v1/vms/{id}/fork`` answer; run
+bodies carry ``completed``; a tunnel has ``status`` instead of ``state``; a VM has
+``owner_id`` and no ``public``; ``GET /sessions`` is a bare array; resize answers ``{ok}``;
+error codes fall outside the 12-value enum. Each test looks at raw bodies *before* any
+schema check, so the failure says "backend speaks the 0.3.0 contract: <marker>" instead
+of a generic schema error.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from conformance.checks import ContractViolation, expect_ok
+from conformance.client import exchange_of, redactor_of
+from conformance.errors import HarnessError
+from conformance.suite._background import start_background, stop_run
+from conformance.suite._forks import fork_raw_for_test
+from conformance.suite._shell import runs_path, vm_path
+
+if TYPE_CHECKING:
+    from conformance.target import Target
+
+MALFORMED = b"{"  # a route that exists answers 400; a route that does not, 404/405
+NO_ROUTE = (404, 405)
+
+
+def speaks_030(marker: str, responses: list[httpx.Response], *, expected: Any, actual: Any) -> None:
+    """Fail naming the 0.3.0 marker, with the exchanges that show it."""
+    exchanges = [e for e in map(exchange_of, responses) if e is not None]
+    raise ContractViolation(
+        "Backend speaks the 0.3.0 contract",
+        f"backend speaks the 0.3.0 contract: {marker}",
+        expected=expected,
+        actual=actual,
+        exchanges=exchanges,
+        redactor=redactor_of(responses[0]) if responses else None,
+    )
+
+
+def json_of(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def post_malformed(target: Target, path: str) -> httpx.Response:
+    return target.client.request(
+        "POST", path, content=MALFORMED, headers={"content-type": "application/json"}
+    )
+
+
+def some_vm_id(target: Target) -> str:
+    """A VM id the caller can see, without creating one (the golden's name as a fallback)."""
+    response = target.client.request("GET", "/v1/vms", params={"limit": 1}, control=True)
+    body = json_of(response)
+    vms = body.get("vms") if isinstance(body, dict) else body
+    if response.is_success and isinstance(vms, list) and vms and isinstance(vms[0], dict):
+        return str(vms[0].get("vm_id") or vms[0].get("id") or target.golden)
+    return target.golden
+
+
+def check_route_moved(target: Target, current: str, legacy: str, label: str) -> None:
+    """Fail when the 0.5.1 route ``current`` is missing but the 0.3.0 ``legacy`` answers."""
+    now, then = post_malformed(target, current), post_malformed(target, legacy)
+    if now.status_code in NO_ROUTE and then.status_code not in NO_ROUTE:
+        speaks_030(
+            f"{label}: the 0.3.0 route answers {then.status_code} while the 0.5.1 route "
+            f"answers {now.status_code}",
+            [now, then],
+            expected=f"the 0.5.1 route {current} serves the operation",
+            actual={current: now.status_code, legacy: then.status_code},
+        )
+
+
+@dataclass(frozen=True)
+class LooseVm:
+    """A VM forked without judging the answer's shape (so a 0.3.0 shape can be named)."""
+
+    vm_id: str
+    fork: httpx.Response
+
+
+@pytest.fixture
+def loose_vm(target: Target, request: pytest.FixtureRequest) -> LooseVm:
+    """A ledgered fork of the golden, deleted after the test; only its id is required."""
+    response = fork_raw_for_test(target, request)
+    body = json_of(response)
+    vm_id = body.get("vm_id") or body.get("id") if isinstance(body, dict) else None
+    if not response.is_success or not isinstance(vm_id, str):
+        raise HarnessError(f"could not fork a VM to look at: {response.status_code} {body!r}")
+    return LooseVm(vm_id, response)
+
+
+@pytest.mark.capability("vms")
+@pytest.mark.creates_nothing
+def test_fork_lives_at_v1_fork_not_under_the_vm(target: Target) -> None:
+    check_route_moved(target, "/v1/fork", f"{vm_path(target.golden)}/fork", "fork")
+
+
+@pytest.mark.capability("runs.foreground")
+@pytest.mark.creates_nothing
+def test_runs_live_at_runs_not_run(target: Target) -> None:
+    vm_id = some_vm_id(target)
+    check_route_moved(target, runs_path(vm_id), f"{vm_path(vm_id)}/run", "run")
+
+
+@pytest.mark.capability("vms")
+def test_vm_carries_public_not_owner_id(target: Target, loose_vm: LooseVm) -> None:
+    got = target.client.request("GET", vm_path(loose_vm.vm_id))
+    for label, response in (("the fork answer", loose_vm.fork), ("GET /v1/vms/{id}", got)):
+        shape = json_of(response)
+        # 0.3.0's VmInfo had owner_id (renamed owner_org_id) and no public (FACTS §E.2).
+        legacy = isinstance(shape, dict) and "owner_id" in shape
+        if legacy and not {"owner_org_id", "public"} <= shape.keys():
+            missing = sorted({"owner_org_id", "public"} - shape.keys())
+            speaks_030(
+                f"{label} has owner_id and lacks {', '.join(missing)}",
+                [response],
+                expected="a Vm with owner_org_id and public",
+                actual=sorted(shape),
+            )
+    expect_ok(target.spec, "forkVm", loose_vm.fork, capability="vms")
+    expect_ok(target.spec, "getVm", got, capability="vms")
+
+
+@pytest.mark.capability("runs.foreground")
+def test_run_bodies_carry_no_completed_flag(target: Target, loose_vm: LooseVm) -> None:
+    response = target.client.request("POST", runs_path(loose_vm.vm_id), json={"command": "true"})
+    body = json_of(response)
+    if isinstance(body, dict) and "completed" in body:
+        speaks_030(
+            "the run answer carries a `completed` flag",
+            [response],
+            expected="CompletedRunResponse without `completed` (state says it)",
+            actual={"completed": body["completed"]},
+        )
+    expect_ok(target.spec, "createRun", response, capability="runs.foreground")
+
+
+@pytest.mark.capability("sessions")
+def test_sessions_list_is_an_object(target: Target, loose_vm: LooseVm) -> None:
+    response = target.client.request("GET", f"{vm_path(loose_vm.vm_id)}/sessions")
+    if isinstance(json_of(response), list):
+        speaks_030(
+            "GET /v1/vms/{id}/sessions answers a bare JSON array",
+            [response],
+            expected="{sessions: [...], next_cursor}",
+            actual="a JSON array",
+        )
+    expect_ok(target.spec, "listSessions", response, capability="sessions")
+
+
+@pytest.mark.capability("resize")
+def test_resize_answers_resized_not_ok(target: Target, loose_vm: LooseVm) -> None:
+    response = target.client.request(
+        "POST", f"{vm_path(loose_vm.vm_id)}/resize", json={"vcpu_count": 2}
+    )
+    body = json_of(response)
+    if isinstance(body, dict) and "ok" in body and "resized" not in body:
+        speaks_030(
+            "resize answers {ok} instead of {resized}",
+            [response],
+            expected="{resized: bool}",
+            actual=body,
+        )
+    expect_ok(target.spec, "resizeVm", response, capability="resize")
+
+
+@pytest.mark.capability("tunnels")
+def test_tunnels_carry_state_not_status(target: Target, loose_vm: LooseVm) -> None:
+    port = random.randint(20000, 59999)
+    network: dict[str, Any] = {"inbound": {"ports": {str(port): {}}}}
+    started = start_background(
+        target.spec,
+        target.client,
+        loose_vm.vm_id,
+        "sleep 20",
+        capability="tunnels",
+        network=network,
+    )
+    try:
+        response = target.client.request("GET", f"{vm_path(loose_vm.vm_id)}/tunnels")
+        body = json_of(response)
+        tunnels = body.get("tunnels") if isinstance(body, dict) else body
+        assert isinstance(tunnels, list) and tunnels, (
+            f"expected the tunnel for port {port} listed, got {body!r}"
+        )
+        legacy = [t for t in tunnels if isinstance(t, dict) and "status" in t and "state" not in t]
+        if legacy:
+            speaks_030(
+                "tunnels carry `status` instead of `state`",
+                [response],
+                expected="Tunnel with state (starting/open/closed)",
+                actual=legacy[0],
+            )
+        expect_ok(target.spec, "listTunnels", response, capability="tunnels")
+    finally:
+        stop_run(target.spec, target.client, loose_vm.vm_id, started.run_id)
+
+
+@pytest.mark.capability("vms")
+@pytest.mark.creates_nothing
+def test_error_codes_stay_in_the_enum(target: Target) -> None:
+    missing = vm_path(f"{target.prefix}-no-such-vm")
+    provoked = [
+        target.client.request("GET", missing),
+        target.client.request("DELETE", missing),
+        target.client.request("GET", f"{missing}/runs/no-such-run"),
+        post_malformed(target, "/v1/fork"),
+        target.client.request("GET", "/v1/vms", api_key="conf-not-a-key", control=True),
+    ]
+    codes: dict[str, str] = {}
+    for response in provoked:
+        body = json_of(response)
+        if isinstance(body, dict) and isinstance(body.get("code"), str):
+            codes[f"{response.request.method} {response.request.url.path}"] = body["code"]
+    outside = {where: code for where, code in codes.items() if code not in target.spec.error_codes}
+    if outside:
+        speaks_030(
+            f"error codes outside the 0.5.1 ErrorCode enum: {outside}",
+            provoked,
+            expected=sorted(target.spec.error_codes),
+            actual=outside,
+        )

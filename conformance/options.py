@@ -16,7 +16,15 @@ from typing import Any
 
 import pytest
 
-__all__ = ["OPTIONS", "Option", "Settings", "add_options", "new_run_id", "resolve_settings"]
+__all__ = [
+    "OPTIONS",
+    "Option",
+    "Settings",
+    "add_options",
+    "command_settings",
+    "new_run_id",
+    "resolve_settings",
+]
 
 
 @dataclass(frozen=True)
@@ -211,4 +219,15 @@ def resolve_settings(config: pytest.Config, *, inherited: dict[str, Any] | None 
     for name in ("max_vms", "max_forks"):
         if values[name] < 1:
             raise pytest.UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    return Settings(**values)
+
+
+def command_settings(**overrides: Any) -> Settings:
+    """Settings for the CLI commands (probe): every option's default, then ``overrides``.
+
+    Example: ``command_settings(backend_url=url, api_key=key, run_id=new_run_id())``.
+    """
+    values: dict[str, Any] = {opt.dest[len("arker_") :]: _convert(opt, None) for opt in OPTIONS}
+    values.update(profile="full", seed=0, run_id=new_run_id())
+    values.update(overrides)
     return Settings(**values)

@@ -163,11 +163,10 @@ def open_target(state: RunState) -> Target:
     exit status 2 and a message naming the (redacted) URL.
     """
     from conformance.embedded import start_embedded
-    from conformance.ledger import Ledger
     from conformance.spec import Spec
-    from conformance.target import Budgets, Target, build_clients
+    from conformance.target import connect
 
-    settings, tag = state.settings, state.worker_id
+    settings = state.settings
     spec, profile = Spec.load(settings.spec), profile_of(state)
     embedded = None
     keys: tuple[str | None, str | None]
@@ -176,28 +175,15 @@ def open_target(state: RunState) -> Target:
         base_url, keys = embedded.base_url, (embedded.api_key, embedded.other_api_key)
     else:
         base_url, keys = settings.backend_url, (settings.api_key, settings.other_api_key)
-    client, other, anon, redactor, log = build_clients(
-        settings, base_url, keys, state.workers, spec
-    )
-    prefix = f"conf-{settings.run_id}" + (f"-{tag}" if tag else "")
-    ledger_file = f"ledger-{tag}.jsonl" if tag else "ledger.jsonl"
-    budgets = Budgets(
-        max(1, settings.max_vms // state.workers), max(1, settings.max_forks // state.workers)
-    )
-    state.target = Target(
+    state.target = connect(
         settings,
         spec,
         profile,
         base_url,
-        client,
-        other,
-        anon,
-        Ledger(settings.run_dir / ledger_file, prefix),
-        prefix,
-        budgets,
-        redactor,
-        log,
-        embedded,
+        keys,
+        workers=state.workers,
+        tag=state.worker_id,
+        embedded=embedded,
     )
     problem = state.target.preflight()
     if problem is not None:

@@ -7,7 +7,6 @@ deleted at teardown (newest first) even when tests fail.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -16,6 +15,7 @@ import httpx
 
 from conformance.client import ArkerClient, ExchangeLog
 from conformance.errors import HarnessError, TargetUnreachable
+from conformance.janitor import Janitor
 from conformance.ledger import Ledger, LedgerEntry
 from conformance.redaction import Redactor
 from conformance.reports.model import public_url
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["GOLDEN_ORG", "Budgets", "Target"]
 
 GOLDEN_ORG = "ArkerHQ"
-_LIST_PAGES = 20  # bound on list walks during cleanup (production may list many VMs)
-_BUSY_WAIT_S = 30.0
 
 
 @dataclass
@@ -195,12 +193,6 @@ class Target:
     def _org(self, client: ArkerClient) -> str:
         return "b" if client is self.other_client and client is not None else "a"
 
-    def client_for(self, org: str) -> ArkerClient:
-        """The client that created ledger entries of ``org`` (``"a"`` or ``"b"``)."""
-        if org == "b" and self.other_client is not None:
-            return self.other_client
-        return self.client
-
     # -- pre-flight ------------------------------------------------------------------------
 
     def preflight(self) -> str | None:
@@ -222,90 +214,22 @@ class Target:
 
     # -- teardown --------------------------------------------------------------------------
 
+    @property
+    def janitor(self) -> Janitor:
+        """Deletes and looks up ledgered resources with the client that created them."""
+        return Janitor(self.client, self.other_client)
+
     def delete_entry(self, entry: LedgerEntry) -> None:
         """Delete one ledgered resource; "already gone" is success, anything else raises."""
-        resource_id = entry.id or self._lookup(entry)
-        if resource_id is None:
-            return
-        client = self.client_for(entry.org)
-        path = self._path(entry, resource_id)
-        deadline = time.monotonic() + _BUSY_WAIT_S
-        while True:
-            response = client.request("DELETE", path)
-            if response.is_success or response.status_code == 404:
-                return
-            if response.status_code != 409 or time.monotonic() > deadline:
-                raise HarnessError(f"DELETE {path} answered {response.status_code}")
-            time.sleep(0.2)  # busy VM: poll until the run ends or the deadline passes
+        self.janitor.delete_entry(entry)
 
     def still_there(self, entry: LedgerEntry) -> bool:
         """Leak check for one entry: True unless the backend answers 404 for it."""
-        resource_id = entry.id or self._lookup(entry)
-        if resource_id is None:
-            return False
-        client = self.client_for(entry.org)
-        if entry.kind == "sync":
-            parent = client.request("GET", f"/v1/vms/{quote(entry.parent or '', safe='')}/syncs")
-            if parent.status_code == 404:
-                return False
-            syncs = parent.json().get("syncs", []) if parent.is_success else []
-            return any(s.get("sync_id") == resource_id for s in syncs)
-        return client.request("GET", self._path(entry, resource_id)).status_code != 404
+        return self.janitor.still_there(entry)
 
     def prefixed_leftovers(self) -> list[dict[str, Any]]:
         """Resources carrying this run's prefix that the backend still lists."""
-        found: list[dict[str, Any]] = []
-        for org in ("a", "b") if self.other_client else ("a",):
-            client = self.client_for(org)
-            for vm in self._walk(client, "/v1/vms", "vms", {}, control=True):
-                if str(vm.get("name") or "").startswith(self.prefix + "-"):
-                    found.append({"kind": "vm", "id": vm.get("vm_id"), "name": vm.get("name")})
-            params = {"name_prefix": self.prefix + "-"}
-            for fs in self._walk(client, "/v1/filesystems", "filesystems", params):
-                found.append(
-                    {"kind": "filesystem", "id": fs.get("filesystem_id"), "name": fs.get("name")}
-                )
-        return found
-
-    def _walk(
-        self,
-        client: ArkerClient,
-        path: str,
-        key: str,
-        params: dict[str, Any],
-        control: bool = False,
-    ) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        query = {**params, "limit": 100}
-        for _ in range(_LIST_PAGES):
-            response = client.request("GET", path, params=query, control=control)
-            if not response.is_success:
-                return items
-            page = response.json()
-            items.extend(i for i in page.get(key, []) if isinstance(i, dict))
-            if not page.get("next_cursor"):
-                return items
-            query = {**params, "limit": 100, "cursor": page["next_cursor"]}
-        return items
-
-    def _lookup(self, entry: LedgerEntry) -> str | None:
-        if entry.name is None or entry.kind not in ("vm", "filesystem"):
-            return None
-        client = self.client_for(entry.org)
-        if entry.kind == "vm":
-            vms = self._walk(client, "/v1/vms", "vms", {}, control=True)
-            return next((v.get("vm_id") for v in vms if v.get("name") == entry.name), None)
-        found = self._walk(client, "/v1/filesystems", "filesystems", {"name_prefix": entry.name})
-        return next((f.get("filesystem_id") for f in found if f.get("name") == entry.name), None)
-
-    @staticmethod
-    def _path(entry: LedgerEntry, resource_id: str) -> str:
-        rid = quote(resource_id, safe="")
-        if entry.kind == "vm":
-            return f"/v1/vms/{rid}"
-        if entry.kind == "filesystem":
-            return f"/v1/filesystems/{rid}"
-        return f"/v1/vms/{quote(entry.parent or '', safe='')}/syncs/{rid}"
+        return self.janitor.leftovers(self.prefix + "-")
 
 
 def build_clients(
@@ -332,3 +256,43 @@ def build_clients(
 
     other = make(keys[1], "ARKER_OTHER_API_KEY") if keys[1] else None
     return make(keys[0], "ARKER_API_KEY"), other, make(None, "ARKER_API_KEY"), redactor, log
+
+
+def connect(
+    settings: Settings,
+    spec: Spec,
+    profile: Profile,
+    base_url: str,
+    keys: tuple[str | None, str | None],
+    *,
+    workers: int = 1,
+    tag: str | None = None,
+    embedded: EmbeddedBackend | None = None,
+) -> Target:
+    """Assemble a :class:`Target`: clients, ledger ``<run_dir>/ledger[-tag].jsonl``, budgets.
+
+    ``tag`` (an xdist worker id) joins the prefix so workers never collide on names.
+
+    Example: ``target = connect(settings, Spec.load(), load_profile("full"), url, (key, None))``.
+    """
+    from conformance.ledger import Ledger
+
+    client, other, anon, redactor, log = build_clients(settings, base_url, keys, workers, spec)
+    prefix = f"conf-{settings.run_id}" + (f"-{tag}" if tag else "")
+    ledger = Ledger(settings.run_dir / (f"ledger-{tag}.jsonl" if tag else "ledger.jsonl"), prefix)
+    budgets = Budgets(max(1, settings.max_vms // workers), max(1, settings.max_forks // workers))
+    return Target(
+        settings,
+        spec,
+        profile,
+        base_url,
+        client,
+        other,
+        anon,
+        ledger,
+        prefix,
+        budgets,
+        redactor,
+        log,
+        embedded,
+    )

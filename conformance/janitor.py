@@ -1,0 +1,158 @@
+"""Delete and find the suite's own resources: teardown, leak checks and ``sweep``.
+
+Only ever touches what it is handed: ledger entries, or resources whose name carries a
+given prefix. Each resource is deleted with the client (org) that created it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from conformance.client import ArkerClient
+from conformance.errors import HarnessError
+from conformance.ledger import LedgerEntry
+
+__all__ = ["Janitor"]
+
+_PAGES = 1000  # bound on list walks (production may list many VMs)
+_BUSY_WAIT_S = 30.0
+_BUSY_POLL_S = 0.2
+
+
+class Janitor:
+    """Deletes ledgered or prefixed resources.
+
+    Args:
+        client: the main org's client (entries with ``org == "a"``).
+        other_client: the second org's client (``org == "b"``), if any.
+
+    Example: ``Janitor(client, None).delete_entry(entry)``.
+    """
+
+    def __init__(self, client: ArkerClient, other_client: ArkerClient | None = None) -> None:
+        self.client = client
+        self.other_client = other_client
+
+    def client_for(self, org: str) -> ArkerClient:
+        """The client of org ``"a"`` or ``"b"`` (falls back to the main one)."""
+        return self.other_client if org == "b" and self.other_client else self.client
+
+    def delete_entry(self, entry: LedgerEntry) -> None:
+        """Delete one resource; "already gone" is success; raise HarnessError otherwise.
+
+        A 409 (busy VM, still-bound filesystem) is retried until a deadline.
+        """
+        resource_id = entry.id or self.lookup(entry)
+        if resource_id is None:
+            return
+        path = resource_path(entry.kind, resource_id, entry.parent)
+        self.delete_path(self.client_for(entry.org), path)
+
+    def delete_path(self, client: ArkerClient, path: str) -> None:
+        """``DELETE path``, polling through 409 until a deadline; 200 and 404 are success."""
+        deadline = time.monotonic() + _BUSY_WAIT_S
+        while True:
+            response = client.request("DELETE", path)
+            if response.is_success or response.status_code == 404:
+                return
+            if response.status_code != 409 or time.monotonic() > deadline:
+                raise HarnessError(f"DELETE {path} answered {response.status_code}")
+            time.sleep(_BUSY_POLL_S)  # busy: poll until the run ends or the deadline passes
+
+    def still_there(self, entry: LedgerEntry) -> bool:
+        """Leak check for one entry: True unless the backend says it is gone."""
+        resource_id = entry.id or self.lookup(entry)
+        if resource_id is None:
+            return False
+        client = self.client_for(entry.org)
+        if entry.kind == "sync":
+            parent = client.request("GET", f"/v1/vms/{quote(entry.parent or '', safe='')}/syncs")
+            if parent.status_code == 404:
+                return False
+            syncs = parent.json().get("syncs", []) if parent.is_success else []
+            return any(s.get("sync_id") == resource_id for s in syncs)
+        path = resource_path(entry.kind, resource_id, None)
+        return client.request("GET", path).status_code != 404
+
+    def leftovers(self, prefix: str) -> list[dict[str, Any]]:
+        """VMs and filesystems (of either org) whose name starts with ``prefix``."""
+        if not prefix:
+            raise HarnessError("refusing to look for leftovers without a name prefix")
+        orgs = [("a", self.client), *([("b", self.other_client)] if self.other_client else [])]
+        found: list[dict[str, Any]] = []
+        for org, client in orgs:
+            for vm in self.walk(client, "/v1/vms", "vms", {}, control=True):
+                if str(vm.get("name") or "").startswith(prefix):
+                    found.append(_row("vm", vm, "vm_id", org))
+            for fs in self.walk(client, "/v1/filesystems", "filesystems", {"name_prefix": prefix}):
+                if str(fs.get("name") or "").startswith(prefix):
+                    found.append(_row("filesystem", fs, "filesystem_id", org))
+        return found
+
+    def walk(
+        self,
+        client: ArkerClient,
+        path: str,
+        key: str,
+        params: dict[str, Any],
+        control: bool = False,
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a list endpoint (bounded); stops quietly at a non-2xx page."""
+        query = {**params, "limit": 100}
+        for _ in range(_PAGES):
+            response = client.request("GET", path, params=query, control=control)
+            if not response.is_success:
+                return
+            page = response.json()
+            yield from (i for i in page.get(key, []) if isinstance(i, dict))
+            if not page.get("next_cursor"):
+                return
+            query = {**query, "cursor": page["next_cursor"]}
+
+    def lookup(self, entry: LedgerEntry) -> str | None:
+        """Find the id of an entry that never got one (crash between request and answer)."""
+        if entry.name is None or entry.kind not in ("vm", "filesystem"):
+            return None
+        client = self.client_for(entry.org)
+        if entry.kind == "vm":
+            vms = self.walk(client, "/v1/vms", "vms", {}, control=True)
+            return next((v.get("vm_id") for v in vms if v.get("name") == entry.name), None)
+        found = self.walk(client, "/v1/filesystems", "filesystems", {"name_prefix": entry.name})
+        return next((f.get("filesystem_id") for f in found if f.get("name") == entry.name), None)
+
+
+def resource_path(kind: str, resource_id: str, parent: str | None) -> str:
+    """API path of one resource (``vm``, ``filesystem`` or a ``sync`` of VM ``parent``)."""
+    rid = quote(resource_id, safe="")
+    if kind == "vm":
+        return f"/v1/vms/{rid}"
+    if kind == "filesystem":
+        return f"/v1/filesystems/{rid}"
+    return f"/v1/vms/{quote(parent or '', safe='')}/syncs/{rid}"
+
+
+def age_seconds(created_at: Any, now: datetime | None = None) -> float | None:
+    """Seconds since an RFC 3339 ``created_at`` (None when absent or unparseable)."""
+    if not isinstance(created_at, str):
+        return None
+    try:
+        when = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return ((now or datetime.now(UTC)) - when).total_seconds()
+
+
+def _row(kind: str, item: dict[str, Any], id_key: str, org: str) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "org": org,
+        "id": item.get(id_key),
+        "name": item.get("name"),
+        "created_at": item.get("created_at"),
+    }

@@ -1,0 +1,98 @@
+"""CLI commands around the suite: sweep deletes only prefixed/ledgered leftovers; certify args."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from conformance.commands.certify import pytest_args
+from conformance.commands.sweep import parse_duration
+from conformance.ledger import Ledger
+from tests.plugin.fakebackend import GOOD_KEY, FakeState
+
+FAKE_VMS = {
+    "vm_1": "conf-r1-1-vm",
+    "vm_2": "conf-r1-2-vm",
+    "vm_3": "production-db",
+    "vm_4": "config-service",
+}
+
+
+def seed(state: FakeState) -> None:
+    for vm_id, name in FAKE_VMS.items():
+        state.vms[vm_id] = {
+            "vm_id": vm_id,
+            "name": name,
+            "owner_org_id": "org-a",
+            "created_at": "2026-01-01T00:00:00Z",
+        }
+
+
+def sweep(url: str, *extra: str) -> int:
+    return main(["sweep", "--backend-url", url, "--api-key", GOOD_KEY, *extra])
+
+
+def test_sweep_deletes_only_prefixed_leftovers(fake_backend: tuple[str, FakeState]) -> None:
+    url, state = fake_backend
+    seed(state)
+    assert sweep(url, "--older-than", "1h") == 0
+    assert sorted(state.vms) == ["vm_3", "vm_4"]
+
+
+def test_sweep_respects_the_age_bound(fake_backend: tuple[str, FakeState]) -> None:
+    url, state = fake_backend
+    seed(state)
+    assert sweep(url, "--older-than", "36500d") == 0
+    assert len(state.vms) == 4
+
+
+def test_sweep_dry_run_deletes_nothing(
+    fake_backend: tuple[str, FakeState], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, state = fake_backend
+    seed(state)
+    assert sweep(url, "--dry-run") == 0
+    assert len(state.vms) == 4
+    out = capsys.readouterr().out
+    assert "would delete vm vm_1" in out and "vm_3" not in out
+    assert GOOD_KEY not in out
+
+
+def test_sweep_from_a_ledger_deletes_exactly_its_live_entries(
+    fake_backend: tuple[str, FakeState], tmp_path: Path
+) -> None:
+    url, state = fake_backend
+    seed(state)
+    ledger = Ledger(tmp_path / "ledger.jsonl", "conf-r1")
+    ledger.created(ledger.intend("vm", "conf-r1-2-vm"), "vm_2")
+    ledger.intend("vm", "conf-r1-1-vm")  # crashed before the answer: found by name
+    assert sweep(url, "--ledger", str(ledger.path)) == 0
+    assert sorted(state.vms) == ["vm_3", "vm_4"]
+    assert Ledger.load(ledger.path).alive() == []
+
+
+def test_sweep_refuses_an_empty_prefix(fake_backend: tuple[str, FakeState]) -> None:
+    url, state = fake_backend
+    seed(state)
+    assert sweep(url, "--prefix", "", "--older-than", "0") == 2
+    assert len(state.vms) == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90s", 90), ("30m", 1800), ("1h", 3600), ("2d", 172800), ("15", 15)]
+)
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+def test_certify_runs_the_installed_suite_with_a_fixed_seed() -> None:
+    args = argparse.Namespace(
+        backend_url="https://b", profile="full", report_dir="out", seed=0, extra=["-n", "2"]
+    )
+    argv = pytest_args(args, "r9")
+    assert argv[:2] == ["--pyargs", "conformance.suite"]
+    assert argv[argv.index("--seed") + 1] == "0" and argv[argv.index("--run-id") + 1] == "r9"
+    assert argv[argv.index("--profile") + 1] == "full" and argv[-2:] == ["-n", "2"]

@@ -167,9 +167,10 @@ def parse_entry(raw: Any, index: int) -> Entry:
         raise ApiError("bad_request", f"{where} must be an object")
     target = check_path(raw.get("path"), f"{where}.path")
     path = str(raw["path"])
-    if raw.get("presigned") is not None:
-        if raw["presigned"] is not True:
-            raise ApiError("bad_request", f"{where}.presigned must be true when present")
+    presigned_flag = raw.get("presigned")
+    if presigned_flag is not None and not isinstance(presigned_flag, bool):
+        raise ApiError("bad_request", f"{where}.presigned must be a boolean")
+    if presigned_flag is True:
         return PresignEntry(path, target, _size(raw, where))
     if raw.get("content") is not None:
         return _chunk(raw, where, path, target)

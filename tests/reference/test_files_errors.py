@@ -101,9 +101,18 @@ def test_malformed_chunk_is_a_flat_400(
         {"op": "write"},
         {"op": "write", "writes": []},
         {"op": "write", "writes": [{"path": "/tmp/x", "size": 1}]},
+        {"op": "write", "writes": [{"path": "/tmp/x", "size": 1, "presigned": "yes"}]},
         {"op": "read"},
     ],
-    ids=["empty", "unknown-op", "no-writes", "empty-writes", "unknown-entry", "read-no-path"],
+    ids=[
+        "empty",
+        "unknown-op",
+        "no-writes",
+        "empty-writes",
+        "unknown-entry",
+        "presigned-not-bool",
+        "read-no-path",
+    ],
 )
 def test_malformed_request_is_a_flat_400(
     http_a: httpx.Client, vm_a: VM, body: dict[str, Any]
@@ -237,3 +246,9 @@ def test_sha256_sent_with_the_first_chunk_is_checked_at_completion(
     (result,) = _sync(http_a, vm_a, {"op": "write", "writes": [second]}).json()["results"]
     assert result["error"]["code"] == "bad_request" and "sha256" in result["error"]["message"]
     _absent(http_a, vm_a, "/tmp/two")
+
+
+def test_nulls_and_false_flags_read_as_absent(http_a: httpx.Client, vm_a: VM) -> None:
+    entry = _chunk("/tmp/nulls", b"ts", presigned=False, sha256=None, is_secret=None)
+    (result,) = _sync(http_a, vm_a, {"op": "write", "writes": [entry]}).json()["results"]
+    assert result["written"] is True and "error" not in result

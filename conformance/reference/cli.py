@@ -67,29 +67,31 @@ def _api_keys(values: list[str]) -> dict[str, str] | str:
     return keys
 
 
+def _usage_error(args: argparse.Namespace) -> str | None:
+    """Why the options cannot be served, or None."""
+    for name in args.fault:
+        if name not in FAULTS:
+            return _closest_error("fault", name, set(FAULTS))
+    for name in args.disable:
+        if name not in CAPABILITIES:
+            return _closest_error("capability", name, CAPABILITIES)
+    if _BAD_DIR_CHARS & set(str(args.data_dir.resolve())):
+        return "--data-dir must not contain ',' ':' or newlines (overlay options)"
+    if args.latency_ms < 0 or not 0 <= args.port <= 65535:
+        return "--latency-ms must be >= 0 and --port within 0..65535"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Validate the options and serve; exit 2 on a usage error."""
     if args.list_faults:
         for name, fault in sorted(FAULTS.items()):
             print(f"{name:32} [{fault.family}] {fault.description}")
         return 0
-    for name in args.fault:
-        if name not in FAULTS:
-            print(_closest_error("fault", name, set(FAULTS)), file=sys.stderr)
-            return 2
-    for name in args.disable:
-        if name not in CAPABILITIES:
-            print(_closest_error("capability", name, CAPABILITIES), file=sys.stderr)
-            return 2
     keys = _api_keys(args.api_key)
-    if isinstance(keys, str):
-        print(keys, file=sys.stderr)
-        return 2
-    if _BAD_DIR_CHARS & set(str(args.data_dir.resolve())):
-        print("--data-dir must not contain ',' ':' or newlines (overlay options)", file=sys.stderr)
-        return 2
-    if args.latency_ms < 0 or not 0 <= args.port <= 65535:
-        print("--latency-ms must be >= 0 and --port within 0..65535", file=sys.stderr)
+    problem = keys if isinstance(keys, str) else _usage_error(args)
+    if problem is not None or isinstance(keys, str):
+        print(problem, file=sys.stderr)
         return 2
     if not keys:
         key = f"ark_{secrets.token_urlsafe(24)}"

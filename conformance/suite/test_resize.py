@@ -12,6 +12,7 @@ import pytest
 
 from conformance.checks import expect_error, expect_ok
 from conformance.suite._shell import vm_path
+from conformance.suite._sizing import other_sizing
 
 if TYPE_CHECKING:
     from conformance.steps import StepLog
@@ -30,18 +31,9 @@ def get_vm(target: Target, vm_id: str) -> dict[str, Any]:
     return body
 
 
-def grown(current: Any, default: int) -> int:
-    """A size different from ``current``: double it when known, else ``default``."""
-    return current * 2 if isinstance(current, int) and current > 0 else default
-
-
 def test_resize_is_reflected_on_the_vm(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
     before = get_vm(target, vm["vm_id"])
-    wanted = {
-        "vcpu_count": 1 if before.get("vcpu_count") == 2 else 2,
-        "memory_mib": grown(before.get("memory_mib"), 1024),
-        "disk_mib": grown(before.get("disk_mib"), 4096),
-    }
+    wanted = other_sizing(before)
     steps.log(f"resize from {[before.get(k) for k in wanted]} to {wanted}")
     response = target.client.request("POST", resize_path(vm["vm_id"]), json=wanted)
     body = expect_ok(target.spec, "resizeVm", response, capability="resize")

@@ -97,7 +97,7 @@ def test_state_filter_returns_only_runs_in_that_state(
 ) -> None:
     done = start_background(target.spec, target.client, vm["vm_id"], "true")
     follow_run(target.spec, target.client, vm["vm_id"], done.run_id)
-    running = start_background(target.spec, target.client, vm["vm_id"], "sleep 30")
+    running = start_background(target.spec, target.client, vm["vm_id"], "sleep 15")
     steps.log(f"{done.run_id} completed, {running.run_id} running")
     try:
         for state, member, outsider in (

@@ -1,0 +1,190 @@
+"""Running one stateless property test: generate cases, send them, judge every response.
+
+Cases come from schemathesis (``operation.as_strategy(generation_mode=...)``) under
+hypothesis with the test's derived seed, no database and no shrinking. Each case is
+prepared (real ids, safe bodies), sent through the ledgered client, judged by the built-in
+and registered checks, and whatever it created is deleted at once. The first failing case
+ends the test: later examples are skipped, and its violation is raised after hypothesis
+returns, so the backend is never asked to replay it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import hypothesis
+from schemathesis import GenerationMode
+
+from conformance.checks import UnsupportedOperation
+from conformance.checks.envelope import unsupported_message
+from conformance.client import exchange_of
+from conformance.property.budget import PropertyBudget, derive_seed, hypothesis_settings
+from conformance.property.checks import (
+    BUILTIN_CHECKS,
+    OUR_CHECKS,
+    CaseScope,
+    CheckEnv,
+    case_scope,
+)
+from conformance.property.plan import load_schema, operation_of
+from conformance.property.prepare import Preparer
+from conformance.property.scope import capabilities_of
+from conformance.property.stats import PROPERTY_KEY, OperationStats, PropertyStats
+from conformance.property.transport import Sent, release, send, wire_request
+from conformance.property.verdicts import property_violation, run_checks
+from conformance.property.world import World
+
+if TYPE_CHECKING:
+    import httpx
+    import pytest
+    from schemathesis import Case
+    from schemathesis.schemas import BaseSchema
+
+    from conformance.property.plan import PropertyItem
+    from conformance.target import Target
+
+__all__ = ["PropertyRunner"]
+
+
+def _checks_for(case: Case[Any], sent: Sent) -> tuple[str, ...]:
+    """Every check, but negative_data_rejection not where the negation did not reach the
+    wire: a query parameter broken into an object or array serialises to an empty value,
+    which reads as "absent" (the SDKs drop empty parameters too)."""
+    names = (*BUILTIN_CHECKS, *OUR_CHECKS)
+    meta = case.meta
+    data = meta.phase.data if meta is not None else None
+    location = str(getattr(getattr(data, "parameter_location", None), "value", "")).lower()
+    parameter = getattr(data, "parameter", None)
+    if location == "query" and parameter and sent.query_value(parameter) in ("", None):
+        return tuple(n for n in names if n != "negative_data_rejection")
+    return names
+
+
+@dataclass
+class _Run:
+    """State of one test while hypothesis drives it."""
+
+    item: PropertyItem
+    preparer: Preparer
+    stats: OperationStats
+    failure: BaseException | None = None
+    probed_auth: bool = False
+    last_unsupported: httpx.Response | None = None
+    successes: int = 0
+
+
+@dataclass
+class PropertyRunner:
+    """Everything the stateless property tests of one process share."""
+
+    target: Target
+    schema: BaseSchema
+    env: CheckEnv
+    world: World
+    budget: PropertyBudget
+    stats: PropertyStats = field(default_factory=PropertyStats)
+
+    @classmethod
+    def open(cls, target: Target, budget: PropertyBudget | None = None) -> PropertyRunner:
+        """Build the runner for ``target`` (nothing is created until a test needs it)."""
+        keys = [c.api_key for c in (target.client, target.other_client) if c and c.api_key]
+        env = CheckEnv(target.spec, target.profile, tuple(keys))
+        return cls(target, load_schema(target.spec), env, World(target), budget or PropertyBudget())
+
+    def close(self) -> None:
+        """Stop and delete the world's resources and write the per-operation stats."""
+        self.world.close()
+        settings = self.target.settings
+        tag = f"-{self.target.ledger.path.stem.removeprefix('ledger-')}"
+        tag = "" if tag == "-ledger" else tag
+        self.stats.write(settings.run_dir / f"property-stats{tag}.json", settings.seed)
+
+    def run(self, item: PropertyItem, node: pytest.Item) -> None:
+        """Run the property test ``item``; raise its first violation (or an honest 422)."""
+        seed = derive_seed(self.target.settings.seed, item.test_id)
+        run = _Run(
+            item,
+            Preparer(self.world, item.operation_id, self.budget.forks_per_test),
+            self.stats.start(item.operation_id, item.mode, seed),
+        )
+        mode = GenerationMode.NEGATIVE if item.mode == "negative" else GenerationMode.POSITIVE
+        strategy = operation_of(self.schema, self.target.spec, item.operation_id).as_strategy(
+            generation_mode=mode
+        )
+
+        @hypothesis.seed(seed)
+        @hypothesis_settings(max_examples=self.budget.examples)
+        @hypothesis.given(case=strategy)
+        def generated(case: Case[Any]) -> None:
+            if run.failure is None:
+                try:
+                    self._one(run, case)
+                except Exception as exc:  # kept, raised after hypothesis returns
+                    run.failure = exc
+
+        try:
+            generated()
+        finally:
+            run.stats.failures = int(run.failure is not None)
+            node.user_properties.append((PROPERTY_KEY, run.stats.to_dict()))
+        if run.failure is not None:
+            raise run.failure
+        self._unsupported_verdict(run)
+
+    def _one(self, run: _Run, case: Case[Any]) -> None:
+        item, started = run.item, time.perf_counter()
+        run.preparer.prepare(case, always_real=item.mode == "honesty")
+        sent = send(self.target, case, item.operation_id)
+        response = sent.response
+        primary = item.capability
+        scope = CaseScope(
+            self.env,
+            response,
+            item.operation_id,
+            capabilities_of(item.operation_id, primary, case.body, case.headers),
+            honesty=item.mode == "honesty",
+            probe_auth=self._auth_probe(run, case),
+        )
+        try:
+            with case_scope(scope):
+                failed = run_checks(case, response, _checks_for(case, sent))
+        finally:
+            release(self.target, sent.created)
+        honest = unsupported_message(self.target.spec, response) is not None
+        run.stats.record(response.status_code, time.perf_counter() - started, unsupported=honest)
+        if honest and scope.capabilities == {primary}:
+            run.last_unsupported = response
+        run.successes += int(response.is_success)
+        if failed:
+            context = f"{item.operation_id} ({item.label}), {item.mode} data"
+            responses = [response, *scope.extra]
+            raise property_violation(context, failed, responses, self.target.redactor)
+
+    def _auth_probe(self, run: _Run, case: Case[Any]) -> Any:
+        """For GET operations, once per test: the same request with a wrong key."""
+        if run.probed_auth or run.item.method != "GET" or run.item.mode == "honesty":
+            return None
+        run.probed_auth = True
+        wire = wire_request(case, self.target.base_url)
+        wrong = "conf-wrong-key-" + secrets.token_hex(8)
+
+        def probe() -> httpx.Response:
+            return self.target.client.request(
+                wire.method, wire.path, headers=wire.headers, content=wire.content, api_key=wrong
+            )
+
+        return probe
+
+    def _unsupported_verdict(self, run: _Run) -> None:
+        """An operation that only ever answered a correct 422 is unsupported, not passed."""
+        if run.item.mode == "honesty" or run.last_unsupported is None or run.successes:
+            return
+        response = run.last_unsupported
+        raise UnsupportedOperation(
+            run.item.capability,
+            exchange_of(response),
+            unsupported_message(self.target.spec, response) or "",
+        )

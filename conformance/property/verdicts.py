@@ -1,0 +1,84 @@
+"""Running the checks on one response and turning their failures into a ContractViolation.
+
+Each check runs alone (``case.validate_response(response, checks=[check])``) so every
+failure is attributed to the check that raised it by its registered name; the violation
+names them all in its title, explains each, and carries the recorded (redacted) exchanges
+with their ``curl`` reproductions.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import schemathesis
+from schemathesis.core.failures import CustomFailure, Failure, FailureGroup
+
+from conformance.checks import ContractViolation
+from conformance.client import exchange_of
+
+if TYPE_CHECKING:
+    from schemathesis import Case
+
+    from conformance.redaction import Redactor
+
+__all__ = ["CheckFailure", "property_violation", "run_checks"]
+
+CheckFailure = tuple[str, list[BaseException]]
+
+
+def run_checks(
+    case: Case[Any], response: httpx.Response, names: Sequence[str]
+) -> list[CheckFailure]:
+    """Run the registered checks ``names`` on ``response``; return the failed ones.
+
+    Example: ``run_checks(case, resp, ["status_code_conformance"])`` → ``[]`` when it holds.
+    """
+    failed: list[CheckFailure] = []
+    for name in names:
+        check = schemathesis.checks.CHECKS.get_one(name)
+        try:
+            case.validate_response(response, checks=[check])  # type: ignore[list-item]
+        except FailureGroup as group:
+            failed.append((name, list(group.exceptions)))
+    return failed
+
+
+def _explain(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, CustomFailure) and isinstance(exc.exception, ContractViolation):
+        cv = exc.exception
+        detail = cv.message
+        if cv.expected is not None or cv.actual is not None:
+            detail += f"\nExpected: {cv.expected!r}\nActual:   {cv.actual!r}"
+        return cv.title, detail
+    if isinstance(exc, Failure):
+        return exc.title, exc.message
+    return type(exc).__name__, str(exc)
+
+
+def property_violation(
+    title_context: str,
+    failures: list[CheckFailure],
+    responses: Sequence[httpx.Response],
+    redactor: Redactor | None,
+) -> ContractViolation:
+    """One violation naming every failed check, with the responses' exchanges as evidence.
+
+    Example title: ``"Property checks failed: arker_error_status, status_code_conformance"``.
+    """
+    names = [name for name, _ in failures]
+    lines = [f"{title_context}: {len(names)} check(s) failed"]
+    for name, errors in failures:
+        for error in errors:
+            title, detail = _explain(error)
+            lines.append(f"[{name}] {title}")
+            lines.append(textwrap.indent(detail.strip(), "    "))
+    exchanges = [e for e in (exchange_of(r) for r in responses) if e is not None]
+    return ContractViolation(
+        "Property checks failed: " + ", ".join(names),
+        "\n".join(lines),
+        exchanges=exchanges,
+        redactor=redactor,
+    )

@@ -55,6 +55,7 @@ class RunState:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     leaks: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # pre-flight / harness notes
+    usage_errors: list[str] = field(default_factory=list)  # from xdist workers
     target: Target | None = None
     closed: bool = False
 
@@ -66,7 +67,7 @@ class RunState:
     @property
     def active(self) -> bool:
         """True once any conformance test was collected or reported (else stay inert)."""
-        return bool(self.conformance_items or self.results or self.problems)
+        return bool(self.conformance_items or self.results or self.problems or self.usage_errors)
 
     def deadline_passed(self) -> bool:
         """True when the overall ``--deadline`` is behind us."""
@@ -83,34 +84,62 @@ def state_of(config: pytest.Config) -> RunState | None:
 
 
 def profile_of(state: RunState) -> Profile:
-    """The run's profile, loaded once; a bad profile ends the run as a usage error (2)."""
+    """The run's profile, loaded once; a bad profile ends the run as a usage error (2).
+
+    Inside an xdist worker it raises HarnessError instead: ``pytest.exit`` there would only
+    crash (and respawn) the worker.
+    """
     from conformance.profiles import ProfileError, load_profile
 
     if state.profile is None:
         try:
             state.profile = load_profile(state.settings.profile)
         except ProfileError as exc:
+            if state.is_worker:
+                raise HarnessError(str(exc)) from exc
             pytest.exit(f"arker-conformance: {exc}", returncode=2)
     return state.profile
 
 
+USAGE = pytest.StashKey[str]()
+
+
 def decide_all(state: RunState, items: list[pytest.Item]) -> None:
-    """Evaluate every conformance item's markers once; usage errors end the run (2)."""
+    """Evaluate every conformance item's markers once; usage errors end the run (2).
+
+    In an xdist worker the usage errors are recorded instead (sent to the controller,
+    which exits 2) and the affected tests error at setup.
+    """
     from conformance.collect import DECISION
     from conformance.outcomes import MarkerUsageError, evaluate_requirements, is_conformance_item
 
     mine = [item for item in items if is_conformance_item(item, state.suite_dir)]
     if not mine:
         return
-    profile, errors = profile_of(state), []
-    for item in mine:
-        try:
-            item.stash[DECISION] = evaluate_requirements(item, profile, state.settings)
-        except MarkerUsageError as exc:
-            errors.append(str(exc))
-    if errors:
-        pytest.exit("arker-conformance usage error:\n  " + "\n  ".join(errors), returncode=2)
     state.conformance_items += len(mine)
+    errors: dict[str, str] = {}
+    try:
+        profile = profile_of(state)
+    except HarnessError as exc:  # worker: bad profile
+        errors = {item.nodeid: str(exc) for item in mine}
+    else:
+        for item in mine:
+            try:
+                item.stash[DECISION] = evaluate_requirements(item, profile, state.settings)
+            except MarkerUsageError as exc:
+                errors[item.nodeid] = str(exc)
+    if errors:
+        _usage_errors(state, mine, errors)
+
+
+def _usage_errors(state: RunState, items: list[pytest.Item], errors: dict[str, str]) -> None:
+    messages = list(dict.fromkeys(errors.values()))
+    if not state.is_worker:
+        pytest.exit("arker-conformance usage error:\n  " + "\n  ".join(messages), returncode=2)
+    state.usage_errors.extend(messages)
+    for item in items:
+        if item.nodeid in errors:
+            item.stash[USAGE] = errors[item.nodeid]
 
 
 def count_required(state: RunState, items: list[pytest.Item]) -> int:
@@ -128,6 +157,8 @@ def gate(state: RunState, item: pytest.Item) -> None:
     """Setup-time gate: remember the log position; skip disabled tests; enforce the deadline."""
     from conformance.collect import DECISION, MARK
 
+    if USAGE in item.stash:
+        raise HarnessError(f"usage error: {item.stash[USAGE]}")
     decision = item.stash.get(DECISION, None)
     if decision is None:
         return
@@ -143,6 +174,7 @@ def worker_output(state: RunState) -> dict[str, Any]:
     return {
         "leaks": state.leaks,
         "problems": state.problems,
+        "usage_errors": state.usage_errors,
         "deselected_required": state.deselected_required,
         "conformance_items": state.conformance_items,
     }
@@ -152,6 +184,9 @@ def merge_worker(state: RunState, output: dict[str, Any]) -> None:
     """Controller side of :func:`worker_output` (every worker deselects the same items)."""
     state.leaks.extend(output.get("leaks", []))
     state.problems.extend(output.get("problems", []))
+    for message in output.get("usage_errors", []):
+        if message not in state.usage_errors:
+            state.usage_errors.append(message)
     state.deselected_required = max(state.deselected_required, output["deselected_required"])
     state.conformance_items = max(state.conformance_items, output["conformance_items"])
 
@@ -189,6 +224,8 @@ def open_target(state: RunState) -> Target:
     if problem is not None:
         state.problems.append(f"pre-flight: {problem}")
         close_target(state)
+        if state.is_worker:  # pytest.exit would crash and respawn the worker
+            raise HarnessError(f"pre-flight failed: {problem}")
         pytest.exit(f"arker-conformance pre-flight failed: {problem}", returncode=2)
     return state.target
 

@@ -61,7 +61,7 @@ def finish(state: RunState) -> int:
     """Write the reports and return the exit status the verdict asks for."""
     from conformance.reports import write_all
 
-    code = EXIT_CODES[current_verdict(state)]
+    code = 2 if state.usage_errors else EXIT_CODES[current_verdict(state)]
     if state.profile is None:  # results arrived from xdist workers only
         from conformance.session import profile_of
 
@@ -93,7 +93,8 @@ def summary_lines(state: RunState) -> list[tuple[str, dict[str, Any]]]:
             lines.append((f"{result['outcome'].upper()} {nodeid}: {' '.join(first)}", {}))
     if state.deselected_required:
         lines.append((f"{state.deselected_required} required test(s) deselected", {}))
-    lines += [(f"problem: {p}", {"red": True}) for p in state.problems]
+    lines += [(f"usage error: {u}", {"red": True}) for u in state.usage_errors]
+    lines += [(f"problem: {p}", {"red": True}) for p in dict.fromkeys(state.problems)]
     leak_word = f"{len(state.leaks)} leak(s)" if state.leaks else "no leaks"
     lines.append((f"resources: {leak_word} after teardown", {"red": bool(state.leaks)}))
     lines += [(f"  leak: {leak}", {"red": True}) for leak in state.leaks]

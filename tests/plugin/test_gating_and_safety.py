@@ -217,3 +217,43 @@ def test_a(target):
     (only,) = results(pytester)["results"]
     assert only["outcome"] == "error" and "budget exhausted" in only["message"]
     assert result.ret == 2
+
+
+def test_xdist_workers_report_to_one_verdict_and_leak_list(
+    pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
+) -> None:
+    url, state = fake_backend
+    state.refuse_deletes = True
+    source = "import pytest\n" + "".join(
+        f'@pytest.mark.capability("vms")\ndef test_{i}(vm): pass\n' for i in range(4)
+    )
+    result = run_suite(pytester, source, "-n", "2", *against(url, "--run-id", "r-x"))
+    report = results(pytester)
+    assert sorted(r["outcome"] for r in report["results"]) == ["pass"] * 4
+    assert len(report["leaks"]) == 4
+    assert report["verdict"] == "conformant" and result.ret == 0
+    ledgers = sorted(p.name for p in (pytester.path / "reports" / "r-x").glob("ledger*.jsonl"))
+    assert ledgers == ["ledger-gw0.jsonl", "ledger-gw1.jsonl"]
+
+
+def test_usage_error_under_xdist_exits_two(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_fake='import pytest\n@pytest.mark.capability("vmz")\ndef test_a(): pass\n'
+    )
+    result = pytester.runpytest("-n", "2", "--report-dir", "reports")
+    assert result.ret == 2
+    assert "unknown capability 'vmz'" in output(result)
+
+
+def test_refused_key_under_xdist_exits_two_without_respawning_workers(
+    pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
+) -> None:
+    url, _ = fake_backend
+    source = "import pytest\n" + "".join(
+        f'@pytest.mark.capability("vms")\ndef test_{i}(client): pass\n' for i in range(3)
+    )
+    result = run_suite(pytester, source, "-n", "2", *against(url, key="sk-wrong-key"))
+    assert result.ret == 2
+    assert "refused the key given by --api-key" in output(result)
+    assert "crashed" not in output(result)
+    assert "sk-wrong-key" not in output(result)

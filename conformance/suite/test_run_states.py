@@ -62,6 +62,7 @@ def check_terminal_is_final(target: Target, vm_id: str, final: dict[str, Any]) -
 
     def probe() -> tuple[bool, list[dict[str, Any]]]:
         run = get_run(target.spec, target.client, vm_id, final["run_id"])
+        check_transition(target.spec, str(final["state"]), str(run.get("state")))
         reads.append({k: run.get(k) for k in keys})
         changed = reads[-1] != frozen
         return changed or (len(reads) >= 3 and time.monotonic() - started >= STABLE_FOR_S), reads

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from conformance.checks import expect_error
+from conformance.suite._refusals import expect_refusal
 from conformance.suite._shell import runs_path, vm_path
 
 RUN_BODY_LIMIT = 4 * 1024 * 1024  # FACTS §D.11
@@ -106,31 +107,39 @@ def test_run_on_an_unknown_vm_is_not_found(target: Any) -> None:
     expect_error(target.spec, response, "not_found")
 
 
-_PER_VM_UNKNOWN = [
-    pytest.param("GET", "runs/{}", marks=pytest.mark.capability("runs.background"), id="get-run"),
-    pytest.param("DELETE", "runs/{}", marks=pytest.mark.capability("runs.cancel"), id="cancel-run"),
-    pytest.param("GET", "sessions/{}", marks=pytest.mark.capability("sessions"), id="get-session"),
-    pytest.param(
-        "DELETE", "sessions/{}", marks=pytest.mark.capability("sessions"), id="delete-session"
-    ),
-    pytest.param("DELETE", "syncs/{}", marks=pytest.mark.capability("syncs"), id="delete-sync"),
-]
+def _unknown(method: str, template: str, capability: str) -> Any:
+    return pytest.param(
+        method,
+        template,
+        capability,
+        marks=pytest.mark.capability(capability),
+        id=f"{method.lower()}-{template.split('/')[0]}",
+    )
 
 
-@pytest.mark.parametrize(("method", "template"), _PER_VM_UNKNOWN)
+@pytest.mark.parametrize(
+    ("method", "template", "capability"),
+    [
+        _unknown("GET", "runs/{}", "runs.background"),
+        _unknown("DELETE", "runs/{}", "runs.cancel"),
+        _unknown("GET", "sessions/{}", "sessions"),
+        _unknown("DELETE", "sessions/{}", "sessions"),
+        _unknown("DELETE", "syncs/{}", "syncs"),
+    ],
+)
 def test_unknown_resource_of_a_vm_is_not_found(
-    target: Any, vm: dict[str, Any], method: str, template: str
+    target: Any, vm: dict[str, Any], method: str, template: str, capability: str
 ) -> None:
     path = f"{vm_path(vm['vm_id'])}/{template.format(_missing('id'))}"
-    expect_error(target.spec, target.client.request(method, path), "not_found")
+    response = target.client.request(method, path)
+    expect_refusal(target.spec, response, "not_found", capability=capability)
 
 
 @pytest.mark.capability("sessions")
 def test_run_naming_an_unknown_session_is_not_found(target: Any, vm: dict[str, Any]) -> None:
     body = {"command": "true", "session_id": _missing("session")}
-    expect_error(
-        target.spec, target.client.request("POST", runs_path(vm["vm_id"]), json=body), "not_found"
-    )
+    response = target.client.request("POST", runs_path(vm["vm_id"]), json=body)
+    expect_refusal(target.spec, response, "not_found", capability="sessions")
 
 
 # -- 413 payload_too_large -----------------------------------------------------------------

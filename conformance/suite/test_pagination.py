@@ -5,6 +5,10 @@ must see every created item exactly once (no duplicates, no gaps), never get mor
 than ``limit``, and end with ``next_cursor`` null or absent. ``limit`` outside 1..1000 and
 a garbage cursor are 400. A cursor from one list replayed on another is 400 or a valid
 page (the contract only says cursors are opaque; both are documented as acceptable).
+
+Capabilities: the VM and run lists are judged as ``pagination``. The lists of optional
+families (sessions, tunnels, syncs, filesystems) carry their family's capability, because
+paging them needs the family: a profile without sessions must not fail ``pagination``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import pytest
 
 from conformance.checks import expect_error, expect_ok
 from conformance.errors import HarnessError
+from conformance.suite._refusals import expect_refusal
 from conformance.suite._shell import runs_path, vm_path
 
 if TYPE_CHECKING:
@@ -38,8 +43,8 @@ class Listing:
     collection: str  # "{vm}" stands for the VM path
     items_key: str
     id_key: str
+    capability: str = "pagination"
     control: bool = False
-    fixed_params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def per_vm(self) -> bool:
@@ -52,13 +57,28 @@ class Listing:
 LISTINGS = {
     "listVms": Listing("listVms", "/v1/vms", "vms", "vm_id", control=True),
     "listRuns": Listing("listRuns", "{vm}/runs", "runs", "run_id"),
-    "listSessions": Listing("listSessions", "{vm}/sessions", "sessions", "session_id"),
-    "listTunnels": Listing("listTunnels", "{vm}/tunnels", "tunnels", "port"),
-    "listSyncs": Listing("listSyncs", "{vm}/syncs", "syncs", "sync_id"),
+    "listSessions": Listing("listSessions", "{vm}/sessions", "sessions", "session_id", "sessions"),
+    "listTunnels": Listing("listTunnels", "{vm}/tunnels", "tunnels", "port", "tunnels"),
+    "listSyncs": Listing("listSyncs", "{vm}/syncs", "syncs", "sync_id", "syncs"),
     "listFilesystems": Listing(
-        "listFilesystems", "/v1/filesystems", "filesystems", "filesystem_id"
+        "listFilesystems", "/v1/filesystems", "filesystems", "filesystem_id", "filesystems"
     ),
 }
+
+
+def listing_params(*, creating: bool) -> list[Any]:
+    """One pytest param per list, carrying its capability; lists needing no VM can be
+    marked ``creates_nothing`` when the test itself creates nothing else."""
+    return [
+        pytest.param(
+            op_id,
+            marks=[
+                pytest.mark.capability(listing.capability),
+                *([] if creating or listing.per_vm else [pytest.mark.creates_nothing]),
+            ],
+        )
+        for op_id, listing in LISTINGS.items()
+    ]
 
 
 @dataclass
@@ -79,7 +99,7 @@ def walk(
         response = target.client.request(
             "GET", listing.path(vm_id), params=query, control=listing.control
         )
-        body = expect_ok(target.spec, listing.op_id, response, capability="pagination")
+        body = expect_ok(target.spec, listing.op_id, response, capability=listing.capability)
         items = body[listing.items_key]
         assert len(items) <= limit, (
             f"{listing.op_id} page {seen.pages + 1} with limit={limit}: expected at most "
@@ -114,12 +134,12 @@ def _make_vms(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str,
 
 
 def _make_runs(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
+    # Foreground runs: listing runs must not depend on background support.
     made = []
     for n in range(N_ITEMS):
-        body = {"command": f"echo page-{n}", "background": True}
-        response = target.client.request("POST", runs_path(vm_id), json=body)
-        made.append(_ok(target, "createRun", response, "runs.background")["run_id"])
-    return made, {}
+        response = target.client.request("POST", runs_path(vm_id), json={"command": f"echo {n}"})
+        made.append(_ok(target, "createRun", response, "runs.foreground").get("run_id"))
+    return [run_id for run_id in made if isinstance(run_id, str)], {}
 
 
 def _make_sessions(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
@@ -179,7 +199,7 @@ def undo() -> Iterator[Undo]:
 # -- the tests -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("op_id", list(LISTINGS))
+@pytest.mark.parametrize("op_id", listing_params(creating=True))
 def test_every_limit_walks_all_items_once(
     target: Any, vm: dict[str, Any], undo: Undo, steps: StepLog, op_id: str
 ) -> None:
@@ -187,30 +207,29 @@ def test_every_limit_walks_all_items_once(
     steps.log(f"create a few items for {op_id}")
     created, params = MAKERS[op_id](target, vm["vm_id"], undo)
     vm_id = vm["vm_id"] if listing.per_vm else None
-    for limit in range(1, len(created) + 1):
+    # A test-owned VM's list holds still: every walk must see exactly the one-page answer.
+    whole = set(walk(target, listing, vm_id, 1000, params).ids) if listing.per_vm else None
+    for limit in range(1, N_ITEMS + 1):
         steps.log(f"walk {op_id} with limit={limit}")
         seen = walk(target, listing, vm_id, limit, params)
         duplicates = sorted({str(i) for i in seen.ids if seen.ids.count(i) > 1})
         assert not duplicates, f"{op_id} limit={limit}: items seen twice: {duplicates}"
         missing = [i for i in created if i not in seen.ids]
+        if whole is not None:
+            missing += sorted((whole - set(seen.ids)) - set(missing), key=str)
         assert not missing, (
-            f"{op_id} limit={limit}: created items never seen across {seen.pages} pages: {missing}"
+            f"{op_id} limit={limit}: items never seen across {seen.pages} pages: {missing}"
         )
-
-
-def _bounds_params() -> list[Any]:
-    """Every listing; the org-level ones need no VM and so create nothing."""
-    return [
-        pytest.param(op_id, marks=[] if LISTINGS[op_id].per_vm else [pytest.mark.creates_nothing])
-        for op_id in LISTINGS
-    ]
+    assert len(created) >= N_ITEMS - 1 or (whole is not None and len(whole) >= N_ITEMS), (
+        f"{op_id}: expected at least {N_ITEMS} items to walk, created {created}, listed {whole}"
+    )
 
 
 def _vm_for(listing: Listing, request: pytest.FixtureRequest) -> str | None:
     return request.getfixturevalue("vm")["vm_id"] if listing.per_vm else None
 
 
-@pytest.mark.parametrize("op_id", _bounds_params())
+@pytest.mark.parametrize("op_id", listing_params(creating=False))
 @pytest.mark.parametrize("limit", [0, 1001, -1, "ten"])
 def test_out_of_range_limit_is_a_bad_request(
     target: Any, request: pytest.FixtureRequest, op_id: str, limit: Any
@@ -222,19 +241,19 @@ def test_out_of_range_limit_is_a_bad_request(
         params={"limit": limit},
         control=listing.control,
     )
-    expect_error(target.spec, response, "bad_request")
+    expect_refusal(target.spec, response, "bad_request", capability=listing.capability)
 
 
-@pytest.mark.parametrize("op_id", _bounds_params())
+@pytest.mark.parametrize("op_id", listing_params(creating=False))
 def test_limit_1000_is_accepted(target: Any, request: pytest.FixtureRequest, op_id: str) -> None:
     listing = LISTINGS[op_id]
     path = listing.path(_vm_for(listing, request))
     response = target.client.request("GET", path, params={"limit": 1000}, control=listing.control)
-    body = expect_ok(target.spec, op_id, response, capability="pagination")
+    body = expect_ok(target.spec, op_id, response, capability=listing.capability)
     assert len(body[listing.items_key]) <= 1000, f"{op_id} limit=1000 returned more than 1000"
 
 
-@pytest.mark.parametrize("op_id", _bounds_params())
+@pytest.mark.parametrize("op_id", listing_params(creating=False))
 def test_garbage_cursor_is_a_bad_request(
     target: Any, request: pytest.FixtureRequest, op_id: str
 ) -> None:
@@ -244,7 +263,7 @@ def test_garbage_cursor_is_a_bad_request(
     response = target.client.request(
         "GET", path, params={"cursor": garbage}, control=listing.control
     )
-    expect_error(target.spec, response, "bad_request")
+    expect_refusal(target.spec, response, "bad_request", capability=listing.capability)
 
 
 def test_cursor_from_another_list_is_refused_or_answered_consistently(
@@ -252,13 +271,8 @@ def test_cursor_from_another_list_is_refused_or_answered_consistently(
 ) -> None:
     steps.log("take a next_cursor from listRuns (two runs, limit 1)")
     for command in ("echo a", "echo b"):
-        body = {"command": command, "background": True}
-        _ok(
-            target,
-            "createRun",
-            target.client.request("POST", runs_path(vm["vm_id"]), json=body),
-            "runs.background",
-        )
+        response = target.client.request("POST", runs_path(vm["vm_id"]), json={"command": command})
+        _ok(target, "createRun", response, "runs.foreground")
     first = target.client.request("GET", runs_path(vm["vm_id"]), params={"limit": 1})
     cursor = _ok(target, "listRuns", first, "pagination").get("next_cursor")
     assert isinstance(cursor, str), (

@@ -67,11 +67,9 @@ def test_other_org_cannot_run_on_a_private_vm(
     target: Any, vm: dict[str, Any], other_client: Any, steps: Any
 ) -> None:
     marker = f"/tmp/conf-intruder-{secrets.token_hex(4)}"
-    steps.log(f"org B: run `touch {marker}`, list sessions")
+    steps.log(f"org B: run `touch {marker}`")
     run = other_client.request("POST", runs_path(vm["vm_id"]), json={"command": f"touch {marker}"})
     expect_error(target.spec, run, "not_found")
-    sessions = other_client.request("GET", f"{vm_path(vm['vm_id'])}/sessions")
-    expect_error(target.spec, sessions, "not_found")
     steps.log("org A: the command never ran")
     check = run_command(
         target.spec, target.client, vm["vm_id"], f"test -e {marker}", expect_exit=None

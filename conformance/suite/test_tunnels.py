@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.checks import expect_error, expect_ok
+from conformance.checks import expect_ok
 from conformance.suite._polling import poll_until
+from conformance.suite._refusals import expect_refusal
 from conformance.suite._shell import runs_path, vm_path
 
 if TYPE_CHECKING:
@@ -167,7 +168,7 @@ def test_deleted_tunnel_is_gone_and_stops_serving(
     steps.log("GET the tunnel: 404, or state closed")
     after = client.request("GET", served.path)
     if after.status_code == 404:
-        expect_error(spec, after, "not_found")
+        expect_refusal(spec, after, "not_found", capability="tunnels")
     else:
         body = expect_ok(spec, "getTunnel", after, capability="tunnels")
         assert body.get("state") == "closed", f"deleted tunnel: expected 404 or closed, got {body}"
@@ -186,7 +187,8 @@ def test_deleted_tunnel_is_gone_and_stops_serving(
 def test_non_integer_port_is_a_bad_request(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], method: str
 ) -> None:
-    expect_error(spec, client.request(method, tunnel_path(vm["vm_id"], "http")), "bad_request")
+    response = client.request(method, tunnel_path(vm["vm_id"], "http"))
+    expect_refusal(spec, response, "bad_request", capability="tunnels")
 
 
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
@@ -194,4 +196,5 @@ def test_unknown_port_is_not_found(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], method: str
 ) -> None:
     port = random.randint(20000, 59999)
-    expect_error(spec, client.request(method, tunnel_path(vm["vm_id"], port)), "not_found")
+    response = client.request(method, tunnel_path(vm["vm_id"], port))
+    expect_refusal(spec, response, "not_found", capability="tunnels")

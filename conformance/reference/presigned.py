@@ -286,7 +286,7 @@ def _verify(backend: Backend, request: Request, method: str) -> tuple[str, str]:
     token = request.path_params["token"]
     expires_text = request.query_params.get("expires", "")
     signature = request.query_params.get("signature", "")
-    if not expires_text.isdigit() or not signature:
+    if not (expires_text.isascii() and expires_text.isdigit()) or not signature:
         raise ApiError("forbidden", "presigned URL lacks a valid expires/signature")
     expected = _signature(backend, method, token, int(expires_text))
     if not hmac.compare_digest(expected, signature):

@@ -93,7 +93,7 @@ def parse_ports(network: dict[str, Any] | None) -> dict[int, tuple[str, str]]:
         raise ApiError("bad_request", "network.inbound.ports must be an object")
     parsed: dict[int, tuple[str, str]] = {}
     for key, spec in (ports or {}).items():
-        if not (key.isdigit() and 1 <= int(key) <= 65535):
+        if not (key.isascii() and key.isdigit() and 1 <= int(key) <= 65535):
             raise ApiError("bad_request", f"network.inbound.ports key {key!r} is not a port")
         spec = spec or {}
         if not isinstance(spec, dict):
@@ -271,7 +271,7 @@ async def start(backend: Backend) -> None:
 
 def _port(request: Request) -> int:
     raw = request.path_params["port"]
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 65535:
         raise ApiError("bad_request", f"port must be an integer 1-65535, got {raw!r}")
     return int(raw)
 
@@ -351,7 +351,7 @@ async def proxy(request: Request) -> Response:
     """
     port = _open_port(request)
     declared = request.headers.get("content-length", "0")
-    if not declared.isdigit() or int(declared) > MAX_PROXY_BODY:
+    if not (declared.isascii() and declared.isdigit()) or int(declared) > MAX_PROXY_BODY:
         raise ApiError(
             "payload_too_large", f"tunnel request bodies are limited to {MAX_PROXY_BODY}"
         )

@@ -154,7 +154,9 @@ def _records(state: RunState) -> list[ResultRecord]:
 
 def current_verdict(state: RunState) -> Verdict:
     """The verdict over everything recorded so far (usage errors: never judged)."""
-    if state.usage_errors:
+    from conformance.session import unfinished
+
+    if state.usage_errors or state.interrupted or unfinished(state):
         return Verdict.INCOMPLETE
     return verdict(_records(state), deselected_required=state.deselected_required)
 

@@ -84,11 +84,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
-    """Count required conformance tests deselected by ``-k``/``-m`` (not conformant then)."""
+    """Count conformance tests deselected by ``-k``/``-m`` (required ones: not conformant)."""
     if items:
         state = session.state_of(items[0].config)
         if state is not None:
-            state.deselected_required += session.count_required(state, items)
+            session.note_deselected(state, items)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -141,6 +141,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state is None:
         return
     close_target(state)
+    state.interrupted = state.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
     if state.is_worker:
         session.config.workeroutput[_WORKER_KEY] = worker_output(state)  # type: ignore[attr-defined]
         return

@@ -28,13 +28,14 @@ __all__ = [
     "STATE",
     "RunState",
     "close_target",
-    "count_required",
     "decide_all",
     "gate",
     "merge_worker",
+    "note_deselected",
     "open_target",
     "profile_of",
     "state_of",
+    "unfinished",
     "worker_output",
 ]
 
@@ -52,6 +53,8 @@ class RunState:
     started_mono: float = field(default_factory=time.monotonic)
     conformance_items: int = 0
     deselected_required: int = 0
+    deselected: int = 0  # conformance tests deselected (-k/-m), required or not
+    interrupted: bool = False
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     leaks: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # pre-flight / harness notes
@@ -142,15 +145,18 @@ def _usage_errors(state: RunState, items: list[pytest.Item], errors: dict[str, s
             item.stash[USAGE] = errors[item.nodeid]
 
 
-def count_required(state: RunState, items: list[pytest.Item]) -> int:
-    """How many of ``items`` (being deselected) are required or honesty tests."""
+def note_deselected(state: RunState, items: list[pytest.Item]) -> None:
+    """Count deselected conformance tests, and among them the required (or honesty) ones."""
     from conformance.collect import DECISION
 
-    return sum(
-        1
-        for item in items
-        if (d := item.stash.get(DECISION, None)) and d.blocking and not d.by_profile
-    )
+    decisions = [d for item in items if (d := item.stash.get(DECISION, None)) is not None]
+    state.deselected += len(decisions)
+    state.deselected_required += sum(1 for d in decisions if d.blocking and not d.by_profile)
+
+
+def unfinished(state: RunState) -> int:
+    """Collected conformance tests that produced no result (interrupted, crashed worker)."""
+    return max(0, state.conformance_items - state.deselected - len(state.results))
 
 
 def gate(state: RunState, item: pytest.Item) -> None:
@@ -176,6 +182,7 @@ def worker_output(state: RunState) -> dict[str, Any]:
         "problems": state.problems,
         "usage_errors": state.usage_errors,
         "deselected_required": state.deselected_required,
+        "deselected": state.deselected,
         "conformance_items": state.conformance_items,
     }
 
@@ -188,6 +195,7 @@ def merge_worker(state: RunState, output: dict[str, Any]) -> None:
         if message not in state.usage_errors:
             state.usage_errors.append(message)
     state.deselected_required = max(state.deselected_required, output["deselected_required"])
+    state.deselected = max(state.deselected, output["deselected"])
     state.conformance_items = max(state.conformance_items, output["conformance_items"])
 
 

@@ -91,6 +91,11 @@ def summary_lines(state: RunState) -> list[tuple[str, dict[str, Any]]]:
         ):
             first = str(result["message"] or "").strip().splitlines()[:1]
             lines.append((f"{result['outcome'].upper()} {nodeid}: {' '.join(first)}", {}))
+    from conformance.session import unfinished
+
+    if unfinished(state) or state.interrupted:
+        why = "interrupted" if state.interrupted else "no result"
+        lines.append((f"{unfinished(state)} conformance test(s) did not finish ({why})", {}))
     if state.deselected_required:
         lines.append((f"{state.deselected_required} required test(s) deselected", {}))
     lines += [(f"usage error: {u}", {"red": True}) for u in state.usage_errors]

@@ -257,3 +257,33 @@ def test_refused_key_under_xdist_exits_two_without_respawning_workers(
     assert "refused the key given by --api-key" in output(result)
     assert "crashed" not in output(result)
     assert "sk-wrong-key" not in output(result)
+
+
+def test_ctrl_c_still_tears_down_what_the_run_created(
+    pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
+) -> None:
+    url, state = fake_backend
+    pytester.makeconftest(USE_FIXTURES)
+    pytester.makepyfile(
+        test_fake="""
+import os, signal
+import pytest
+
+@pytest.mark.capability("vms")
+def test_passes_first(): pass
+
+@pytest.mark.capability("vms")
+def test_interrupted(vm, target):
+    target.fork(source_vm_id=vm["vm_id"])
+    os.kill(os.getpid(), signal.SIGINT)
+
+@pytest.mark.capability("vms")
+def test_never_reached(): pass
+"""
+    )
+    result = pytester.runpytest_subprocess(*against(url, "--run-id", "r-int"))
+    assert result.ret == 2
+    assert len(state.requests) > 0 and state.vms == {}
+    report = results(pytester)
+    assert [r["outcome"] for r in report["results"]] == ["pass"]
+    assert report["verdict"] == "incomplete"

@@ -4,8 +4,8 @@ Sizes come from the environment (read when the tests are collected or run, never
 import): ``ARKER_PROPERTY_EXAMPLES`` cases per operation and mode (default 10),
 ``ARKER_PROPERTY_FORKS`` real forks per forkVm test (default 3),
 ``ARKER_PROPERTY_SCENARIOS`` / ``ARKER_PROPERTY_STEPS`` stateful scenarios and steps per
-scenario (default 6 / 8), ``ARKER_PROPERTY_STATEFUL_FORKS`` forks the stateful test may
-make (default 6).
+scenario (default 8 / 12), ``ARKER_PROPERTY_STATEFUL_FORKS`` forks the stateful test may
+make (default 8).
 
 Failing cases are not shrunk or replayed: the backend has state, so a replay can answer
 differently (hypothesis would call that flaky); the first failing request is the evidence,
@@ -49,9 +49,9 @@ class PropertyBudget:
 
     examples: int = 10
     forks_per_test: int = 3
-    scenarios: int = 6
-    steps: int = 8
-    stateful_forks: int = 6
+    scenarios: int = 8
+    steps: int = 12
+    stateful_forks: int = 8
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PropertyBudget:

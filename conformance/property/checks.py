@@ -29,6 +29,7 @@ from conformance.checks.envelope import UNSUPPORTED, _flat_error_body, unsupport
 if TYPE_CHECKING:
     from conformance.profiles import Profile
     from conformance.spec import Spec
+    from conformance.target import Target
 
 __all__ = [
     "BUILTIN_CHECKS",
@@ -89,6 +90,13 @@ class CheckEnv:
     profile: Profile
     secrets: tuple[str, ...] = field(repr=False)
     runs: RunStateMemo = field(default_factory=RunStateMemo)
+
+    @classmethod
+    def for_target(cls, target: Target) -> CheckEnv:
+        """The environment of ``target``: its contract, profile and both org keys."""
+        clients = (target.client, target.other_client)
+        keys = tuple(c.api_key for c in clients if c is not None and c.api_key)
+        return cls(target.spec, target.profile, keys)
 
 
 @dataclass

@@ -58,13 +58,15 @@ class Preparer:
     operation_id: str
     fork_cap: int
     forks: int = 0
+    stateful: bool = False  # links give the ids; forks always from the golden
 
     def prepare(self, case: Case[Any], *, always_real: bool = False) -> None:
         """Substitute real ids and make the body safe, in place.
 
         ``always_real`` (capability-honesty tests) substitutes every id it can.
         """
-        self._path_ids(case, always_real)
+        if not self.stateful:
+            self._path_ids(case, always_real)
         if isinstance(case.body, dict):
             rewrite = getattr(self, f"_body_{self.operation_id}", None)
             if rewrite is not None:
@@ -96,6 +98,14 @@ class Preparer:
             # budget spent for this test: a source that cannot exist (404 expected)
             body.update(source_vm_id=None, source_vm_name=f"{self.world.target.prefix}-absent")
             return
+        if self.stateful:  # the fork only feeds the links: a plain fork of the golden
+            name = body["name"]
+            body.clear()
+            body.update(
+                source_vm_name=self.world.target.golden, source_org_id=GOLDEN_ORG, name=name
+            )
+            self.forks += 1
+            return
         choice = _bucket((body.get("source_vm_id"), body.get("source_vm_name")), 4)
         if choice in (0, 1):
             body.update(
@@ -111,7 +121,7 @@ class Preparer:
 
     def _body_createSync(self, body: dict[str, Any], negative: bool) -> None:
         fs = body.get("filesystem_id")
-        if isinstance(fs, str) and _bucket(fs, _KEEP_GENERATED) != 0:
+        if not self.stateful and isinstance(fs, str) and _bucket(fs, _KEEP_GENERATED) != 0:
             real = self.world.get("filesystem")
             if real is not None:
                 body["filesystem_id"] = real
@@ -121,7 +131,7 @@ class Preparer:
         if isinstance(command, str):
             body["command"] = "echo " + shlex.quote(command[:_COMMAND_TEXT])
         session = body.get("session_id")
-        if isinstance(session, str) and _bucket(session, 2) == 0:
+        if not self.stateful and isinstance(session, str) and _bucket(session, 2) == 0:
             real = self.world.get("session")
             if real is not None:
                 body["session_id"] = real

@@ -90,8 +90,7 @@ class PropertyRunner:
     @classmethod
     def open(cls, target: Target, budget: PropertyBudget | None = None) -> PropertyRunner:
         """Build the runner for ``target`` (nothing is created until a test needs it)."""
-        keys = [c.api_key for c in (target.client, target.other_client) if c and c.api_key]
-        env = CheckEnv(target.spec, target.profile, tuple(keys))
+        env = CheckEnv.for_target(target)
         return cls(target, load_schema(target.spec), env, World(target), budget or PropertyBudget())
 
     def close(self) -> None:

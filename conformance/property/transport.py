@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 import requests
@@ -116,7 +116,7 @@ def send(target: Target, case: Case[Any], operation_id: str) -> Sent:
         target.budgets.charge_fork(len(target.ledger.alive("vm")))
     body: dict[str, Any] = case.body if isinstance(case.body, dict) else {}
     name = body["name"] if isinstance(body.get("name"), str) else None
-    parent = case.path_parameters.get("id") if kind == "sync" else None
+    parent = unquote(str(case.path_parameters.get("id"))) if kind == "sync" else None
     entry = target.ledger.intend(kind, name if kind != "sync" else None, parent=parent)
     response = _request(target, wire)
     data = _json(response) if response.is_success else None

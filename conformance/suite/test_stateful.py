@@ -1,0 +1,30 @@
+"""Stateful property test: chains of calls along the contract's OpenAPI links.
+
+Forks (from the golden, at most ``ARKER_PROPERTY_STATEFUL_FORKS`` per run) feed their
+``vm_id`` to runs, sessions, ``/sync``, ``/syncs`` and tunnels, and on to deletes; server
+ids travel in hypothesis bundles. Every response meets the same checks as the stateless
+property tests, plus two invariants across requests: a run seen terminal never reads
+running again, and what a DELETE reported deleted reads 404 afterwards. Bounded by
+``ARKER_PROPERTY_SCENARIOS`` x ``ARKER_PROPERTY_STEPS``; seeded from ``--seed``; every
+scenario deletes what it created (through the ledger).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.property import PropertyBudget
+from conformance.property.checks import CheckEnv
+from conformance.property.plan import load_schema
+from conformance.property.stateful import run_workflow
+from conformance.steps import StepLog
+from conformance.target import Target
+
+
+@pytest.mark.capability("vms")
+def test_links_keep_the_contract_across_calls(
+    target: Target, steps: StepLog, request: pytest.FixtureRequest
+) -> None:
+    env = CheckEnv.for_target(target)
+    budget = PropertyBudget.from_env()
+    run_workflow(target, env, load_schema(target.spec), budget, request.node, steps)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -25,6 +25,7 @@ from conformance.outcomes import (
 )
 
 if TYPE_CHECKING:
+    from conformance.reports.model import RunReport, TestResult
     from conformance.session import RunState
 
 __all__ = [
@@ -89,19 +90,32 @@ def annotate(
         "steps": [],
         "latency": [],
     }
+    _attach_evidence(item, report, data, exc, outcome, target)
+    report.user_properties.append((PROP, data))
+
+
+def _attach_evidence(
+    item: pytest.Item,
+    report: pytest.TestReport,
+    data: dict[str, Any],
+    exc: BaseException | None,
+    outcome: Outcome,
+    target: Any,
+) -> None:
+    """Latency samples always; exchanges (+ curl) and the step log when not a pass."""
+    judged_badly = outcome not in (Outcome.PASS, Outcome.DISABLED)
     if target is not None:
         since = target.log.since(item.stash.get(MARK, 0))
         data["latency"] = [[e.operation_id, e.elapsed_s * 1000] for e in since if e.operation_id]
-        if outcome not in (Outcome.PASS, Outcome.DISABLED):
+        if judged_badly:
             chosen = list(getattr(exc, "exchanges", None) or since)[-_EVIDENCE_LIMIT:]
             data["evidence"] = [e.to_dict() for e in chosen]
             report.sections.append(("exchanges (redacted)", _render(chosen)))
     steps = getattr(item, "funcargs", {}).get("steps")
     if steps is not None and hasattr(steps, "lines"):
         data["steps"] = list(steps.lines)
-        if outcome not in (Outcome.PASS, Outcome.DISABLED) and data["steps"]:
+        if judged_badly and data["steps"]:
             report.sections.append(("steps", steps.render()))
-    report.user_properties.append((PROP, data))
 
 
 def _message(
@@ -188,17 +202,41 @@ def capability_rows(state: RunState) -> list[tuple[str, str, int, int, int]]:
     return rows
 
 
-def build_report(state: RunState) -> Any:
+def build_report(state: RunState) -> RunReport:
     """Build the :class:`~conformance.reports.model.RunReport` of this run."""
     from conformance import __version__
     from conformance.reports import operation_latencies
-    from conformance.reports.model import CapabilityCount, RunReport, TestResult
+    from conformance.reports.model import CapabilityCount, RunReport
     from conformance.session import profile_of
     from conformance.spec import Spec
 
     settings = state.settings
     spec = Spec.load(settings.spec)
-    results = [
+    samples = [(op, ms / 1000) for r in state.results.values() for op, ms in r["latency"]]
+    rows = capability_rows(state)
+    return RunReport(
+        run_id=settings.run_id,
+        suite_version=__version__,
+        spec_version=spec.version,
+        spec_sha256=spec.sha256,
+        profile=profile_of(state).name,
+        backend_url=backend_label(state),
+        seed=settings.seed,
+        started_at=state.started_at,
+        finished_at=datetime.now(UTC).isoformat(),
+        results=_test_results(state),
+        latencies=operation_latencies(samples),
+        capabilities=[CapabilityCount(c, cast(Any, r), e, x, p) for c, r, e, x, p in rows],
+        counts=counts(state),
+        verdict=cast(Any, str(current_verdict(state))),
+        leaks=list(state.leaks),
+    )
+
+
+def _test_results(state: RunState) -> list[TestResult]:
+    from conformance.reports.model import TestResult
+
+    return [
         TestResult(
             nodeid=n,
             name=n.rsplit("::", 1)[-1],
@@ -212,24 +250,6 @@ def build_report(state: RunState) -> Any:
         )
         for n, r in state.results.items()
     ]
-    samples = [(op, ms / 1000) for r in state.results.values() for op, ms in r["latency"]]
-    return RunReport(
-        run_id=settings.run_id,
-        suite_version=__version__,
-        spec_version=spec.version,
-        spec_sha256=spec.sha256,
-        profile=profile_of(state).name,
-        backend_url=backend_label(state),
-        seed=settings.seed,
-        started_at=state.started_at,
-        finished_at=datetime.now(UTC).isoformat(),
-        results=results,
-        latencies=operation_latencies(samples),
-        capabilities=[CapabilityCount(*row) for row in capability_rows(state)],  # type: ignore[arg-type]
-        counts=counts(state),
-        verdict=str(current_verdict(state)),  # type: ignore[arg-type]
-        leaks=list(state.leaks),
-    )
 
 
 def backend_label(state: RunState) -> str:

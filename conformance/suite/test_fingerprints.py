@@ -20,7 +20,7 @@ import pytest
 from conformance.checks import ContractViolation, expect_ok
 from conformance.client import exchange_of, redactor_of
 from conformance.errors import HarnessError
-from conformance.suite._background import start_background, stop_run
+from conformance.suite._background import Timeline, follow_run, start_background, stop_run
 from conformance.suite._forks import fork_raw_for_test
 from conformance.suite._shell import runs_path, vm_path
 
@@ -143,6 +143,22 @@ def test_run_bodies_carry_no_completed_flag(target: Target, loose_vm: LooseVm) -
             actual={"completed": body["completed"]},
         )
     expect_ok(target.spec, "createRun", response, capability="runs.foreground")
+
+
+@pytest.mark.capability("runs.background")
+def test_fetched_runs_carry_no_completed_flag(target: Target, loose_vm: LooseVm) -> None:
+    # 0.3.0's RunStatusResponse carried `completed`; 0.5.1's Run says it with `state`.
+    started = start_background(target.spec, target.client, loose_vm.vm_id, "true")
+    timeline = Timeline()
+    follow_run(target.spec, target.client, loose_vm.vm_id, started.run_id, timeline=timeline)
+    flagged = [body for body in (started.body, *timeline.observations) if "completed" in body]
+    if flagged:
+        speaks_030(
+            "run bodies carry a `completed` flag",
+            [started.response],
+            expected="BackgroundRunResponse / Run without `completed` (state says it)",
+            actual={"completed": flagged[0]["completed"], "state": flagged[0].get("state")},
+        )
 
 
 @pytest.mark.capability("sessions")

@@ -136,6 +136,25 @@ class Ledger:
         """Entries not yet deleted (optionally of one kind), oldest first."""
         return [e for e in self.entries() if not e.deleted and kind in (None, e.kind)]
 
+    def mark(self) -> int:
+        """A position: entries recorded later have a greater ``seq`` (see :meth:`alive_since`)."""
+        with self._lock:
+            return max(self._entries, default=0)
+
+    def alive_since(self, mark: int) -> list[LedgerEntry]:
+        """Live entries recorded after ``mark``, oldest first."""
+        return [e for e in self.alive() if e.seq > mark]
+
+    def release(self, entries: list[LedgerEntry], delete: Callable[[LedgerEntry], None]) -> None:
+        """Delete ``entries`` newest first now; failures stay live for the session teardown."""
+        with sigint_deferred():
+            for entry in sorted(entries, key=lambda e: e.seq, reverse=True):
+                try:
+                    delete(entry)
+                except Exception:  # retried (and reported as a leak) at session teardown
+                    continue
+                self.deleted(entry)
+
     def find(self, kind: str, resource_id: str) -> LedgerEntry | None:
         """The live entry of ``kind`` with ``resource_id``, if any."""
         return next((e for e in self.alive(kind) if e.id == resource_id), None)

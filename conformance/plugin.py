@@ -99,6 +99,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         session.gate(state, item)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """Remember the ledger position: what the test body creates is released after it."""
+    state = session.state_of(item.config)
+    if state is not None:
+        session.mark_call(state, item)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
+    """After the fixtures' teardown, delete what the test body created (reverse order)."""
+    try:
+        return (yield)
+    finally:
+        state = session.state_of(item.config)
+        if state is not None:
+            session.release_test_resources(state, item)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]

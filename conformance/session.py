@@ -30,10 +30,12 @@ __all__ = [
     "close_target",
     "decide_all",
     "gate",
+    "mark_call",
     "merge_worker",
     "note_deselected",
     "open_target",
     "profile_of",
+    "release_test_resources",
     "state_of",
     "unfinished",
     "worker_output",
@@ -173,6 +175,27 @@ def gate(state: RunState, item: pytest.Item) -> None:
         pytest.skip(decision.disabled)
     if state.deadline_passed():
         raise HarnessError(f"overall --deadline of {state.settings.deadline:g}s exceeded")
+
+
+CALL_MARK = pytest.StashKey[int]()
+
+
+def mark_call(state: RunState, item: pytest.Item) -> None:
+    """Remember the ledger position when the test body starts."""
+    if state.target is not None:
+        item.stash[CALL_MARK] = state.target.ledger.mark()
+
+
+def release_test_resources(state: RunState, item: pytest.Item) -> None:
+    """After a test: delete what its body created (newest first), so budgets count live VMs.
+
+    Only resources created during the call phase: those of session- or module-scoped
+    fixtures (created during setup) stay until the session teardown.
+    """
+    if state.target is None or state.closed or CALL_MARK not in item.stash:
+        return
+    ledger = state.target.ledger
+    ledger.release(ledger.alive_since(item.stash[CALL_MARK]), state.target.delete_entry)
 
 
 def worker_output(state: RunState) -> dict[str, Any]:

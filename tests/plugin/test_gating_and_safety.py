@@ -287,3 +287,16 @@ def test_never_reached(): pass
     report = results(pytester)
     assert [r["outcome"] for r in report["results"]] == ["pass"]
     assert report["verdict"] == "incomplete"
+
+
+def test_what_a_test_body_creates_is_released_after_it(
+    pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
+) -> None:
+    url, _ = fake_backend
+    source = "import pytest\n" + "".join(
+        f'@pytest.mark.capability("vms")\ndef test_{i}(target): target.fork(); target.fork()\n'
+        for i in range(3)
+    )
+    result = run_suite(pytester, source, *against(url, "--max-vms", "2"))
+    assert [r["outcome"] for r in results(pytester)["results"]] == ["pass"] * 3
+    assert result.ret == 0

@@ -116,3 +116,21 @@ def test_alive_filters_by_kind(tmp_path: Path, kind: str) -> None:
     ledger.intend("vm", "v")
     ledger.intend("filesystem", "f")
     assert [e.kind for e in ledger.alive(kind)] == [kind]
+
+
+def test_release_since_a_mark_deletes_only_later_entries_newest_first(tmp_path: Path) -> None:
+    ledger = make(tmp_path)
+    ledger.created(ledger.intend("vm", "shared"), "vm_shared")
+    mark = ledger.mark()
+    for i in range(3):
+        ledger.created(ledger.intend("vm", f"n{i}"), f"vm_{i}")
+    order: list[str | None] = []
+
+    def delete(entry: LedgerEntry) -> None:
+        order.append(entry.id)
+        if entry.id == "vm_1":
+            raise RuntimeError("busy")
+
+    ledger.release(ledger.alive_since(mark), delete)
+    assert order == ["vm_2", "vm_1", "vm_0"]
+    assert [e.id for e in ledger.alive()] == ["vm_shared", "vm_1"]

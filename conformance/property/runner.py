@@ -29,6 +29,7 @@ from conformance.property.checks import (
     CheckEnv,
     case_scope,
 )
+from conformance.property.examples import explicit_cases
 from conformance.property.plan import load_schema, operation_of
 from conformance.property.prepare import Preparer
 from conformance.property.scope import capabilities_of
@@ -74,6 +75,7 @@ class _Run:
     probed_auth: bool = False
     last_unsupported: httpx.Response | None = None
     successes: int = 0
+    explicit: set[int] = field(default_factory=set)  # ids of the explicit cases
 
 
 @dataclass
@@ -91,7 +93,8 @@ class PropertyRunner:
     def open(cls, target: Target, budget: PropertyBudget | None = None) -> PropertyRunner:
         """Build the runner for ``target`` (nothing is created until a test needs it)."""
         env = CheckEnv.for_target(target)
-        return cls(target, load_schema(target.spec), env, World(target), budget or PropertyBudget())
+        world = World(target, env.runs)
+        return cls(target, load_schema(target.spec), env, world, budget or PropertyBudget())
 
     def close(self) -> None:
         """Stop and delete the world's resources and write the per-operation stats."""
@@ -100,6 +103,12 @@ class PropertyRunner:
         tag = f"-{self.target.ledger.path.stem.removeprefix('ledger-')}"
         tag = "" if tag == "-ledger" else tag
         self.stats.write(settings.run_dir / f"property-stats{tag}.json", settings.seed)
+
+    def set_up(self, item: PropertyItem) -> None:
+        """Make the real resources ``item``'s cases use (call from a fixture: set-up phase)."""
+        op = self.target.spec.operation(item.operation_id)
+        params = {part[1:-1] for part in op.path.split("/") if part.startswith("{")}
+        self.world.ensure(item.operation_id, params)
 
     def run(self, item: PropertyItem, node: pytest.Item) -> None:
         """Run the property test ``item``; raise its first violation (or an honest 422)."""
@@ -110,19 +119,22 @@ class PropertyRunner:
             self.stats.start(item.operation_id, item.mode, seed),
         )
         mode = GenerationMode.NEGATIVE if item.mode == "negative" else GenerationMode.POSITIVE
-        strategy = operation_of(self.schema, self.target.spec, item.operation_id).as_strategy(
-            generation_mode=mode
-        )
+        operation = operation_of(self.schema, self.target.spec, item.operation_id)
+        explicit = explicit_cases(self.world, operation, item)
+        run.explicit = {id(case) for case in explicit}
 
         @hypothesis.seed(seed)
         @hypothesis_settings(max_examples=self.budget.examples)
-        @hypothesis.given(case=strategy)
+        @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
         def generated(case: Case[Any]) -> None:
             if run.failure is None:
                 try:
                     self._one(run, case)
                 except Exception as exc:  # kept, raised after hypothesis returns
                     run.failure = exc
+
+        for case in explicit:
+            generated = hypothesis.example(case=case)(generated)
 
         try:
             generated()
@@ -135,7 +147,8 @@ class PropertyRunner:
 
     def _one(self, run: _Run, case: Case[Any]) -> None:
         item, started = run.item, time.perf_counter()
-        run.preparer.prepare(case, always_real=item.mode == "honesty")
+        if id(case) not in run.explicit:  # explicit cases are sent as they are
+            run.preparer.prepare(case, always_real=item.mode == "honesty")
         sent = send(self.target, case, item.operation_id)
         response = sent.response
         primary = item.capability

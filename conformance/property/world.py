@@ -1,5 +1,8 @@
 """Real ids for generated cases, so they reach real handlers and not only 404s.
 
+Resources are made in the tests' set-up (``World.ensure``, from a fixture), never in a
+test body: the plugin deletes what a test body creates as soon as the test ends.
+
 One :class:`World` per test process: a VM forked through the ledger (``target.fork``) and,
 on first need, what lives in it — a finished run, a running run to cancel, sessions, a
 background run holding two inbound ports (tunnels), filesystems and a binding. Operations
@@ -24,6 +27,7 @@ from conformance.checks import ContractViolation, UnsupportedOperation, expect_o
 from conformance.errors import HarnessError
 
 if TYPE_CHECKING:
+    from conformance.property.checks import RunStateMemo
     from conformance.target import Target
 
 __all__ = ["World"]
@@ -52,6 +56,13 @@ _CAPABILITY = {  # resource -> capability it needs
     "filesystem": "filesystems",
     "spare_filesystem": "filesystems",
 }
+# resources the case preparation and the explicit cases of an operation read
+_ALSO: dict[str, tuple[str, ...]] = {
+    "forkVm": ("vm",),
+    "createFilesystem": ("filesystem",),
+    "createSync": ("filesystem",),
+    "createRun": ("session",),
+}
 _RUN_SECONDS = 600  # the background runs are cancelled at close; this bounds a crash
 
 
@@ -60,7 +71,9 @@ class World:
     """Lazily created real resources; ``ids_for(op)`` gives the path ids to substitute."""
 
     target: Target
+    runs: RunStateMemo | None = None  # told the state of every run the world starts
     problems: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # resource -> the name it was given
     _made: dict[str, Any] = field(default_factory=dict)
     _runs_to_stop: list[str] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -84,6 +97,16 @@ class World:
         found = {param: self.get(name) for param, name in wanted.items() if param in path_params}
         return {param: value for param, value in found.items() if value is not None}
 
+    def ensure(self, operation_id: str, path_params: set[str]) -> None:
+        """Make now whatever the cases of ``operation_id`` will use.
+
+        Call it from a fixture: what a test *body* creates is released when the test ends,
+        but the world must live as long as the session.
+        """
+        self.ids_for(operation_id, path_params)
+        for name in _ALSO.get(operation_id, ()):
+            self.get(name)
+
     def get(self, name: str) -> Any:
         """The resource ``name`` (made on first use), or None when it cannot exist here."""
         with self._lock:
@@ -105,7 +128,7 @@ class World:
 
     def _makers(self) -> dict[str, Callable[[], Any]]:
         return {
-            "vm": lambda: self.target.fork(suffix="prop")["vm_id"],
+            "vm": lambda: self._named("vm", self.target.fork(suffix="prop"), "vm_id"),
             "spare_vm": lambda: self.target.fork(suffix="prop-del")["vm_id"],
             "run": lambda: self._run({"command": "echo conformance"}, "runs.foreground"),
             "long_run": lambda: self._background(f"sleep {_RUN_SECONDS}", {}),
@@ -113,12 +136,19 @@ class World:
             "spare_session": self._session,
             "tunnel_port": lambda: self._ports()[0],
             "spare_tunnel_port": lambda: self._ports()[1],
-            "filesystem": lambda: self.target.create_filesystem("prop-fs")["filesystem_id"],
+            "filesystem": lambda: self._named(
+                "filesystem", self.target.create_filesystem("prop-fs"), "filesystem_id"
+            ),
             "spare_filesystem": lambda: self.target.create_filesystem("prop-del")["filesystem_id"],
             "sync": self._sync,
         }
 
     # -- makers ----------------------------------------------------------------------------
+
+    def _named(self, name: str, body: dict[str, Any], id_field: str) -> Any:
+        if isinstance(body.get("name"), str):
+            self.names[name] = body["name"]
+        return body[id_field]
 
     def _vm_path(self) -> str:
         vm = self.get("vm")
@@ -132,6 +162,8 @@ class World:
         run_id = run.get("run_id")
         if not isinstance(run_id, str):
             raise HarnessError("createRun answered no run_id")
+        if self.runs is not None and isinstance(run.get("state"), str):
+            self.runs.observe(self.target.spec, run_id, run["state"], response)
         return run_id
 
     def _background(self, command: str, extra: dict[str, Any]) -> str:

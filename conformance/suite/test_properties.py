@@ -39,7 +39,16 @@ def property_runner(target: Target) -> Iterator[PropertyRunner]:
     runner.close()
 
 
+@pytest.fixture
+def property_runner_for(
+    property_item: PropertyItem, property_runner: PropertyRunner
+) -> PropertyRunner:
+    """The runner, with the real resources of this test's operation made (in set-up)."""
+    property_runner.set_up(property_item)
+    return property_runner
+
+
 def test_operation_properties(
-    property_item: PropertyItem, property_runner: PropertyRunner, request: pytest.FixtureRequest
+    property_item: PropertyItem, property_runner_for: PropertyRunner, request: pytest.FixtureRequest
 ) -> None:
-    property_runner.run(property_item, request.node)
+    property_runner_for.run(property_item, request.node)

@@ -57,10 +57,12 @@ __all__ = [
 
 REPO = Path(__file__).resolve().parents[2]
 NODE_DIR = Path(__file__).resolve().parent / "node"
+# The SDK's own declarations are the oracle; they are read where the workplace keeps
+# them (shared/ beside the checkout), never copied into this repository.
 DIFF_PATH = Path(
     os.environ.get(
         "ARKER_SDK_DTS_DIFF",
-        Path(__file__).resolve().parent / "data" / "sdk-0.3.0-to-0.5.1.d.cts.diff",
+        REPO.parent / "shared" / "contract" / "sdk-0.3.0-to-0.5.1.d.cts.diff",
     )
 )
 INSTALL_HINT = "npm ci --prefix tests/contract/node"

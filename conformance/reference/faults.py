@@ -24,7 +24,7 @@ FAULTS: dict[str, Fault] = {
     "error-envelope-nested": Fault("errors are sent as {error: {code, message}}", "errors"),
     "not-found-as-500": Fault("unknown resources answer 500 internal instead of 404", "errors"),
     "conflict-as-400": Fault(
-        "conflicts answer 400 with code conflict (code/status mismatch)", "errors"
+        "conflicts answer 400 with code conflict (code/status mismatch)", "vms"
     ),
     "unsupported-as-500": Fault("a --disable'd capability answers 500, not 422", "capabilities"),
     # response schema

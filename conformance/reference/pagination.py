@@ -104,10 +104,11 @@ def keyset_page(
         return {"runs": [render(r) for r in page.rows], "next_cursor": page.next_cursor}
     """
     limit = parse_limit(request)
-    after = 0
+    after, repeated = 0, False
     token = request.query_params.get("cursor")
     if token:
-        value = decode_cursor(backend, token, kind).get("after")
+        payload = decode_cursor(backend, token, kind)
+        value, repeated = payload.get("after"), bool(payload.get("repeated"))
         if not isinstance(value, int):
             raise ApiError("bad_request", "cursor is not valid")
         after = value
@@ -117,11 +118,12 @@ def keyset_page(
     rows = rows[:limit]
     next_cursor = None
     if rows and (more or backend.fault("pagination-cursor-never-null")):
-        last = rows[-1][key]
-        if backend.fault("pagination-duplicates"):
-            # the next page starts again at this page's last row
-            last = rows[-2][key] if len(rows) > 1 else rows[0][key] - 1
-        next_cursor = encode_cursor(backend, {"kind": kind, "after": last})
+        payload = {"kind": kind, "after": rows[-1][key]}
+        if backend.fault("pagination-duplicates") and not repeated:
+            # every other page starts again at this page's last row (the walk still ends)
+            back = rows[-2][key] if len(rows) > 1 else rows[0][key] - 1
+            payload = {"kind": kind, "after": back, "repeated": True}
+        next_cursor = encode_cursor(backend, payload)
     return Page(rows, next_cursor)
 
 

@@ -21,7 +21,7 @@ def test_same_key_same_body_returns_the_original_run_once(vm_a: VM) -> None:
     assert _count(vm_a) == 1
 
 
-def test_same_key_different_body_is_a_conflict_naming_the_run(vm_a: VM, http_a: object) -> None:
+def test_same_key_different_body_is_a_conflict_naming_the_run(vm_a: VM) -> None:
     key = uuid.uuid4().hex
     first = vm_a.run("true", idempotency_key=key)
     with pytest.raises(ArkerError) as caught:

@@ -165,7 +165,7 @@ def test_oversize_run_body_is_payload_too_large(http_a: httpx.Client, vm_id: str
 def test_bad_idempotency_keys_are_bad_requests(http_a: httpx.Client, vm_id: str) -> None:
     for key in (b"x" * 65, b"tab\there", "é".encode()):
         response = http_a.post(
-            f"/v1/vms/{vm_id}/runs", json={"command": "true"}, headers={"Idempotency-Key": key}
+            f"/v1/vms/{vm_id}/runs", json={"command": "true"}, headers={b"Idempotency-Key": key}
         )
         expect_error(response, "bad_request")
 

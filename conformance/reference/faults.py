@@ -33,7 +33,9 @@ FAULTS: dict[str, Fault] = {
     "completed-at-missing": Fault("terminal runs have completed_at null", "runs"),
     "fork-status-201": Fault("fork answers 201 instead of 200", "vms"),
     # pagination
-    "pagination-duplicates": Fault("next_cursor repeats the last item of each page", "pagination"),
+    "pagination-duplicates": Fault(
+        "every other next_cursor restarts at the last item of its page (duplicates)", "pagination"
+    ),
     "pagination-cursor-never-null": Fault("next_cursor is set on the last page too", "pagination"),
     "pagination-limit-ignored": Fault(
         "GET /v1/vms ignores limit and returns everything", "pagination"

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import pytest
 
 from conformance.checks import expect_ok
+from conformance.suite._forks import fork_for_test
 from conformance.suite._polling import poll_until
 from conformance.suite._refusals import expect_refusal
 from conformance.suite._shell import run_command, vm_path
@@ -69,9 +70,14 @@ def _list_syncs(spec: Spec, client: ArkerClient, vm_id: str, **params: Any) -> l
 
 
 def test_file_written_in_one_vm_is_seen_in_the_other(
-    spec: Spec, client: ArkerClient, target: Any, vm: dict[str, Any], steps: StepLog
+    spec: Spec,
+    client: ArkerClient,
+    target: Any,
+    vm: dict[str, Any],
+    request: pytest.FixtureRequest,
+    steps: StepLog,
 ) -> None:
-    other = target.fork()
+    other = fork_for_test(target, request)
     fs = target.create_filesystem(f"fs-share-{secrets.token_hex(3)}")
     mount = _mount_point("share")
     steps.log(f"bind {fs['filesystem_id']} at {mount} in {vm['vm_id']} and {other['vm_id']}")

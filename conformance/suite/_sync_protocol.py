@@ -34,7 +34,9 @@ __all__ = [
     "new_upload_id",
     "post_read",
     "post_writes",
+    "put_and_commit",
     "read_bytes",
+    "request_presigned_upload",
     "sha256_hex",
     "write_inline",
     "write_presigned",
@@ -141,16 +143,13 @@ def write_inline(spec: Spec, client: ArkerClient, vm_id: str, path: str, data: b
     expect_committed(result, path)
 
 
-def write_presigned(
-    spec: Spec, client: ArkerClient, vm_id: str, path: str, data: bytes
+def request_presigned_upload(
+    spec: Spec, client: ArkerClient, vm_id: str, path: str, size: int
 ) -> dict[str, Any]:
-    """Write ``data`` by presigned upload, PUT without auth, then commit; return the upload result.
-
-    The returned upload result carries the (unredacted) ``presigned_url``.
-    """
-    request = {"path": path, "size": len(data), "presigned": True}
-    responses = post_writes(client, vm_id, [request])
-    (upload,) = write_results(spec, responses, 1, capability="sync.presigned")
+    """Step 1 of a presigned write: ask for a PUT URL; return the checked upload result."""
+    request = {"path": path, "size": size, "presigned": True}
+    response = post_writes(client, vm_id, [request])
+    (upload,) = write_results(spec, response, 1, capability="sync.presigned")
     for field in ("presigned_url", "upload_id"):
         assert isinstance(upload.get(field), str) and upload[field], (
             f"presigned write request for {path}: expected a non-empty `{field}`, got {upload!r}"
@@ -158,13 +157,32 @@ def write_presigned(
     assert upload.get("complete") is False and upload.get("written") is False, (
         f"presigned write request: expected complete=false, written=false, got {upload!r}"
     )
+    return upload
+
+
+def put_and_commit(
+    spec: Spec, client: ArkerClient, vm_id: str, upload: dict[str, Any], data: bytes
+) -> None:
+    """Steps 2 and 3: PUT the raw bytes without auth, then commit; the file must be written."""
     put = client.request("PUT", upload["presigned_url"], content=data, auth=False)
     assert put.is_success, (
         f"PUT to the presigned URL without auth: expected 2xx, got {put.status_code}"
     )
+    path = upload["path"]
     commit = post_writes(client, vm_id, [commit_entry(path, len(data), upload["upload_id"])])
     (committed,) = write_results(spec, commit, 1, capability="sync.presigned")
     expect_committed(committed, path)
+
+
+def write_presigned(
+    spec: Spec, client: ArkerClient, vm_id: str, path: str, data: bytes
+) -> dict[str, Any]:
+    """Write ``data`` by presigned upload, PUT without auth, then commit; return the upload result.
+
+    The returned upload result carries the (unredacted) ``presigned_url``.
+    """
+    upload = request_presigned_upload(spec, client, vm_id, path, len(data))
+    put_and_commit(spec, client, vm_id, {**upload, "path": path}, data)
     return upload
 
 

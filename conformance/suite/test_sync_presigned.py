@@ -25,7 +25,9 @@ from conformance.suite._sync_protocol import (
     CHUNK_SIZE,
     fetch_presigned,
     post_read,
+    put_and_commit,
     read_bytes,
+    request_presigned_upload,
     sha256_hex,
     write_presigned,
 )
@@ -183,3 +185,26 @@ def test_tampered_signature_is_refused(
     )
     steps.log("the genuine URL still serves")
     assert len(fetch_presigned(client, body)) == CHUNK_SIZE + 1, "genuine presigned URL failed"
+
+
+def test_tampered_upload_signature_is_refused(
+    spec: Spec, client: ArkerClient, vm: dict[str, Any], steps: StepLog
+) -> None:
+    path, size = _fresh_path("forged-put"), CHUNK_SIZE + 1
+    forged_bytes, genuine_bytes = os.urandom(size), os.urandom(size)
+    upload = {**request_presigned_upload(spec, client, vm["vm_id"], path, size), "path": path}
+    steps.log("PUT other bytes to the upload URL with its signature altered, without auth")
+    forged = client.request(
+        "PUT", _tampered(upload["presigned_url"]), content=forged_bytes, auth=False
+    )
+    assert 400 <= forged.status_code < 500, (
+        f"tampered presigned PUT: expected a 4xx refusal, got {forged.status_code}"
+    )
+    steps.log("PUT the genuine bytes to the genuine URL and commit")
+    put_and_commit(spec, client, vm["vm_id"], upload, genuine_bytes)
+    read = read_bytes(spec, client, vm["vm_id"], path, capability="sync.presigned")
+    assert read == genuine_bytes, (
+        f"{path}: expected the genuinely uploaded bytes (sha256 {sha256_hex(genuine_bytes)}), "
+        f"got sha256 {sha256_hex(read)}"
+        + (" - the refused PUT's bytes" if read == forged_bytes else "")
+    )

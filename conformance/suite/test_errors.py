@@ -107,6 +107,14 @@ def test_run_on_an_unknown_vm_is_not_found(target: Any) -> None:
     expect_error(target.spec, response, "not_found")
 
 
+@pytest.mark.capability("sync.inline")
+@pytest.mark.creates_nothing
+def test_file_transfer_on_an_unknown_vm_is_not_found(target: Any) -> None:
+    body = {"op": "read", "path": "/etc/hostname"}
+    response = target.client.request("POST", f"{vm_path(_missing('vm'))}/sync", json=body)
+    expect_error(target.spec, response, "not_found")
+
+
 def _unknown(method: str, template: str, capability: str) -> Any:
     return pytest.param(
         method,

@@ -1,0 +1,173 @@
+"""Fork egress policy: ``network`` on ``POST /v1/fork`` decides what the new VM may reach.
+
+FACTS §B.3, §B.4, §F.15: ``NetworkPolicyInput`` is a boolean, a string or a
+``NetworkPolicy`` object. ``true``/``"true"``/``"open"``/``{"type": "open"}`` mean open
+egress; ``false``/``"false"``/``"blocked"``/``"none"``/``{"type": "blocked"}`` mean none;
+other strings are 400; ``allow``/``block`` carry lists whose entry syntax is unspecified
+(hosts or CIDRs are the reading), so only their acceptance is checked here.
+
+The egress probe is a TCP connect from inside the VM (bash's ``/dev/tcp`` under coreutils
+``timeout``) to the API's own host and port, taken from the client's base URL: a VM with
+open egress on any real deployment reaches it, a VM without egress does not.
+
+Portability: a blocked VM failing to connect proves something only if an open VM of the
+same backend connects, so every blocked test first needs the open control VM to connect.
+When the open VM cannot connect either, that is a fail only if the API host is a global
+address (every open VM must reach the public internet). A loopback or private API host
+(a backend on the test machine or a private network) may be out of a VM's reach by
+design: then the policy cannot be judged and the tests end in *error* (incomplete), never
+in a pass.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shlex
+import socket
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from conformance.errors import HarnessError
+from conformance.suite._forks import fork_for_test, fork_raw_for_test
+from conformance.suite._refusals import expect_refusal
+from conformance.suite._shell import run_command
+
+if TYPE_CHECKING:
+    from conformance.steps import StepLog
+    from conformance.target import Target
+
+pytestmark = pytest.mark.capability("fork.network")
+
+CONNECT_TIMEOUT_S = 10
+CONNECTED, UNREACHABLE = "connected", "unreachable"
+
+OPEN_POLICIES = [
+    pytest.param(True, id="true"),
+    pytest.param("open", id="open"),
+    pytest.param("true", id="string-true"),
+    pytest.param({"type": "open"}, id="object-open"),
+]
+BLOCKED_POLICIES = [
+    pytest.param(False, id="false"),
+    pytest.param("blocked", id="blocked"),
+    pytest.param("false", id="string-false"),
+    pytest.param("none", id="none"),
+    pytest.param({"type": "blocked"}, id="object-blocked"),
+]
+INVALID_POLICIES = [
+    pytest.param("sometimes", id="unknown-string"),
+    pytest.param(42, id="number"),
+    pytest.param({"type": "allow"}, id="allow-without-list"),
+    pytest.param({"type": "block"}, id="block-without-list"),
+    pytest.param({"type": "teleport"}, id="unknown-type"),
+]
+LISTED_POLICIES = [
+    pytest.param({"type": "allow", "allow": ["example.com", "10.0.0.0/8"]}, id="allow"),
+    pytest.param({"type": "block", "block": ["example.com", "192.0.2.0/24"]}, id="block"),
+]
+
+
+def api_endpoint(base_url: str) -> tuple[str, int]:
+    """Host and port of the API, as a VM would dial them (default port by scheme)."""
+    url = httpx.URL(base_url)
+    return url.host, url.port or (443 if url.scheme == "https" else 80)
+
+
+def host_is_global(host: str) -> bool:
+    """Whether every address ``host`` resolves to (here) is a global one."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return all(ipaddress.ip_address(info[4][0]).is_global for info in infos)
+
+
+def egress(target: Target, vm_id: str) -> str:
+    """Probe, from inside ``vm_id``, a TCP connect to the API host: connected or unreachable."""
+    host, port = api_endpoint(target.client.base_url)
+    dial = shlex.quote(f"exec 3<>/dev/tcp/{host}/{port}")
+    command = (
+        f"if timeout {CONNECT_TIMEOUT_S} bash -c {dial} 2>/dev/null; "
+        f"then echo {CONNECTED}; else echo {UNREACHABLE}; fi"
+    )
+    seen = run_command(target.spec, target.client, vm_id, command).text.strip()
+    if seen not in (CONNECTED, UNREACHABLE):
+        raise HarnessError(f"egress probe printed {seen!r}, not {CONNECTED}/{UNREACHABLE}")
+    return seen
+
+
+def unjudgeable(target: Target) -> HarnessError:
+    host, port = api_endpoint(target.client.base_url)
+    return HarnessError(
+        f"fork.network cannot be judged: an open VM cannot connect to the API at {host}:{port}, "
+        "which is not a global address (a backend on this machine or a private network may be "
+        "out of a VM's reach by design); point --backend-url at an address the VMs can reach"
+    )
+
+
+@pytest.fixture(scope="module")
+def open_vm_connects(target: Target, request: pytest.FixtureRequest) -> bool:
+    """Whether a VM forked with ``network: "open"`` reaches the API (the probe's control)."""
+    control = fork_for_test(target, request, capability="fork.network", network="open")
+    return egress(target, control["vm_id"]) == CONNECTED
+
+
+@pytest.mark.parametrize("policy", OPEN_POLICIES)
+def test_open_policy_reaches_the_api_host(
+    target: Target, request: pytest.FixtureRequest, steps: StepLog, policy: Any
+) -> None:
+    vm = fork_for_test(target, request, capability="fork.network", network=policy)
+    steps.log(f"forked {vm['vm_id']} with network {policy!r}; dial the API host from inside")
+    seen = egress(target, vm["vm_id"])
+    if seen == UNREACHABLE and not host_is_global(api_endpoint(target.client.base_url)[0]):
+        raise unjudgeable(target)
+    assert seen == CONNECTED, (
+        f"network {policy!r} means open egress (FACTS §B.3), yet a TCP connect from the VM to "
+        f"the API's own host {target.public_url} failed"
+    )
+
+
+@pytest.mark.parametrize("policy", BLOCKED_POLICIES)
+def test_blocked_policy_cuts_egress(
+    target: Target,
+    request: pytest.FixtureRequest,
+    steps: StepLog,
+    open_vm_connects: bool,
+    policy: Any,
+) -> None:
+    if not open_vm_connects:
+        steps.log("the open control VM could not connect: a blocked result would prove nothing")
+        raise unjudgeable(target)
+    vm = fork_for_test(target, request, capability="fork.network", network=policy)
+    steps.log(f"forked {vm['vm_id']} with network {policy!r}; dial the API host from inside")
+    seen = egress(target, vm["vm_id"])
+    assert seen == UNREACHABLE, (
+        f"network {policy!r} means no egress (FACTS §B.3, §F.15), yet the VM connected to the "
+        f"API's own host {target.public_url} (an open VM connects there too: the policy was "
+        "ignored)"
+    )
+
+
+@pytest.mark.parametrize("policy", INVALID_POLICIES)
+def test_invalid_policy_is_bad_request(
+    target: Target, request: pytest.FixtureRequest, policy: Any
+) -> None:
+    # A wrongly accepted fork is deleted after the test (fork_raw_for_test).
+    response = fork_raw_for_test(target, request, network=policy)
+    expect_refusal(target.spec, response, "bad_request", capability="fork.network")
+
+
+@pytest.mark.parametrize("policy", LISTED_POLICIES)
+def test_allow_and_block_lists_are_accepted(
+    target: Target, request: pytest.FixtureRequest, policy: dict[str, Any]
+) -> None:
+    # What the lists let through is unspecified in 0.5.1 (FACTS §B.3): only that the VM is
+    # created and works is checked.
+    vm = fork_for_test(target, request, capability="fork.network", network=policy)
+    seen = run_command(target.spec, target.client, vm["vm_id"], "echo listed-ok").text.strip()
+    assert seen == "listed-ok", (
+        f"a VM forked with network {policy!r} should run commands; `echo listed-ok` printed "
+        f"{seen!r}"
+    )

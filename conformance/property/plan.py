@@ -78,6 +78,7 @@ def load_schema(spec: Spec) -> BaseSchema:
         }
     )
     schema = schemathesis.openapi.from_dict(spec.document, config=config)
+    schemathesis.checks.load_all_checks()
     for name in BUILTIN_CHECKS:  # fail early if schemathesis renamed one
         schemathesis.checks.CHECKS.get_one(name)
     return schema

@@ -33,7 +33,7 @@ from conformance.property.examples import explicit_cases
 from conformance.property.plan import load_schema, operation_of
 from conformance.property.prepare import Preparer
 from conformance.property.scope import capabilities_of
-from conformance.property.stats import PROPERTY_KEY, OperationStats, PropertyStats
+from conformance.property.stats import PROPERTY_KEY, OperationStats, PropertyStats, stats_path
 from conformance.property.transport import Sent, release, send, wire_request
 from conformance.property.verdicts import property_violation, run_checks
 from conformance.property.world import World
@@ -52,16 +52,26 @@ __all__ = ["PropertyRunner"]
 
 def _checks_for(case: Case[Any], sent: Sent) -> tuple[str, ...]:
     """Every check, but negative_data_rejection not where the negation did not reach the
-    wire: a query parameter broken into an object or array serialises to an empty value,
-    which reads as "absent" (the SDKs drop empty parameters too)."""
+    wire: a query value broken into an object, an array or an empty string serialises to
+    an empty value, which reads as "absent" (the SDKs drop empty parameters too)."""
     names = (*BUILTIN_CHECKS, *OUR_CHECKS)
-    meta = case.meta
-    data = meta.phase.data if meta is not None else None
-    location = str(getattr(getattr(data, "parameter_location", None), "value", "")).lower()
-    parameter = getattr(data, "parameter", None)
-    if location == "query" and parameter and sent.query_value(parameter) in ("", None):
+    negated = _negated_parameters(case)
+    if negated and all(
+        location == "query" and name is not None and sent.query_value(name) in ("", None)
+        for location, name in negated
+    ):
         return tuple(n for n in names if n != "negative_data_rejection")
     return names
+
+
+def _negated_parameters(case: Case[Any]) -> list[tuple[str, str | None]]:
+    """``(location, parameter)`` of every mutation negative generation applied."""
+    data = case.meta.phase.data if case.meta is not None else None
+    mutations = getattr(data, "mutations", ()) or ()
+    pairs = [(str(m.parameter_location.value), m.parameter) for m in mutations]
+    if not pairs and getattr(data, "parameter_location", None) is not None:
+        pairs = [(str(data.parameter_location.value), getattr(data, "parameter", None))]  # type: ignore[union-attr]
+    return pairs
 
 
 @dataclass
@@ -100,9 +110,7 @@ class PropertyRunner:
         """Stop and delete the world's resources and write the per-operation stats."""
         self.world.close()
         settings = self.target.settings
-        tag = f"-{self.target.ledger.path.stem.removeprefix('ledger-')}"
-        tag = "" if tag == "-ledger" else tag
-        self.stats.write(settings.run_dir / f"property-stats{tag}.json", settings.seed)
+        self.stats.write(stats_path(settings.run_dir), settings.seed)
 
     def set_up(self, item: PropertyItem) -> None:
         """Make the real resources ``item``'s cases use (call from a fixture: set-up phase)."""

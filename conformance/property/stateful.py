@@ -33,7 +33,7 @@ from conformance.errors import HarnessError
 from conformance.property.budget import PropertyBudget, derive_seed, hypothesis_settings
 from conformance.property.checks import BUILTIN_CHECKS, OUR_CHECKS, CaseScope, case_scope
 from conformance.property.scope import capabilities_of
-from conformance.property.stats import PROPERTY_KEY, OperationStats
+from conformance.property.stats import PROPERTY_KEY, OperationStats, PropertyStats, stats_path
 from conformance.property.transport import Sent, release, send
 from conformance.property.verdicts import property_violation, run_checks
 from conformance.steps import StepLog
@@ -192,7 +192,8 @@ def run_workflow(
     from conformance.property.world import World
 
     seed = derive_seed(target.settings.seed, "stateful")
-    stats = OperationStats("links", "stateful", seed)
+    collected = PropertyStats()
+    stats = collected.start("links", "stateful", seed)
     preparer = Preparer(World(target), "forkVm", budget.stateful_forks, stateful=True)
     run = StatefulRun(target, env, preparer, stats, steps if steps is not None else StepLog())
     fork = schema[target.spec.operation("forkVm").path]["POST"].as_strategy()
@@ -206,4 +207,5 @@ def run_workflow(
         run.end_scenario()  # a scenario cut short by an exception left its resources
         stats.failures = int(run.failure is not None)
         node.user_properties.append((PROPERTY_KEY, stats.to_dict()))
+        collected.write(stats_path(target.settings.run_dir, "stateful"), target.settings.seed)
     run.raise_failure()

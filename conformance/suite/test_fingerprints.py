@@ -225,6 +225,8 @@ def test_tunnels_carry_state_not_status(target: Target, loose_vm: LooseVm) -> No
 @pytest.mark.capability("vms")
 @pytest.mark.creates_nothing
 def test_error_codes_stay_in_the_enum(target: Target) -> None:
+    # Every one of these must fail with a flat {code, message} body (FACTS §C.1, §C.2), so
+    # the test cannot pass on a backend that sends no flat code at all.
     missing = vm_path(f"{target.prefix}-no-such-vm")
     provoked = [
         target.client.request("GET", missing),
@@ -232,17 +234,34 @@ def test_error_codes_stay_in_the_enum(target: Target) -> None:
         target.client.request("GET", f"{missing}/runs/no-such-run"),
         post_malformed(target, "/v1/fork"),
         target.client.request("GET", "/v1/vms", api_key="conf-not-a-key", control=True),
+        target.anon_client.request("GET", "/v1/vms", control=True),
     ]
-    codes: dict[str, str] = {}
-    for response in provoked:
+    codes: dict[str, Any] = {}
+    for n, response in enumerate(provoked, 1):
         body = json_of(response)
-        if isinstance(body, dict) and isinstance(body.get("code"), str):
-            codes[f"{response.request.method} {response.request.url.path}"] = body["code"]
-    outside = {where: code for where, code in codes.items() if code not in target.spec.error_codes}
+        request = response.request
+        where = f"#{n} {request.method} {request.url.path} -> {response.status_code}"
+        codes[where] = body.get("code") if isinstance(body, dict) else None
+    outside = {
+        where: code
+        for where, code in codes.items()
+        if isinstance(code, str) and code not in target.spec.error_codes
+    }
     if outside:
         speaks_030(
             f"error codes outside the 0.5.1 ErrorCode enum: {outside}",
             provoked,
             expected=sorted(target.spec.error_codes),
             actual=outside,
+        )
+    codeless = {where: code for where, code in codes.items() if not isinstance(code, str)}
+    if codeless:
+        raise ContractViolation(
+            "Error without a flat code",
+            "these requests must fail with a flat {code, message} body carrying a string "
+            f"ErrorCode (FACTS §C.2), but no top-level code came back: {codeless}",
+            expected={"code": "<ErrorCode>", "message": "<string>"},
+            actual=codeless,
+            exchanges=[e for e in map(exchange_of, provoked) if e is not None],
+            redactor=redactor_of(provoked[0]),
         )

@@ -3,9 +3,18 @@
 Path rules: a VM path is absolute and normalised (no ``.`` or ``..`` components, no NUL);
 anything else is a 400 ``bad_request``. Paths under a bound filesystem
 (``backend.hooks.mounts_for(vm_id)``) resolve into that filesystem's host directory;
-host system directories (``/usr``, ``/etc``, ...) are read-only; everything else lives in
-the VM's layered disk (see ``layers.py``), read through the layers honouring overlayfs
-whiteouts and opaque directories, written into the VM's upper layer.
+``/etc`` is the backend's minimal one (``sysroot.py``) and ``/usr``, ``/bin``, ``/lib*``,
+``/sbin`` the host's, all read-only; ``/proc``, ``/dev``, ``/sys``, ``/run`` → 400;
+everything else lives in the VM's layered disk (see ``layers.py``), read through the
+layers honouring overlayfs whiteouts and opaque directories, written into the VM's upper.
+
+Confinement: the host kernel never follows a symlink on the way. Every component is
+``lstat``-ed; a symlink (one a run made, or ``/bin -> usr/bin``) is resolved as a *VM*
+path and the lookup starts again, so ``ln -s /etc/shadow /tmp/x`` in a run makes
+``/tmp/x`` read the VM's minimal ``/etc/shadow`` (absent: 404), never the host's, and
+``/tmp/x -> /proc/self/environ`` is a 400. Writes follow symlinks in the directories
+above the file the same way, replace a symlink at the file itself, and check that the
+directory they land in really lies under the VM's upper layer or mount.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from typing import IO, TYPE_CHECKING
 from .errors import ApiError
 from .hooks import Mount
 from .layers import DiskLayout, LayerStore
+from .sysroot import etc_dir
 
 if TYPE_CHECKING:
     from .state import Backend
@@ -34,6 +44,15 @@ __all__ = ["SYSTEM_DIRS", "VmDisk", "split_vm_path"]
 SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc")
 VIRTUAL_DIRS = ("proc", "dev", "sys", "run")
 _OPAQUE = "trusted.overlay.opaque"
+_MAX_HOPS = 40  # symlinks followed per lookup, as Linux's MAXSYMLINKS
+
+
+@dataclass(frozen=True)
+class _Link:
+    """A symlink met at ``parts[:depth]``, pointing at ``target`` (a VM path)."""
+
+    depth: int
+    target: str
 
 
 def split_vm_path(vm_path: object) -> list[str]:
@@ -72,6 +91,7 @@ class VmDisk:
     layout: DiskLayout
     mounts: list[Mount]
     store: LayerStore
+    etc: Path
 
     @classmethod
     def open(cls, backend: Backend, vm_id: str) -> VmDisk:
@@ -79,26 +99,36 @@ class VmDisk:
         layout = backend.layers.layout(vm_id)
         if layout is None:
             raise ApiError("not_found", f"vm {vm_id} not found")
-        return cls(vm_id, layout, backend.hooks.mounts_for(vm_id), backend.layers)
+        mounts = backend.hooks.mounts_for(vm_id)
+        return cls(vm_id, layout, mounts, backend.layers, etc_dir(backend.data_dir))
 
-    def _mount_target(self, parts: list[str]) -> Path | None:
-        best: tuple[int, Path] | None = None
+    def _mount_root(self, parts: list[str]) -> tuple[Path, int] | None:
+        best: tuple[Path, int] | None = None
         for mount in self.mounts:
             mparts = [p for p in mount.vm_path.split("/") if p]
-            if parts[: len(mparts)] == mparts and (best is None or len(mparts) > best[0]):
-                best = (len(mparts), mount.host_dir.joinpath(*parts[len(mparts) :]))
-        return best[1] if best else None
+            if parts[: len(mparts)] == mparts and (best is None or len(mparts) > best[1]):
+                best = (mount.host_dir, len(mparts))
+        return best
 
-    def _locate(self, parts: list[str]) -> Path | None:
-        """The host file shown at ``parts``, or None if the VM has nothing there."""
-        target = self._mount_target(parts)
-        if target is not None:
-            return target if target.exists() else None
-        if parts[0] in SYSTEM_DIRS:
-            host = Path("/").joinpath(*parts)
-            return host if host.exists() else None
+    def _host_root(self, parts: list[str]) -> tuple[Path, int] | _Link | None:
+        """The host directory serving ``parts`` and how many components it covers.
+
+        None when ``parts`` lives in the layered disk; a ``_Link`` for a system directory
+        that is a symlink (``/bin -> usr/bin``), as it is in every VM.
+        """
+        mount = self._mount_root(parts)
+        if mount is not None:
+            return mount
         if parts[0] in VIRTUAL_DIRS:
             raise ApiError("bad_request", f"/{parts[0]} is not readable through the API")
+        if parts[0] == "etc":
+            return (self.etc, 1)
+        if parts[0] in SYSTEM_DIRS:
+            host = Path("/") / parts[0]
+            return _Link(1, os.readlink(host)) if host.is_symlink() else (host, 1)
+        return None
+
+    def _walk_layers(self, parts: list[str]) -> Path | _Link | None:
         layers = [self.layout.upper, *self.layout.lowers]
         for depth, _ in enumerate(parts):
             rel = parts[: depth + 1]
@@ -111,6 +141,8 @@ class VmDisk:
                     continue
                 if _is_whiteout(st):
                     break
+                if stat.S_ISLNK(st.st_mode):
+                    return None if found else _Link(depth + 1, os.readlink(path))
                 if depth == len(parts) - 1:
                     return path
                 if not stat.S_ISDIR(st.st_mode):
@@ -122,6 +154,34 @@ class VmDisk:
                 return None
             layers = found
         return None
+
+    def _walk(self, parts: list[str]) -> Path | _Link | None:
+        """The host entry at ``parts`` without following any symlink (a ``_Link`` if met)."""
+        if not parts:
+            return self.layout.upper
+        root = self._host_root(parts)
+        if root is None:
+            return self._walk_layers(parts)
+        if isinstance(root, _Link):
+            return root
+        return _walk_host(root[0], root[1], parts)
+
+    def _resolve(self, parts: list[str]) -> tuple[list[str], Path | None]:
+        """Follow symlinks inside the VM's namespace: the canonical parts and their host file.
+
+        A symlink made by a run means a VM path, never a host one, so it is resolved here
+        rather than by the host kernel (which would read the host's ``/etc/shadow``).
+        """
+        for _ in range(_MAX_HOPS):
+            found = self._walk(parts)
+            if not isinstance(found, _Link):
+                return parts, found
+            parts = _follow(parts, found)
+        raise ApiError("bad_request", "too many levels of symbolic links")
+
+    def _locate(self, parts: list[str]) -> Path | None:
+        """The host file shown at ``parts``, or None if the VM has nothing there."""
+        return self._resolve(parts)[1]
 
     def exists(self, vm_path: str) -> bool:
         """Whether a file or directory exists at ``vm_path``."""
@@ -146,19 +206,28 @@ class VmDisk:
 
     def read_bytes(self, vm_path: str) -> bytes:
         """The whole file at ``vm_path`` (404 missing, 400 directory)."""
-        return self._file(vm_path).read_bytes()
+        fd = os.open(self._file(vm_path), os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read()
 
     def host_path_for_read(self, vm_path: str) -> Path:
         """The host file to stream for ``vm_path`` (for large reads; 404 missing)."""
         return self._file(vm_path)
 
     def _writable_target(self, vm_path: str) -> Path:
-        parts = split_vm_path(vm_path)
-        target = self._mount_target(parts)
-        if target is not None:
+        """The host path a write of ``vm_path`` replaces (directories made on the way).
+
+        Symlinks in the directories above it are followed inside the VM; a symlink at
+        ``vm_path`` itself is replaced, not written through.
+        """
+        given = split_vm_path(vm_path)
+        parts = [*self._resolve(given[:-1])[0], given[-1]] if len(given) > 1 else given
+        root = self._host_root(parts)
+        if isinstance(root, tuple) and self._mount_root(parts) is not None:
+            target = root[0].joinpath(*parts[root[1] :])
             target.parent.mkdir(parents=True, exist_ok=True)
-            return target
-        if parts[0] in SYSTEM_DIRS or parts[0] in VIRTUAL_DIRS:
+            return _confined(target, root[0])
+        if root is not None:
             raise ApiError("bad_request", f"/{parts[0]} is read-only in the VM")
         cur = self.layout.upper
         for i, part in enumerate(parts[:-1]):
@@ -167,7 +236,7 @@ class VmDisk:
             if lower_view is not None and not lower_view.is_dir():
                 raise ApiError("bad_request", f"/{'/'.join(parts[: i + 1])} is not a directory")
             _ensure_upper_dir(cur)
-        final = cur / parts[-1]
+        final = _confined(cur / parts[-1], self.layout.upper)
         if final.is_dir() and not final.is_symlink():
             raise ApiError("bad_request", f"{vm_path} is a directory")
         return final
@@ -208,6 +277,45 @@ class VmDisk:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _walk_host(root: Path, covered: int, parts: list[str]) -> Path | _Link | None:
+    """Walk ``parts[covered:]`` under ``root`` with ``lstat``: no host symlink is followed."""
+    if not root.is_dir():
+        return None
+    path = root
+    for i in range(covered, len(parts)):
+        path = path / parts[i]
+        try:
+            st = os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if stat.S_ISLNK(st.st_mode):
+            return _Link(i + 1, os.readlink(path))
+        if i < len(parts) - 1 and not stat.S_ISDIR(st.st_mode):
+            return None
+    return path
+
+
+def _follow(parts: list[str], link: _Link) -> list[str]:
+    """``parts`` with the symlink at ``parts[: link.depth]`` replaced by its target (VM paths)."""
+    base = [] if link.target.startswith("/") else parts[: link.depth - 1]
+    out: list[str] = []
+    for part in [*base, *link.target.split("/"), *parts[link.depth :]]:
+        if part == "..":
+            if out:
+                out.pop()
+        elif part not in ("", "."):
+            out.append(part)
+    return out
+
+
+def _confined(path: Path, root: Path) -> Path:
+    """``path`` if its directory really lies under ``root`` (no symlink swapped in), else 400."""
+    real_root, parent = os.path.realpath(root), os.path.realpath(path.parent)
+    if parent != real_root and not parent.startswith(real_root.rstrip("/") + "/"):
+        raise ApiError("bad_request", f"{path.name}: a directory on the way is not the VM's")
+    return path
 
 
 def _move(src: str, dst: Path) -> None:

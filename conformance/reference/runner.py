@@ -142,7 +142,13 @@ class Runner:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
         inv = invocation(
-            self.backend.sandbox, disk.layout, disk.mounts, ctl, work, net_blocked=spec.net_blocked
+            self.backend.sandbox,
+            disk.layout,
+            disk.mounts,
+            ctl,
+            work,
+            etc=disk.etc,
+            net_blocked=spec.net_blocked,
         )
         (ctl / "run.sh").write_text(RUN_SH.format(ctl=inv.ctl_in_sandbox))
         merge = self.backend.fault("stderr-merged")

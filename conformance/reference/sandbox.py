@@ -3,7 +3,8 @@
 ``bwrap`` mode (the default when ``/usr/bin/bwrap`` exists and we may mount): ``unshare
 --mount`` gives the run a private mount namespace where the VM's overlay (upper over its
 frozen layers, see ``layers.py``) is mounted — bubblewrap 0.8 has no ``--overlay`` — and
-bwrap then binds that merged tree as ``/``, the host's ``/usr``, ``/etc`` and ``/lib*``
+bwrap then binds that merged tree as ``/``, the host's ``/usr`` and ``/lib*`` and the
+backend's minimal ``/etc`` (``sysroot.py``; never the host's, which holds secrets)
 read-only on top, bound filesystems at their paths, a fresh ``/proc`` and ``/dev``, new
 pid/ipc/uts namespaces, no capabilities, and ``--die-with-parent``: a run never outlives
 the backend, so after a crash every run that was in flight is really dead and reads
@@ -62,10 +63,12 @@ def _overlay_options(layout: DiskLayout, workdir: Path) -> str:
     return f"lowerdir={lower},upperdir={layout.upper},workdir={workdir}"
 
 
-def _bwrap_args(layout: DiskLayout, mounts: list[Mount], ctl: Path, net_blocked: bool) -> list[str]:
+def _bwrap_args(
+    layout: DiskLayout, mounts: list[Mount], ctl: Path, etc: Path, net_blocked: bool
+) -> list[str]:
     args = ["bwrap", "--bind", str(layout.merged), "/"]
     for name in HOST_SYSTEM_DIRS:
-        host = Path("/") / name
+        host = etc if name == "etc" else Path("/") / name
         if host.is_dir() and not host.is_symlink():
             args += ["--ro-bind", str(host), f"/{name}"]
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run"]
@@ -89,6 +92,7 @@ def invocation(
     ctl: Path,
     workdir: Path,
     *,
+    etc: Path,
     net_blocked: bool,
 ) -> Invocation:
     """How to start a run of ``layout``'s VM whose control files live in ``ctl``.
@@ -96,7 +100,9 @@ def invocation(
     ``workdir`` is the overlay work directory of this run alone: overlayfs empties it on
     mount, so concurrent runs of one VM must not share one (a copy-up would fail).
 
-    Example: ``inv = invocation("bwrap", layout, [], ctl, work, net_blocked=False)``.
+    ``etc`` is the minimal ``/etc`` built by ``sysroot.build_etc`` (bound read-only).
+
+    Example: ``inv = invocation("bwrap", layout, [], ctl, work, etc=etc, net_blocked=False)``.
     """
     if mode == "none":
         home = layout.upper / "root"
@@ -107,5 +113,5 @@ def invocation(
     script = 'mount -t overlay overlay -o "$1" "$2" && shift 2 && exec "$@"'
     argv = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script]
     argv += ["arker-run", _overlay_options(layout, workdir), str(layout.merged)]
-    argv += _bwrap_args(layout, mounts, ctl, net_blocked)
+    argv += _bwrap_args(layout, mounts, ctl, etc, net_blocked)
     return Invocation(argv, {"PATH": PATH}, "/", CTL_DIR, "/root")

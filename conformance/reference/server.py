@@ -16,6 +16,7 @@ from .db import Database
 from .layers import LayerStore
 from .sandbox import resolve_mode
 from .state import Backend, load_secret
+from .sysroot import build_etc
 
 __all__ = ["ServeSettings", "make_backend", "serve"]
 
@@ -41,6 +42,7 @@ def make_backend(settings: ServeSettings) -> Backend:
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(data_dir / "state.sqlite3")
+    build_etc(data_dir)
     mode = resolve_mode(settings.sandbox)
     if mode == "none":
         log.warning(

@@ -3,14 +3,17 @@
 Runs never outlive the backend process (the sandbox uses ``--die-with-parent``), so a
 ``running`` row found at start-up belongs to a process that is gone. On a durable VM
 the run is started again (same ``run_id``, ``retry_count`` + 1, the VM's files as they
-were); otherwise it becomes ``failed`` with a ``fail_reason``.
+were, and ``hooks.run_started`` called again with the run's stored ``network`` so its
+tunnels reopen); otherwise it becomes ``failed`` with a ``fail_reason``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import sqlite3
 
-from .runner import RunSpec, runner_of
+from .runner import RunSpec, runner_of, safe_call
 from .runstore import now, run_dir
 from .state import Backend
 
@@ -35,6 +38,7 @@ def recover_runs(backend: Backend) -> None:
                 path = run_dir(backend, row["run_id"]) / stream
                 if path.exists():
                     path.write_bytes(b"")
+            _announce(backend, row)
             spec = RunSpec(
                 row["run_id"],
                 row["vm_id"],
@@ -51,3 +55,10 @@ def recover_runs(backend: Backend) -> None:
             "completed_at = ? WHERE run_id = ? AND state = 'running'",
             (RESTART_REASON, now(), row["run_id"]),
         )
+
+
+def _announce(backend: Backend, row: sqlite3.Row) -> None:
+    """Tell the families a retried run starts again (tunnels reopen for its ports)."""
+    network = json.loads(row["network"]) if row["network"] else None
+    for hook in backend.hooks.run_started:
+        safe_call(hook, row["vm_id"], row["run_id"], network)

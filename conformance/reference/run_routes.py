@@ -19,7 +19,16 @@ from .recovery import recover_runs
 from .requests import json_body
 from .runner import Runner, RunSpec, runner_of, safe_call
 from .runrequest import SIGNALS, RunInput, parse_run_request
-from .runstore import DDL, new_id, now, render_completed, render_run, render_summary, run_dir
+from .runstore import (
+    DDL,
+    migrate,
+    new_id,
+    now,
+    render_completed,
+    render_run,
+    render_summary,
+    run_dir,
+)
 from .state import Backend, backend_of
 from .timefilters import enum_filter, time_filter
 from .vms import Access, lookup_vm
@@ -33,6 +42,7 @@ def install(backend: Backend) -> None:
     """Create the run, session and idempotency tables."""
     for ddl in (DDL, sessions_mod.DDL, idempotency.DDL):
         backend.db.ensure_schema(ddl)
+    migrate(backend)
 
 
 async def start(backend: Backend) -> None:
@@ -109,7 +119,8 @@ def _admit(
         run_id = new_id("run")
         backend.db.execute(
             "INSERT INTO runs (run_id, vm_id, org, session_id, command, background, state, "
-            "timeout_s, net_blocked, started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+            "timeout_s, net_blocked, network, started_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
             (
                 run_id,
                 vm["vm_id"],
@@ -119,6 +130,7 @@ def _admit(
                 int(inp.background),
                 inp.timeout_s,
                 int(_net_blocked(vm)),
+                None if inp.network is None else json.dumps(inp.network),
                 now(),
             ),
         )

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS runs (
     fail_reason  TEXT,
     timeout_s    REAL,
     net_blocked  INTEGER NOT NULL DEFAULT 0,
+    network      TEXT,
     retry_count  INTEGER NOT NULL DEFAULT 0,
     started_at   TEXT NOT NULL,
     completed_at TEXT
@@ -48,6 +49,18 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_vm ON runs (vm_id, seq);
 CREATE INDEX IF NOT EXISTS runs_state ON runs (state);
 """
+
+
+# Columns added after the first release, for data directories made before them.
+_ADDED_COLUMNS = {"network": "TEXT"}
+
+
+def migrate(backend: Backend) -> None:
+    """Add columns newer than the ``runs`` table of an existing data directory."""
+    have = {row["name"] for row in backend.db.query("PRAGMA table_info(runs)")}
+    for name, kind in _ADDED_COLUMNS.items():
+        if name not in have:
+            backend.db.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
 
 
 def now() -> str:

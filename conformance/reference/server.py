@@ -18,7 +18,7 @@ from .sandbox import resolve_mode
 from .state import Backend, load_secret
 from .sysroot import build_etc
 
-__all__ = ["ServeSettings", "make_backend", "serve"]
+__all__ = ["ServeSettings", "make_backend", "public_base_url", "serve"]
 
 log = logging.getLogger("arker.reference")
 
@@ -76,6 +76,7 @@ async def _serve(backend: Backend, settings: ServeSettings) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((settings.host, settings.port))
     port = sock.getsockname()[1]
+    backend.base_url = public_base_url(settings.host, port)
     config = uvicorn.Config(
         build_app(backend),
         log_level="warning",
@@ -90,6 +91,14 @@ async def _serve(backend: Backend, settings: ServeSettings) -> None:
     finally:
         announce.cancel()
         backend.db.close()
+
+
+def public_base_url(host: str, port: int) -> str | None:
+    """The URL clients reach the bound socket at; None for a wildcard address (0.0.0.0,
+    ::), where only a request's own ``Host`` says which name clients use."""
+    if host in ("0.0.0.0", "::", ""):
+        return None
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def serve(settings: ServeSettings) -> int:

@@ -43,6 +43,7 @@ class Backend:
     sandbox: str = "none"
     latency_ms: int = 0
     runner: Runner | None = None
+    base_url: str | None = None  # http://HOST:PORT once bound (tunnel URLs use it)
 
     def fault(self, name: str) -> bool:
         """Whether the named fault (``--fault NAME``) is switched on."""

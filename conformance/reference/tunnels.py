@@ -262,8 +262,13 @@ def install(backend: Backend) -> None:
 
 
 async def start(backend: Backend) -> None:
-    """Runs do not survive a restart, so neither do their tunnels."""
-    _close(backend, "1 = 1", (), "the backend restarted")
+    """Runs do not survive a restart, so neither do their tunnels.
+
+    Runs of durable VMs that recovery started again (state ``running`` by now: the core
+    starts first) reopened theirs through ``hooks.run_started``; those stay.
+    """
+    retried = "SELECT run_id FROM runs WHERE state = 'running'"
+    _close(backend, f"(run_id IS NULL OR run_id NOT IN ({retried}))", (), "the backend restarted")
 
 
 # ── routes ─────────────────────────────────────────────────────────────────

@@ -20,7 +20,8 @@ def own_server(tmp_path: Path) -> Iterator[ReferenceServer]:
         yield running
 
 
-def _client(server: ReferenceServer) -> Arker:
+def client(server: ReferenceServer) -> Arker:
+    """The official client as org A, pointed at ``server``."""
     return Arker(
         api_key=KEY_A, base_url=server.base_url, control_base_url=server.base_url, retry=False
     )
@@ -30,7 +31,7 @@ def _client(server: ReferenceServer) -> Arker:
 def test_restart_keeps_state_and_fails_interrupted_runs(
     own_server: ReferenceServer, sig: int
 ) -> None:
-    arker = _client(own_server)
+    arker = client(own_server)
     vm = arker.fork("ubuntu", name="keeper")
     session = vm.create_session()
     done = vm.run("mkdir -p /work/d && cd /work/d && echo kept > f", session_id=session.session_id)
@@ -42,7 +43,7 @@ def test_restart_keeps_state_and_fails_interrupted_runs(
     )
 
     own_server.restart(sig)
-    arker = _client(own_server)
+    arker = client(own_server)
     vm = arker.get_vm(vm.id)
     assert vm.name == "keeper"
     assert vm.run("cat f", session_id=session.session_id).stdout == b"kept\n"
@@ -54,7 +55,7 @@ def test_restart_keeps_state_and_fails_interrupted_runs(
 
 
 def test_durable_vm_retries_interrupted_runs(own_server: ReferenceServer) -> None:
-    arker = _client(own_server)
+    arker = client(own_server)
     vm = arker.fork("ubuntu", durable=True)
     inflight = vm.run("echo attempt >> /work/attempts; sleep 60", background=True)
     poll(
@@ -63,7 +64,7 @@ def test_durable_vm_retries_interrupted_runs(own_server: ReferenceServer) -> Non
         "first attempt started",
     )
     own_server.restart(signal.SIGKILL)
-    vm = _client(own_server).get_vm(vm.id)
+    vm = client(own_server).get_vm(vm.id)
     run = poll(lambda: vm.get_run(inflight.run_id), lambda r: r.retry_count == 1, "retried run")
     assert run.state == "running"
     poll(

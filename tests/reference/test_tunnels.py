@@ -42,20 +42,26 @@ class Served:
     run_id: str
 
 
-@pytest.fixture
-def served(vm_a: VM) -> Iterator[Served]:
-    """A background http.server behind a tunnel; its run is cancelled afterwards."""
-    port = free_port()
-    vm_a.sync("/srv/www/marker.txt", b"tunnelled")
-    started = vm_a.run(
+def serve_www(vm: VM, port: int) -> str:
+    """Start a background http.server of ``/srv/www`` asking for a tunnel; its run id."""
+    vm.sync("/srv/www/marker.txt", b"tunnelled")
+    started = vm.run(
         f"cd /srv/www && exec python3 -m http.server {port} --bind 127.0.0.1",
         background=True,
         network={"inbound": {"ports": {str(port): {}}}},
     )
     assert started.run_id
-    yield Served(vm_a, port, started.run_id)
+    return started.run_id
+
+
+@pytest.fixture
+def served(vm_a: VM) -> Iterator[Served]:
+    """A background http.server behind a tunnel; its run is cancelled afterwards."""
+    port = free_port()
+    run_id = serve_www(vm_a, port)
+    yield Served(vm_a, port, run_id)
     with contextlib.suppress(ArkerError):
-        vm_a.cancel_run(started.run_id)
+        vm_a.cancel_run(run_id)
 
 
 def _wait_open(served: Served) -> Tunnel:

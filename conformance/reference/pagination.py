@@ -20,6 +20,7 @@ from starlette.requests import Request
 
 from .db import Params
 from .errors import ApiError
+from .requests import ascii_int
 from .state import Backend
 
 __all__ = ["Page", "decode_cursor", "encode_cursor", "keyset_page", "parse_limit"]
@@ -33,10 +34,9 @@ def parse_limit(request: Request) -> int:
     raw = request.query_params.get("limit")
     if raw is None or raw == "":
         return DEFAULT_LIMIT
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError("bad_request", f"limit must be an integer, got {raw!r}") from None
+    value = ascii_int(raw)
+    if value is None:
+        raise ApiError("bad_request", f"limit must be an integer, got {raw!r}")
     if not 1 <= value <= MAX_LIMIT:
         raise ApiError("bad_request", f"limit must be between 1 and {MAX_LIMIT}, got {value}")
     return value

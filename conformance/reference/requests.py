@@ -10,7 +10,9 @@ from starlette.requests import Request
 from .errors import ApiError
 
 __all__ = [
+    "INT64_MAX",
     "MAX_BODY_BYTES",
+    "ascii_int",
     "json_body",
     "opt_bool",
     "opt_int",
@@ -20,6 +22,29 @@ __all__ = [
 ]
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
+INT64_MAX = 2**63 - 1  # what SQLite stores; a larger integer field is a 400, not a 500
+
+
+def ascii_int(text: str) -> int | None:
+    """``text`` as an integer if it is nothing but ASCII digits, else None.
+
+    ``str.isdigit`` alone admits '¹' (which ``int`` rejects) and ``int`` alone admits
+    '١٢', ' 5' and '1_0'; user input (headers, query parameters, JSON keys) goes here.
+
+    Example: ``ascii_int("42") == 42`` and ``ascii_int("٤٢") is None``.
+    """
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text} is out of range")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 async def json_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
@@ -27,8 +52,8 @@ async def json_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> dict[st
 
     Over ``limit`` bytes → 413 ``payload_too_large``; malformed JSON or a non-object → 400.
     """
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    declared = ascii_int(request.headers.get("content-length") or "")
+    if declared is not None and declared > limit:
         raise ApiError("payload_too_large", f"request body exceeds {limit} bytes")
     chunks: list[bytes] = []
     total = 0
@@ -41,7 +66,7 @@ async def json_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> dict[st
     if not raw.strip():
         return {}
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError("bad_request", f"request body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
@@ -80,7 +105,10 @@ def opt_bool(body: dict[str, Any], name: str) -> bool | None:
 def opt_int(
     body: dict[str, Any], name: str, *, minimum: int | None = None, maximum: int | None = None
 ) -> int | None:
-    """An optional integer field within ``[minimum, maximum]`` (booleans are not integers)."""
+    """An optional integer field within ``[minimum, maximum]`` (booleans are not integers).
+
+    ``maximum`` defaults to ``INT64_MAX``: every integer must fit the store.
+    """
     value = body.get(name)
     if value is None:
         return None
@@ -90,8 +118,9 @@ def opt_int(
         raise ApiError("bad_request", f"{name} must be an integer")
     if minimum is not None and value < minimum:
         raise ApiError("bad_request", f"{name} must be >= {minimum}")
-    if maximum is not None and value > maximum:
-        raise ApiError("bad_request", f"{name} must be <= {maximum}")
+    top = INT64_MAX if maximum is None else maximum
+    if value > top:
+        raise ApiError("bad_request", f"{name} must be <= {top}")
     return value
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ApiError
-from .requests import opt_bool, opt_int, opt_str
+from .requests import ascii_int, opt_bool, opt_int, opt_str
 
 __all__ = ["SIGNALS", "RunInput", "parse_run_request"]
 
@@ -73,7 +73,8 @@ def _network(body: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(ports, dict):
         raise ApiError("bad_request", "network.inbound.ports must be an object")
     for key, spec in ports.items():
-        if not key.isdigit() or not 1 <= int(key) <= 65535:
+        port = ascii_int(key)
+        if port is None or not 1 <= port <= 65535:
             raise ApiError("bad_request", f"network.inbound.ports key {key!r} is not a port")
         if not isinstance(spec, dict):
             raise ApiError("bad_request", f"network.inbound.ports[{key}] must be an object")

@@ -18,13 +18,15 @@ def time_filter(request: Request, name: str) -> str | None:
         return None
     try:
         value = datetime.fromisoformat(raw.replace("z", "Z"))
-    except ValueError:
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)  # 0001-01-01T00:00:00+01:00 overflows here
+    except (ValueError, OverflowError):
         raise ApiError(
             "bad_request", f"{name} must be an RFC 3339 timestamp, got {raw!r}"
         ) from None
     if value.tzinfo is None:
         raise ApiError("bad_request", f"{name} must carry a time zone (e.g. Z)")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def enum_filter(request: Request, name: str, allowed: tuple[str, ...]) -> str | None:

@@ -36,6 +36,7 @@ from .auth import org_of
 from .errors import ApiError
 from .filesystems import now_rfc3339
 from .pagination import keyset_page
+from .requests import ascii_int
 from .state import Backend, backend_of
 from .vms import PROVIDER, REGION, lookup_vm
 
@@ -276,9 +277,10 @@ async def start(backend: Backend) -> None:
 
 def _port(request: Request) -> int:
     raw = request.path_params["port"]
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 65535:
+    port = ascii_int(raw)
+    if port is None or not 1 <= port <= 65535:
         raise ApiError("bad_request", f"port must be an integer 1-65535, got {raw!r}")
-    return int(raw)
+    return port
 
 
 def _vm_for(request: Request) -> tuple[Backend, sqlite3.Row]:

@@ -225,6 +225,8 @@ class VmDisk:
         root = self._host_root(parts)
         if isinstance(root, tuple) and self._mount_root(parts) is not None:
             target = root[0].joinpath(*parts[root[1] :])
+            if target.is_dir() and not target.is_symlink():
+                raise ApiError("bad_request", f"{vm_path} is a directory")
             target.parent.mkdir(parents=True, exist_ok=True)
             return _confined(target, root[0])
         if root is not None:

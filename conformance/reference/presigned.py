@@ -354,7 +354,8 @@ def _install_part(backend: Backend, upload: Upload, part: Path) -> None:
 
 
 def _stream(path: Path, size: int) -> Iterator[bytes]:
-    with open(path, "rb") as handle:
+    # O_NOFOLLOW: a run that swapped the file for a symlink since the lookup gets no host file
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as handle:
         left = size
         while left > 0:
             block = handle.read(min(_COPY_BLOCK, left))

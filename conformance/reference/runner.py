@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import signal
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ log = logging.getLogger("arker.reference")
 KILL_GRACE_S = 2.0
 _NOT_SAVED = ("PWD", "OLDPWD", "SHLVL", "_")
 
+_MAX_CTL_BYTES = 4 * 1024 * 1024  # a saved cwd / environment larger than this is cut
 RUN_SH = """\
 __arker_ctl={ctl}
 if [ -f "$__arker_ctl/env_in" ]; then . "$__arker_ctl/env_in"; fi
@@ -213,13 +215,29 @@ class Runner:
         saved = session_dir(self.backend, spec.session_id)
         if not saved.is_dir():
             return  # the session was deleted meanwhile
-        cwd = ctl / "cwd_out"
-        if cwd.exists() and not self.backend.fault("session-forgets-cwd"):
-            os.replace(cwd, saved / "cwd")
-        env = ctl / "env_out"
-        if env.exists():
-            lines = [ln for ln in env.read_text().splitlines() if not _unsaved(ln)]
+        cwd = _read_ctl(ctl / "cwd_out")
+        if cwd is not None and not self.backend.fault("session-forgets-cwd"):
+            (saved / "cwd").write_text(cwd)
+        env = _read_ctl(ctl / "env_out")
+        if env is not None:
+            lines = [ln for ln in env.splitlines() if not _unsaved(ln)]
             (saved / "env").write_text("\n".join(lines) + "\n")
+
+
+def _read_ctl(path: Path) -> str | None:
+    """A file the run left in its control directory, if it is a regular file.
+
+    The run can replace it (the directory is bound into the sandbox): a symlink there
+    would name a *host* file here, and a FIFO would block, so neither is followed.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return handle.read(_MAX_CTL_BYTES).decode("utf-8", errors="replace")
 
 
 def _unsaved(line: str) -> bool:

@@ -121,3 +121,18 @@ def test_build_etc_copies_public_files_and_never_secrets(tmp_path: Path) -> None
     everything = [p.read_text() for p in etc.rglob("*") if p.is_file()]
     assert not any("SECRET" in text for text in everything)
     assert build_etc(tmp_path / "data", host) == etc  # a restart rebuilds in place
+
+
+@needs_bwrap
+@pytest.mark.parametrize("name", ["env_out", "cwd_out"])
+def test_a_symlink_left_in_the_control_dir_never_reads_a_host_file(vm_a: VM, name: str) -> None:
+    session = vm_a.create_session()
+    planted = vm_a.run(
+        f"trap - EXIT; ln -sf /etc/shadow /run/arker/{name}", session_id=session.session_id
+    )
+    assert planted.exit_code == 0, planted.stderr
+    after = vm_a.run("export -p; pwd", session_id=session.session_id)
+    seen = after.stdout + after.stderr
+    host = HOST_SHADOW.read_bytes() if HOST_SHADOW.exists() else b""
+    assert not any(line and line in seen for line in host.splitlines())
+    assert after.exit_code == 0

@@ -17,7 +17,7 @@ from tests.property.harness import KEYS, PropertyRun, run_properties
 
 HONESTY_PROFILE = """\
 name: prop-honesty
-description: reference with sessions declared unsupported
+description: reference with sessions declared otherwise
 extends: reference
 capabilities:
   sessions: unsupported
@@ -91,3 +91,13 @@ def test_a_fault_free_backend_passes_and_a_seed_repeats_exactly(tmp_path: Path) 
     assert same == [
         (o["operation_id"], o["mode"], o["cases"], o["statuses"]) for o in again.stats["operations"]
     ]
+
+
+def test_an_optional_capability_the_backend_declines_is_unsupported(tmp_path: Path) -> None:
+    profile = tmp_path / "optional.yaml"
+    profile.write_text(HONESTY_PROFILE.replace("unsupported", "optional"), encoding="utf-8")
+    run = run_properties(
+        tmp_path, disabled=("sessions",), profile=str(profile), select="Session", examples=4
+    )
+    outcomes = {r["outcome"] for r in (run.report or {}).get("results", [])}
+    assert outcomes == {"unsupported"}, run.output

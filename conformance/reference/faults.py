@@ -53,12 +53,25 @@ FAULTS: dict[str, Fault] = {
     ),
     "stderr-merged": Fault("stderr is merged into stdout", "runs"),
     "timeout-ignored": Fault("run timeout is ignored", "runs"),
+    "run-output-not-base64": Fault(
+        "output that is not UTF-8 comes back as utf-8 with replacement characters", "runs"
+    ),
+    "list-runs-state-filter-ignored": Fault(
+        "GET /v1/vms/{id}/runs ignores ?state= and lists every run", "background"
+    ),
+    "delete-vm-noop": Fault("DELETE /v1/vms/{id} answers deleted:true but the VM stays", "vms"),
     # sessions
     "session-forgets-cwd": Fault(
         "sessions do not keep the working directory between runs", "sessions"
     ),
+    "session-env-lost": Fault(
+        "sessions do not keep exported environment variables between runs", "sessions"
+    ),
     # auth and tenancy
     "auth-accepts-any-key": Fault("any bearer key is accepted (as the first org)", "auth"),
+    "missing-auth-header-ok": Fault(
+        "a request without Authorization is served (as the first org)", "auth"
+    ),
     "tenancy-leak-list": Fault("GET /v1/vms lists every org's VMs", "tenancy"),
     "tenancy-leak-read": Fault("another org's private VM can be read by id", "tenancy"),
     "public-vm-runnable": Fault("other orgs may run commands on a public VM", "tenancy"),
@@ -67,6 +80,19 @@ FAULTS: dict[str, Fault] = {
     "fork-root-source-wrong": Fault("root_source_vm_id names the direct parent", "fork"),
     # file and network families (implemented in transfer/bindings/filesystems/tunnels)
     "sync-read-truncates": Fault("sync read drops the last byte of files", "sync"),
+    "presigned-signature-ignored": Fault(
+        "presigned URLs are served whatever their signature says (only expiry is checked)",
+        "sync",
+    ),
+    "sync-sha256-ignored": Fault(
+        "a write whose bytes do not match its sha256 is committed anyway", "sync"
+    ),
+    "sync-chunk-written-early": Fault(
+        "the first chunk of a multi-chunk upload is committed at once (written: true)", "sync"
+    ),
+    "filesystem-name-duplicates-ok": Fault(
+        "creating a filesystem with a taken name answers the existing one, not 409", "filesystems"
+    ),
     "syncs-taken-path-ok": Fault("binding a second filesystem at a taken path succeeds", "syncs"),
     "filesystem-delete-bound-ok": Fault(
         "a filesystem still bound by a sync can be deleted", "filesystems"
@@ -74,4 +100,5 @@ FAULTS: dict[str, Fault] = {
     "tunnel-delete-noop": Fault(
         "deleting a tunnel answers deleted:true but it stays open", "tunnels"
     ),
+    "tunnel-url-never-set": Fault("open tunnels keep url null", "tunnels"),
 }

@@ -289,7 +289,8 @@ def _verify(backend: Backend, request: Request, method: str) -> tuple[str, str]:
     if not (expires_text.isascii() and expires_text.isdigit()) or not signature:
         raise ApiError("forbidden", "presigned URL lacks a valid expires/signature")
     expected = _signature(backend, method, token, int(expires_text))
-    if not hmac.compare_digest(expected, signature):
+    forged = not hmac.compare_digest(expected, signature)
+    if forged and not backend.fault("presigned-signature-ignored"):
         raise ApiError("forbidden", "presigned URL signature does not match")
     if int(expires_text) < time.time():
         raise ApiError("forbidden", "presigned URL has expired")

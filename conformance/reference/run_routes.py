@@ -216,7 +216,7 @@ async def list_runs(request: Request) -> Response:
     backend.require_capability("runs.background")
     sql, params = "SELECT * FROM runs WHERE vm_id = ?", [vm["vm_id"]]
     state = enum_filter(request, "state", RUN_STATES)
-    if state is not None:
+    if state is not None and not backend.fault("list-runs-state-filter-ignored"):
         sql, params = sql + " AND state = ?", [*params, state]
     for name, clause in (
         ("started_after", "started_at >= ?"),

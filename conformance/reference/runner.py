@@ -219,7 +219,7 @@ class Runner:
         if cwd is not None and not self.backend.fault("session-forgets-cwd"):
             (saved / "cwd").write_text(cwd)
         env = _read_ctl(ctl / "env_out")
-        if env is not None:
+        if env is not None and not self.backend.fault("session-env-lost"):
             lines = [ln for ln in env.splitlines() if not _unsaved(ln)]
             (saved / "env").write_text("\n".join(lines) + "\n")
 

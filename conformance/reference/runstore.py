@@ -83,8 +83,14 @@ def run_dir(backend: Backend, run_id: str) -> Path:
     return backend.data_dir / "runs" / run_id
 
 
-def encode_output(data: bytes) -> tuple[str, str]:
-    """``(text, encoding)``: UTF-8 text as ``utf-8``, anything else as ``base64``."""
+def encode_output(data: bytes, *, lossy: bool = False) -> tuple[str, str]:
+    """``(text, encoding)``: UTF-8 text as ``utf-8``, anything else as ``base64``.
+
+    ``lossy`` (the ``run-output-not-base64`` fault) decodes anything as ``utf-8`` with
+    replacement characters.
+    """
+    if lossy:
+        return data.decode("utf-8", errors="replace"), "utf-8"
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -96,7 +102,8 @@ def _output(backend: Backend, run_id: str) -> dict[str, str]:
     for stream in ("stdout", "stderr"):
         path = run_dir(backend, run_id) / stream
         data = path.read_bytes() if path.exists() else b""
-        out[stream], out[f"{stream}_encoding"] = encode_output(data)
+        lossy = backend.fault("run-output-not-base64")
+        out[stream], out[f"{stream}_encoding"] = encode_output(data, lossy=lossy)
     return out
 
 

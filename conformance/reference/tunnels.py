@@ -227,14 +227,17 @@ def open_tunnels(backend: Backend, vm_id: str, run_id: str, network: dict[str, A
 
 
 def _known_base(backend: Backend) -> str | None:
+    if backend.fault("tunnel-url-never-set"):
+        return None
     configured = getattr(backend, "base_url", None)
     return configured if isinstance(configured, str) else _BASE_URLS.get(id(backend))
 
 
-def _remember_base(request: Request) -> str:
+def _remember_base(request: Request) -> str | None:
+    backend = backend_of(request)
     base = str(request.base_url)
-    _BASE_URLS[id(backend_of(request))] = base
-    return base
+    _BASE_URLS[id(backend)] = base
+    return None if backend.fault("tunnel-url-never-set") else base
 
 
 def tunnels_where(backend: Backend, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:

@@ -95,7 +95,8 @@ async def delete_vm(request: Request) -> Response:
     """``DELETE /v1/vms/{id}``: in-flight runs are cancelled first, then the VM goes."""
     backend, org = backend_of(request), org_of(request)
     row = lookup_vm(backend, org, request.path_params["id"], "write")
-    await delete_vm_everything(backend, row["vm_id"])
+    if not backend.fault("delete-vm-noop"):
+        await delete_vm_everything(backend, row["vm_id"])
     return JSONResponse({"deleted": True})
 
 

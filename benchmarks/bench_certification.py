@@ -39,6 +39,7 @@ import os
 import resource
 import secrets
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -49,13 +50,15 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 REPO = Path(__file__).resolve().parent.parent
 PYTEST = REPO / ".venv" / "bin" / "pytest"
 WIRE_DIR_ENV = "ARKER_BENCH_WIRE_DIR"
 PLUGIN = Path(__file__).stem
 RUN_TIMEOUT_S = 3600.0
+TEARDOWN_GRACE_S = 120.0
+_DROPPED_ENV = frozenset({"PYTEST_ADDOPTS"})
 
 # --- the wire recorder (runs inside the pytest child process, or its xdist workers) -------
 
@@ -78,16 +81,10 @@ def _install_recorder() -> None:
             return response
         finally:
             url = request.url
-            _RECORDS.append(
-                (
-                    request.method,
-                    f"{url.host}:{url.port}",
-                    url.path,
-                    status,
-                    start,
-                    time.monotonic(),
-                )
-            )
+            # the path as sent (still percent-encoded), like the one the client names
+            path = url.raw_path.decode("ascii", "replace").split("?", 1)[0]
+            host = f"{url.host}:{url.port}"
+            _RECORDS.append((request.method, host, path, status, start, time.monotonic()))
 
     httpx.Client.send = send  # type: ignore[method-assign]
 
@@ -239,7 +236,11 @@ def new_run_id(label: str) -> str:
 
 def child_env(wire_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """Environment of a measured pytest child: recorder on, this module importable."""
-    env = {**os.environ, **(extra or {})}
+    # the caller's target, report and option settings must not leak into the measured run
+    inherited = {
+        k: v for k, v in os.environ.items() if k not in _DROPPED_ENV and not k.startswith("ARKER_")
+    }
+    env = {**inherited, **(extra or {})}
     plugins = [p for p in env.get("PYTEST_PLUGINS", "").split(",") if p]
     env["PYTEST_PLUGINS"] = ",".join([*plugins, PLUGIN])
     env["PYTHONPATH"] = os.pathsep.join(
@@ -270,25 +271,39 @@ def measure_run(
     wire_dir = report_dir / "wire"
     wire_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_path or report_dir / "pytest.log"
-    argv = [str(PYTEST), "-q", "--report-dir", str(report_dir), "--run-id", run_id, *pytest_args]
+    # "--opt=value": a separate value naming an existing directory outside the repository
+    # is taken for a test path when pytest picks its rootdir (before plugin options
+    # exist), and the run then collects tests/ too (pytest-dev/pytest#8846)
+    argv = [str(PYTEST), "-q", f"--report-dir={report_dir}", f"--run-id={run_id}", *pytest_args]
     with log_path.open("wb") as log:
         start = time.monotonic()
-        proc = subprocess.run(
-            argv,
-            cwd=REPO,
-            env=child_env(wire_dir, env_extra),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=RUN_TIMEOUT_S,
-            check=False,
-        )
+        exit_code = _run_bounded(argv, child_env(wire_dir, env_extra), log)
         end = time.monotonic()
     wire = read_wire(wire_dir)
-    measure = _summarise(report_dir / run_id, proc.returncode, end - start, wire)
+    measure = _summarise(report_dir / run_id, exit_code, end - start, wire)
     if wire.requests:
         measure.startup_s = wire.first_start - start
         measure.shutdown_s = end - wire.last_end
     return measure
+
+
+def _run_bounded(argv: list[str], env: dict[str, str], log: IO[bytes]) -> int:
+    """Run pytest; past ``RUN_TIMEOUT_S`` interrupt it (SIGINT: teardown still runs).
+
+    SIGKILL comes only after a further grace period: a killed pytest cannot stop its
+    embedded backend, which would outlive the benchmark.
+    """
+    proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        return proc.wait(RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        print(f"  run exceeded {RUN_TIMEOUT_S:g} s: interrupting it", file=sys.stderr)
+        proc.send_signal(signal.SIGINT)
+        try:
+            return proc.wait(TEARDOWN_GRACE_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return proc.wait()
 
 
 def _summarise(run_dir: Path, exit_code: int, wall: float, wire: WireStats) -> RunMeasure:

@@ -98,7 +98,7 @@ def run_mode(
         "ARKER_API_KEY": keys[0],
         "ARKER_OTHER_API_KEY": keys[1],
     }
-    args = [*mode_args(mode), "--profile", "reference", *extra]
+    args = [*mode_args(mode), "--profile=reference", *extra]
     measure = measure_run(args, report_dir, run_id, env_extra=env)
     log = report_dir / "pytest.log"
     text = log.read_text(encoding="utf-8", errors="replace")

@@ -96,3 +96,18 @@ def test_certify_runs_the_installed_suite_with_a_fixed_seed() -> None:
     assert argv[:2] == ["--pyargs", "conformance.suite"]
     assert argv[argv.index("--seed") + 1] == "0" and argv[argv.index("--run-id") + 1] == "r9"
     assert argv[argv.index("--profile") + 1] == "full" and argv[-2:] == ["-n", "2"]
+
+
+def test_probe_writes_a_valid_profile_and_deletes_its_vms(
+    fake_backend: tuple[str, FakeState], tmp_path: Path
+) -> None:
+    from conformance.profiles import load_profile
+
+    url, state = fake_backend
+    out = tmp_path / "probed.yaml"
+    argv = ["probe", "--backend-url", url, "--api-key", GOOD_KEY, "--output", str(out)]
+    assert main([*argv, "--report-dir", str(tmp_path / "reports")]) == 0
+    profile = load_profile(out)
+    assert profile.name == "probed"
+    assert profile.by_requirement("unsupported") == []  # the fake answers 404, never 422
+    assert state.vms == {}

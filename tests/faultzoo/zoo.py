@@ -23,17 +23,17 @@ KEYS = {"zoo-key-org-a-7f3c": "zoo-org-a", "zoo-key-org-b-91d2": "zoo-org-b"}
 
 # fault family -> the suite modules whose tests must catch it
 FAMILY_MODULES: dict[str, tuple[str, ...]] = {
-    "errors": ("test_errors.py",),
+    "errors": ("test_errors.py", "test_properties.py"),
     "capabilities": ("test_capability_honesty.py",),
-    "vms": ("test_vms.py", "test_fingerprints.py"),
-    "runs": ("test_runs_foreground.py", "test_run_states.py"),
+    "vms": ("test_vms.py", "test_fingerprints.py", "test_properties.py"),
+    "runs": ("test_runs_foreground.py", "test_run_states.py", "test_properties.py"),
     "pagination": ("test_pagination.py",),
     "idempotency": ("test_idempotency.py",),
     "background": ("test_runs_background.py",),
     "cancel": ("test_run_states.py",),
     "run-states": ("test_run_states.py",),
     "sessions": ("test_sessions.py",),
-    "auth": ("test_auth.py",),
+    "auth": ("test_auth.py", "test_properties.py"),
     "tenancy": ("test_tenancy.py", "test_fork.py"),
     "fork": ("test_fork.py",),
     "sync": ("test_sync_inline.py", "test_sync_presigned.py"),

@@ -92,6 +92,7 @@ def annotate(
     }
     _attach_evidence(item, report, data, exc, outcome, target)
     report.user_properties.append((PROP, data))
+    report.arker_outcome = str(outcome)  # type: ignore[attr-defined]  # convenience for hooks
 
 
 def _attach_evidence(

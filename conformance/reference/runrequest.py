@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ApiError
-from .requests import ascii_int, opt_bool, opt_int, opt_str
+from .requests import INT64_MAX, ascii_int, opt_bool, opt_int, opt_str
 
 __all__ = ["SIGNALS", "RunInput", "parse_run_request"]
 
@@ -55,6 +55,8 @@ def _timeout(body: dict[str, Any]) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ApiError("bad_request", "timeout must be a non-negative number of seconds")
+    if value > INT64_MAX:  # float() of a huge JSON integer overflows
+        raise ApiError("bad_request", f"timeout must be at most {INT64_MAX} seconds")
     return float(value) if value > 0 else None
 
 

@@ -70,10 +70,11 @@ def test_timestamps_out_of_range_are_bad_requests(
         b'{"command": "true", "timeout": NaN}',
         b'{"command": "true", "timeout": Infinity}',
         b'{"command": "true", "timeout": 1e999}',
+        b'{"command": "true", "timeout": 1%s}' % (b"0" * 400),
         b'{"command": "true", "session_idx": 100000000000000000000}',
         b'{"command": "true", "vcpu_count": 100000000000000000000}',
     ],
-    ids=["nan", "infinity", "overflow-float", "huge-session-idx", "huge-vcpu"],
+    ids=["nan", "infinity", "overflow-float", "huge-int-timeout", "huge-session-idx", "huge-vcpu"],
 )
 def test_non_finite_and_huge_numbers_are_bad_requests(
     http_a: httpx.Client, vm_id: str, raw: bytes

@@ -142,7 +142,9 @@ class VmDisk:
                 if _is_whiteout(st):
                     break
                 if stat.S_ISLNK(st.st_mode):
-                    return None if found else _Link(depth + 1, os.readlink(path))
+                    if found:  # hidden below a directory of an upper layer
+                        break
+                    return _Link(depth + 1, os.readlink(path))
                 if depth == len(parts) - 1:
                     return path
                 if not stat.S_ISDIR(st.st_mode):

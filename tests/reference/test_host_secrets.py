@@ -14,6 +14,9 @@ import httpx
 import pytest
 from arker import VM, ArkerError
 
+from conformance.reference.db import Database
+from conformance.reference.disks import VmDisk
+from conformance.reference.layers import DiskLayout, LayerStore
 from conformance.reference.sandbox import bwrap_usable
 from conformance.reference.sysroot import build_etc
 
@@ -136,3 +139,30 @@ def test_a_symlink_left_in_the_control_dir_never_reads_a_host_file(vm_a: VM, nam
     host = HOST_SHADOW.read_bytes() if HOST_SHADOW.exists() else b""
     assert not any(line and line in seen for line in host.splitlines())
     assert after.exit_code == 0
+
+
+def _layered_disk(tmp_path: Path) -> VmDisk:
+    upper, lower, etc = tmp_path / "upper", tmp_path / "lower", tmp_path / "etc"
+    for directory in (upper, lower, etc):
+        directory.mkdir()
+    layout = DiskLayout("vm_test", upper, (lower,), tmp_path / "merged")
+    store = LayerStore(Database(tmp_path / "state.sqlite3"), tmp_path / "disks")
+    return VmDisk("vm_test", layout, [], store, etc)
+
+
+def test_a_symlink_below_an_upper_directory_is_hidden_not_followed(tmp_path: Path) -> None:
+    disk = _layered_disk(tmp_path)
+    (tmp_path / "lower" / "work").mkdir()
+    (tmp_path / "lower" / "work" / "x").symlink_to("/etc")
+    (tmp_path / "upper" / "work" / "x").mkdir(parents=True)
+    (tmp_path / "upper" / "work" / "x" / "f").write_bytes(b"upper")
+    assert disk.read_bytes("/work/x/f") == b"upper"
+    assert not disk.exists("/work/x/passwd")
+
+
+def test_a_host_symlink_on_the_way_is_resolved_in_the_vm(tmp_path: Path) -> None:
+    disk = _layered_disk(tmp_path)
+    (tmp_path / "upper" / "tmp").mkdir()
+    (tmp_path / "upper" / "tmp" / "up").symlink_to("../../..")  # climbs out on the host
+    (tmp_path / "upper" / "secret").write_bytes(b"vm file")
+    assert disk.read_bytes("/tmp/up/secret") == b"vm file"  # .. stops at the VM's /

@@ -33,7 +33,7 @@ class Option:
 
     flag: str
     env: str | None
-    kind: str  # "str" | "int" | "float" | "bool" | "path"
+    kind: str  # "str" | "int" | "float" | "bool" | "path" | "seed"
     default: Any
     help: str
 
@@ -78,9 +78,10 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "--seed",
         "ARKER_SEED",
-        "int",
-        None,
-        "seed for generated data (default 0 under CI or certify, else random; printed)",
+        "seed",
+        0,
+        "seed for generated data: an integer (default 0, so runs repeat) or 'random' to "
+        "draw one (printed in the header and saved in results.json)",
     ),
     Option("--max-vms", "ARKER_MAX_VMS", "int", 8, "at most this many suite VMs alive at once"),
     Option("--max-forks", "ARKER_MAX_FORKS", "int", 500, "at most this many forks per run"),
@@ -127,6 +128,7 @@ class Settings:
     read_only: bool
     golden: str
     run_id: str
+    seed_drawn: bool = False  # True when --seed random drew the seed
 
     @property
     def embedded(self) -> bool:
@@ -192,9 +194,24 @@ def _convert(opt: Option, value: Any) -> Any:
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
         if opt.kind == "path":
             return Path(value)
+        if opt.kind == "seed":
+            return _seed(value)
     except ValueError as exc:
         raise pytest.UsageError(f"{opt.flag}: bad value {value!r}: {exc}") from exc
     return str(value)
+
+
+RANDOM_SEED = "random"
+
+
+def _seed(value: Any) -> int | str:
+    """An integer seed, or ``RANDOM_SEED`` (drawn once by :func:`resolve_settings`)."""
+    if str(value).strip().lower() == RANDOM_SEED:
+        return RANDOM_SEED
+    seed = int(value)
+    if not 0 <= seed < 2**32:
+        raise ValueError("a seed is between 0 and 2**32 - 1")
+    return seed
 
 
 def resolve_settings(config: pytest.Config, *, inherited: dict[str, Any] | None = None) -> Settings:
@@ -209,9 +226,11 @@ def resolve_settings(config: pytest.Config, *, inherited: dict[str, Any] | None 
     inherited = inherited or {}
     if values["run_id"] is None:
         values["run_id"] = inherited.get("run_id") or new_run_id()
-    if values["seed"] is None:
-        ci = os.environ.get("CI", "") not in ("", "0", "false")
-        values["seed"] = inherited.get("seed", 0 if ci else secrets.randbelow(2**32))
+    values["seed_drawn"] = values["seed"] == RANDOM_SEED
+    if "seed" in inherited:  # an xdist worker uses the controller's (possibly drawn) seed
+        values["seed"] = inherited["seed"]
+    elif values["seed_drawn"]:
+        values["seed"] = secrets.randbelow(2**32)
     if values["profile"] is None:
         values["profile"] = "core" if values["backend_url"] else "reference"
     if values["backend_url"]:

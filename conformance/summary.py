@@ -53,8 +53,13 @@ def header_lines(state: RunState) -> list[str]:
     return [
         f"arker-conformance: target {backend_label(state)}{mode}",
         f"arker-conformance: profile {_profile_label(state)}, spec {spec_line}",
-        f"arker-conformance: seed {settings.seed}, run id {settings.run_id}",
+        f"arker-conformance: seed {_seed_label(settings.seed, settings.seed_drawn)}, "
+        f"run id {settings.run_id}",
     ]
+
+
+def _seed_label(seed: int, drawn: bool) -> str:
+    return f"{seed} (drawn at random; repeat with --seed {seed})" if drawn else str(seed)
 
 
 def finish(state: RunState) -> int:

@@ -4,7 +4,8 @@ It runs ``python -m pytest --pyargs conformance.suite`` in a child process (a fr
 interpreter, so pytest can rewrite the plugin's assertions), which works from an
 installed copy anywhere; options it does not know are passed to pytest unchanged
 (``--max-vms 4``, ``-n 4``, ``-k tunnels`` ...). Certification is deterministic: the seed
-defaults to 0. Keys come from the environment (ARKER_API_KEY, ARKER_OTHER_API_KEY).
+defaults to 0 (the plugin's default, or ARKER_SEED); ``--seed random`` draws one. Keys
+come from the environment (ARKER_API_KEY, ARKER_OTHER_API_KEY).
 
 Example::
 
@@ -30,7 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", help="profile name or YAML path (default core / reference)")
     parser.add_argument("--report-dir", default="reports", help="where reports go (reports/)")
     parser.add_argument("--run-id", help="run id (default generated)")
-    parser.add_argument("--seed", type=int, default=0, help="seed (default 0: deterministic)")
+    parser.add_argument(
+        "--seed", help="an integer, or 'random' to draw one (default 0 or ARKER_SEED)"
+    )
 
 
 def pytest_args(args: argparse.Namespace, run_id: str) -> list[str]:
@@ -39,7 +42,9 @@ def pytest_args(args: argparse.Namespace, run_id: str) -> list[str]:
     Example: ``pytest_args(ns, "r1")[:2] == ["--pyargs", "conformance.suite"]``.
     """
     argv = ["--pyargs", "conformance.suite", "-p", "no:cacheprovider", "--strict-markers"]
-    argv += ["--run-id", run_id, "--report-dir", str(args.report_dir), "--seed", str(args.seed)]
+    argv += ["--run-id", run_id, "--report-dir", str(args.report_dir)]
+    if getattr(args, "seed", None) is not None:
+        argv += ["--seed", str(args.seed)]
     if args.backend_url:
         argv += ["--backend-url", args.backend_url]
     if args.profile:

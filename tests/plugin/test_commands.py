@@ -111,3 +111,11 @@ def test_probe_writes_a_valid_profile_and_deletes_its_vms(
     assert profile.name == "probed"
     assert profile.by_requirement("unsupported") == []  # the fake answers 404, never 422
     assert state.vms == {}
+
+
+def test_certify_leaves_the_seed_to_the_plugin_unless_given() -> None:
+    args = argparse.Namespace(backend_url=None, profile=None, report_dir="out", seed=None)
+    assert "--seed" not in pytest_args(args, "r9")  # so ARKER_SEED=random still applies
+    args.seed = "random"
+    argv = pytest_args(args, "r9")
+    assert argv[argv.index("--seed") + 1] == "random"

@@ -53,12 +53,49 @@ def test_defaults_and_keys_hidden_from_repr(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ARKER_API_KEY", "sk-hidden-7788")
-    monkeypatch.setenv("CI", "true")
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("ARKER_SEED", raising=False)
     pytester.makepyfile(test_show=PRINT_SETTINGS)
-    result = pytester.runpytest("-s", "--backend-url", "http://b")
+    result = pytester.runpytest("-s", "--backend-url", "http://b", "--profile", "full")
     words = settings_line(result)
-    assert words[2:5] == ["8", "core", "0"]  # max VMs, core against a URL, seed 0 in CI
+    # max VMs, the profile, and seed 0 even outside CI: a certification repeats exactly
+    assert words[2:5] == ["8", "full", "0"]
+    assert "seed 0, run id" in result.stdout.str()
     assert "sk-hidden-7788" not in result.stdout.str()
+
+
+FAKE_TEST = 'import pytest\n@pytest.mark.capability("vms")\ndef test_a(): pass\n'
+
+
+@pytest.mark.parametrize("how", ["cli", "env"])
+def test_a_random_seed_is_drawn_printed_and_recorded(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    monkeypatch.delenv("ARKER_SEED", raising=False)
+    if how == "env":
+        monkeypatch.setenv("ARKER_SEED", "random")
+    pytester.makepyfile(test_fake=FAKE_TEST)
+    args = ["--seed", "random"] if how == "cli" else []
+    seeds = []
+    for _ in range(2):
+        result = pytester.runpytest("--profile", "reference", "--report-dir", "reports", *args)
+        (line,) = [x for x in result.stdout.lines if "arker-conformance: seed " in x][:1]
+        seeds.append(int(line.split("seed ", 1)[1].split()[0]))
+        assert f"repeat with --seed {seeds[-1]}" in line
+    recorded = sorted(
+        json.loads(p.read_text())["seed"]
+        for p in (pytester.path / "reports").glob("*/results.json")
+    )
+    assert recorded == sorted(seeds) and seeds[0] != seeds[1]
+
+
+def test_a_seed_that_is_neither_an_integer_nor_random_is_a_usage_error(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_show=PRINT_SETTINGS)
+    result = pytester.runpytest("--seed", "sometimes")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--seed: bad value 'sometimes'" in result.stderr.str()
 
 
 def test_past_deadline_tests_end_as_errors_not_fails(pytester: pytest.Pytester) -> None:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.checks import expect_ok, expect_status
+from conformance.checks import expect_ok
+from conformance.suite._acks import expect_acknowledgement
 from conformance.suite._forks import fork_for_test
 from conformance.suite._refusals import expect_refusal
 from conformance.suite._shell import decode_output, run_command, runs_path
@@ -135,18 +136,12 @@ def test_resource_only_request_is_acknowledged_without_a_run(
 ) -> None:
     before = run_command(target.spec, target.client, vm["vm_id"], "echo before").body
     response = post_run(target, vm["vm_id"], "", **fields)
-    body = expect_ok(target.spec, "createRun", response, capability="runs.acquire_release")
-    assert isinstance(body.get("stdout"), str), (
-        f"{fields} with command '' is answered with a completed acknowledgement, got {body!r}"
-    )
-    expect_status(response, 200)
-    assert body.get("state", "completed") == "completed", (
-        f"an acknowledgement's state is 'completed' when present, got {body.get('state')!r}"
-    )
-    run_id, earlier = body.get("run_id"), before.get("run_id")
-    assert run_id is None or (earlier is not None and run_id == earlier), (
-        f"{fields} with command '' executes nothing, so it names no new run (FACTS §B.6); "
-        f"got run_id {run_id!r} (the run before it was {earlier!r})"
+    expect_acknowledgement(
+        target,
+        response,
+        capability="runs.acquire_release",
+        request=f"{fields} with command ''",
+        may_echo=before.get("run_id"),
     )
     after = run_command(target.spec, target.client, vm["vm_id"], "echo after-release").text
     assert after == "after-release\n", (

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.checks import expect_ok, expect_status
+from conformance.checks import expect_ok
 from conformance.errors import HarnessError
+from conformance.suite._acks import expect_acknowledgement
 from conformance.suite._background import follow_run, start_background, stop_run
 from conformance.suite._forks import fork_for_test
 from conformance.suite._polling import poll_until
@@ -79,26 +80,6 @@ def send_signal(
     return target.client.request("POST", runs_path(vm_id), json=body)
 
 
-def check_acknowledgement(
-    target: Target, response: httpx.Response, signalled_run: str
-) -> dict[str, Any]:
-    """A completed acknowledgement that names no new run (FACTS §B.6, §F.4)."""
-    body = expect_ok(target.spec, "createRun", response, capability="runs.signal")
-    assert isinstance(body.get("stdout"), str), (
-        f"a signal is answered with a completed acknowledgement, not a background run; got {body}"
-    )
-    expect_status(response, 200)
-    assert body.get("state", "completed") == "completed", (
-        f"an acknowledgement's state is 'completed' when present, got {body.get('state')!r}"
-    )
-    run_id = body.get("run_id")
-    assert run_id in (None, signalled_run), (
-        f"a signal executes nothing, so its acknowledgement names no new run (FACTS §B.6); "
-        f"got run_id {run_id!r} (the signalled run is {signalled_run!r})"
-    )
-    return body
-
-
 def trap_script(name: str, got: str) -> str:
     """Write ``name`` to ``got`` when it arrives, then exit; touches ``$READY`` once trapped.
 
@@ -144,7 +125,9 @@ def signal_a_running_script(
         wait_for_file(target, vm_id, ready, probes)
         steps.log(f"send {name} (command {command!r})")
         response = send_signal(target, vm_id, name, session_id=signalled, command=command)
-        check_acknowledgement(target, response, started.run_id)
+        expect_acknowledgement(
+            target, response, capability="runs.signal", request="a signal", may_echo=started.run_id
+        )
         final = follow_run(
             target.spec, target.client, vm_id, started.run_id, timeout=SIGNALLED_END_S
         )

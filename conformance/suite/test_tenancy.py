@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from conformance.checks import expect_error, expect_ok
+from conformance.suite._listing import list_all
 from conformance.suite._shell import run_command, runs_path, vm_path
 from conformance.suite._sync_protocol import (
     chunk_entry,
@@ -25,21 +26,11 @@ from conformance.suite._sync_protocol import (
 
 pytestmark = pytest.mark.capability("tenancy")
 
-_MAX_PAGES = 200
-
 
 def _visible_vm_ids(target: Any, client: Any) -> set[str]:
     """Every VM id ``client`` sees in ``GET /v1/vms`` (control plane), all pages."""
-    seen: set[str] = set()
-    params: dict[str, Any] = {"limit": 100}
-    for _ in range(_MAX_PAGES):
-        response = client.request("GET", "/v1/vms", params=params, control=True)
-        page = expect_ok(target.spec, "listVms", response, capability="vms")
-        seen.update(item["vm_id"] for item in page["vms"])
-        if not page.get("next_cursor"):
-            return seen
-        params["cursor"] = page["next_cursor"]
-    raise AssertionError(f"listVms did not end within {_MAX_PAGES} pages")
+    vms = list_all(target.spec, client, "listVms", "/v1/vms", "vms", capability="vms", control=True)
+    return {item["vm_id"] for item in vms}
 
 
 def _still_owned(target: Any, vm: dict[str, Any]) -> None:

@@ -105,7 +105,52 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("--golden", "ARKER_GOLDEN", "str", "ubuntu", "golden VM name the suite forks from"),
     Option("--run-id", "ARKER_RUN_ID", "str", None, "run id (default: generated)"),
+    Option(
+        "--property-examples",
+        "ARKER_PROPERTY_EXAMPLES",
+        "int",
+        10,
+        "generated cases per operation and mode in the property tests",
+    ),
+    Option(
+        "--property-forks",
+        "ARKER_PROPERTY_FORKS",
+        "int",
+        3,
+        "real forks one forkVm property test may make (0: none)",
+    ),
+    Option(
+        "--property-scenarios",
+        "ARKER_PROPERTY_SCENARIOS",
+        "int",
+        8,
+        "scenarios the stateful property test runs",
+    ),
+    Option(
+        "--property-steps",
+        "ARKER_PROPERTY_STEPS",
+        "int",
+        12,
+        "steps per stateful scenario",
+    ),
+    Option(
+        "--property-stateful-forks",
+        "ARKER_PROPERTY_STATEFUL_FORKS",
+        "int",
+        8,
+        "forks the stateful property test may make",
+    ),
 )
+# the least value each integer option accepts
+_MINIMUM = {
+    "max_vms": 1,
+    "max_forks": 1,
+    "property_examples": 1,
+    "property_forks": 0,
+    "property_scenarios": 1,
+    "property_steps": 1,
+    "property_stateful_forks": 1,
+}
 
 
 @dataclass(frozen=True)
@@ -128,6 +173,11 @@ class Settings:
     read_only: bool
     golden: str
     run_id: str
+    property_examples: int
+    property_forks: int
+    property_scenarios: int
+    property_steps: int
+    property_stateful_forks: int
     seed_drawn: bool = False  # True when --seed random drew the seed
 
     @property
@@ -235,9 +285,9 @@ def resolve_settings(config: pytest.Config, *, inherited: dict[str, Any] | None 
         values["profile"] = "core" if values["backend_url"] else "reference"
     if values["backend_url"]:
         values["backend_url"] = str(values["backend_url"]).rstrip("/")
-    for name in ("max_vms", "max_forks"):
-        if values[name] < 1:
-            raise pytest.UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    for name, least in _MINIMUM.items():
+        if values[name] < least:
+            raise pytest.UsageError(f"--{name.replace('_', '-')} must be at least {least}")
     return Settings(**values)
 
 

@@ -1,11 +1,10 @@
 """Budgets and determinism of the property layer.
 
-Sizes come from the environment (read when the tests are collected or run, never at
-import): ``ARKER_PROPERTY_EXAMPLES`` cases per operation and mode (default 10),
-``ARKER_PROPERTY_FORKS`` real forks per forkVm test (default 3),
-``ARKER_PROPERTY_SCENARIOS`` / ``ARKER_PROPERTY_STEPS`` stateful scenarios and steps per
-scenario (default 8 / 12), ``ARKER_PROPERTY_STATEFUL_FORKS`` forks the stateful test may
-make (default 8).
+Sizes are run settings (``conformance.options``, CLI > env > ini > default), resolved once:
+``--property-examples`` cases per operation and mode (default 10), ``--property-forks``
+real forks per forkVm test (default 3), ``--property-scenarios`` / ``--property-steps``
+stateful scenarios and steps per scenario (default 8 / 12), ``--property-stateful-forks``
+forks the stateful test may make (default 8). Each has an ``ARKER_PROPERTY_*`` fallback.
 
 Failing cases are not shrunk or replayed: the backend has state, so a replay can answer
 differently (hypothesis would call that flaky); the first failing request is the evidence,
@@ -18,29 +17,16 @@ run repeats exactly with the same seed; no example database is used.
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import hypothesis
 from hypothesis import HealthCheck, Phase
 
-from conformance.errors import HarnessError
+if TYPE_CHECKING:
+    from conformance.options import Settings
 
 __all__ = ["PropertyBudget", "derive_seed", "hypothesis_settings"]
-
-
-def _int(environ: Mapping[str, str], name: str, default: int, low: int = 1) -> int:
-    raw = environ.get(name, "")
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise HarnessError(f"{name}={raw!r} is not an integer") from None
-    if value < low:
-        raise HarnessError(f"{name} must be at least {low}, got {value}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -54,18 +40,17 @@ class PropertyBudget:
     stateful_forks: int = 8
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> PropertyBudget:
-        """Read the ``ARKER_PROPERTY_*`` variables (see the module docstring).
+    def from_settings(cls, settings: Settings) -> PropertyBudget:
+        """The budget the run's settings give (``--property-*`` options).
 
-        Example: ``PropertyBudget.from_env({"ARKER_PROPERTY_EXAMPLES": "50"}).examples == 50``.
+        Example: ``PropertyBudget.from_settings(target.settings).examples == 10`` by default.
         """
-        env = os.environ if environ is None else environ
         return cls(
-            examples=_int(env, "ARKER_PROPERTY_EXAMPLES", cls.examples),
-            forks_per_test=_int(env, "ARKER_PROPERTY_FORKS", cls.forks_per_test, low=0),
-            scenarios=_int(env, "ARKER_PROPERTY_SCENARIOS", cls.scenarios),
-            steps=_int(env, "ARKER_PROPERTY_STEPS", cls.steps),
-            stateful_forks=_int(env, "ARKER_PROPERTY_STATEFUL_FORKS", cls.stateful_forks, low=1),
+            examples=settings.property_examples,
+            forks_per_test=settings.property_forks,
+            scenarios=settings.property_scenarios,
+            steps=settings.property_steps,
+            stateful_forks=settings.property_stateful_forks,
         )
 
 

@@ -4,7 +4,7 @@
 ids travel in bundles); :func:`workflow` subclasses that generated machine — schemathesis'
 documented extension points ``step``, ``call``, ``validate_response``, ``teardown`` — so
 that every request goes through the ledgered client, forks go to the golden within a
-per-test cap (``ARKER_PROPERTY_STATEFUL_FORKS``), every response meets the same checks as
+per-test cap (``--property-stateful-forks``), every response meets the same checks as
 the stateless tests, and two cross-request invariants hold:
 
 * a run observed terminal never reads running again (``arker_run_state``, across steps);

@@ -1,11 +1,11 @@
 """Stateful property test: chains of calls along the contract's OpenAPI links.
 
-Forks (from the golden, at most ``ARKER_PROPERTY_STATEFUL_FORKS`` per run) feed their
+Forks (from the golden, at most ``--property-stateful-forks`` per run) feed their
 ``vm_id`` to runs, sessions, ``/sync``, ``/syncs`` and tunnels, and on to deletes; server
 ids travel in hypothesis bundles. Every response meets the same checks as the stateless
 property tests, plus two invariants across requests: a run seen terminal never reads
 running again, and what a DELETE reported deleted reads 404 afterwards. Bounded by
-``ARKER_PROPERTY_SCENARIOS`` x ``ARKER_PROPERTY_STEPS``; seeded from ``--seed``; every
+``--property-scenarios`` x ``--property-steps``; seeded from ``--seed``; every
 scenario deletes what it created (through the ledger).
 """
 
@@ -26,5 +26,5 @@ def test_links_keep_the_contract_across_calls(
     target: Target, steps: StepLog, request: pytest.FixtureRequest
 ) -> None:
     env = CheckEnv.for_target(target)
-    budget = PropertyBudget.from_env()
+    budget = PropertyBudget.from_settings(target.settings)
     run_workflow(target, env, load_schema(target.spec), budget, request.node, steps)

@@ -114,3 +114,30 @@ def test_bad_option_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--max-vms", "many")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--max-vms: bad value 'many'" in result.stderr.str()
+
+
+PRINT_PROPERTY_SETTINGS = """
+from conformance.session import state_of
+
+def test_show(request):
+    s = state_of(request.config).settings
+    print("SETTINGS", s.property_examples, s.property_forks, s.property_scenarios,
+          s.property_steps, s.property_stateful_forks)
+"""
+
+
+def test_property_sizes_are_options_with_env_fallbacks(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARKER_PROPERTY_EXAMPLES", "4")
+    monkeypatch.setenv("ARKER_PROPERTY_STEPS", "6")
+    pytester.makepyfile(test_show=PRINT_PROPERTY_SETTINGS)
+    result = pytester.runpytest("-s", "--property-steps", "5", "--property-forks", "0")
+    assert settings_line(result)[1:] == ["4", "0", "8", "5", "8"]
+
+
+def test_a_property_size_below_its_minimum_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_show=PRINT_PROPERTY_SETTINGS)
+    result = pytester.runpytest("--property-examples", "0")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--property-examples must be at least 1" in result.stderr.str()

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from conformance.errors import HarnessError
+from conformance.options import command_settings
 from conformance.profiles import load_profile
 from conformance.property import PropertyBudget, derive_seed, plan
 from conformance.property.plan import pytest_params
@@ -45,13 +43,16 @@ def test_markers_carry_the_capability_and_creates_nothing_for_gets() -> None:
     assert marks("deleteSession-honesty") == {"honesty": ("sessions",)}
 
 
-def test_budget_reads_the_environment_and_refuses_nonsense() -> None:
-    assert PropertyBudget.from_env({}) == PropertyBudget()
-    assert PropertyBudget.from_env({"ARKER_PROPERTY_EXAMPLES": "3"}).examples == 3
-    with pytest.raises(HarnessError, match="ARKER_PROPERTY_STEPS"):
-        PropertyBudget.from_env({"ARKER_PROPERTY_STEPS": "0"})
-    with pytest.raises(HarnessError, match="not an integer"):
-        PropertyBudget.from_env({"ARKER_PROPERTY_EXAMPLES": "many"})
+def test_budget_follows_the_resolved_settings() -> None:
+    assert PropertyBudget.from_settings(command_settings()) == PropertyBudget()
+    settings = command_settings(
+        property_examples=3,
+        property_forks=0,
+        property_scenarios=2,
+        property_steps=4,
+        property_stateful_forks=5,
+    )
+    assert PropertyBudget.from_settings(settings) == PropertyBudget(3, 0, 2, 4, 5)
 
 
 def test_seeds_are_derived_deterministically_per_test() -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
 from conformance.checks import ContractViolation, UnsupportedOperation
 from conformance.errors import HarnessError, TargetUnreachable
-from conformance.options import Settings
+from conformance.options import command_settings
 from conformance.outcomes import (
     EXIT_CODES,
     MarkerUsageError,
@@ -25,22 +24,12 @@ from conformance.outcomes import (
 from conformance.profiles import load_profile
 
 REQ, OPT, UNS = Requirement.REQUIRED, Requirement.OPTIONAL, Requirement.UNSUPPORTED
-SETTINGS = Settings(
+SETTINGS = command_settings(
     backend_url="http://backend",
-    control_url=None,
     api_key="k",
-    other_api_key=None,
     profile="burst",
-    report_dir=Path("reports"),
-    spec=None,
-    seed=0,
-    max_vms=8,
     max_forks=50,
-    rate=None,
     request_timeout=30.0,
-    deadline=None,
-    read_only=False,
-    golden="ubuntu",
     run_id="r1",
 )
 

@@ -7,7 +7,7 @@ body where there is one. Checks never return booleans.
 
 from __future__ import annotations
 
-from conformance.checks.envelope import expect_error
+from conformance.checks.envelope import expect_error, expect_flat_error
 from conformance.checks.failures import ContractViolation, UnsupportedOperation
 from conformance.checks.responses import (
     expect_json_object,
@@ -23,6 +23,7 @@ __all__ = [
     "check_run_invariants",
     "check_transition",
     "expect_error",
+    "expect_flat_error",
     "expect_json_object",
     "expect_ok",
     "expect_schema",

@@ -12,16 +12,21 @@ from typing import Any
 import httpx
 
 from conformance.checks._evidence import describe, is_json, parse_json, violation
+from conformance.checks.failures import UnsupportedOperation
+from conformance.client import exchange_of
 from conformance.errors import HarnessError
 from conformance.spec import Spec
 
-__all__ = ["expect_error", "unsupported_message"]
+__all__ = ["expect_error", "expect_flat_error", "unsupported_message"]
 
 UNSUPPORTED = "unsupported_operation"
 
 
 def expect_error(
-    spec: Spec, response: httpx.Response, code: str | Collection[str]
+    spec: Spec,
+    response: httpx.Response,
+    code: str | Collection[str],
+    capability: str | None = None,
 ) -> dict[str, Any]:
     """Fail unless ``response`` is a flat error with (one of) ``code`` and its table status.
 
@@ -29,13 +34,22 @@ def expect_error(
         spec: the contract (status table and ErrorCode enum).
         response: the response to judge.
         code: the expected code, or several acceptable ones (e.g. forbidden/not_found).
+        capability: the capability of the refused operation, when the backend may lack it.
+            Then a correct ``unsupported_operation`` (422) raises
+            :class:`UnsupportedOperation` (like ``expect_ok``): the request never reached
+            the rule under test, which is the honest "not implemented" of that capability.
 
-    Example: ``expect_error(spec, resp, ("forbidden", "not_found"))``.
+    Example: ``expect_error(spec, resp, ("forbidden", "not_found"))``;
+    ``expect_error(spec, resp, "conflict", capability="syncs")``.
     """
     codes = (code,) if isinstance(code, str) else tuple(code)
     unknown = [c for c in codes if c not in spec.error_status]
     if not codes or unknown:
         raise HarnessError(f"expect_error: no status in the contract for codes {unknown or codes}")
+    if capability is not None and UNSUPPORTED not in codes:
+        message = unsupported_message(spec, response)
+        if message is not None:
+            raise UnsupportedOperation(capability, exchange_of(response), message)
     statuses = sorted({spec.error_status[c] for c in codes})
     label = describe(response)
     if response.status_code not in statuses:
@@ -46,7 +60,7 @@ def expect_error(
             expected=statuses,
             actual=f"{response.status_code} {response.text[:300]}",
         )
-    body = _flat_error_body(spec, response)
+    body = expect_flat_error(spec, response)
     if body["code"] not in codes or spec.error_status[body["code"]] != response.status_code:
         raise violation(
             response,
@@ -74,7 +88,14 @@ def unsupported_message(spec: Spec, response: httpx.Response) -> str | None:
     return message if isinstance(message, str) else None
 
 
-def _flat_error_body(spec: Spec, response: httpx.Response) -> dict[str, Any]:
+def expect_flat_error(spec: Spec, response: httpx.Response) -> dict[str, Any]:
+    """Fail unless ``response`` carries the flat error envelope; return its body.
+
+    JSON, a top-level string ``code`` and ``message`` (not the later nested
+    ``{error: {...}}``), and a server-side ``ErrorCode``. The status is not judged here
+    (:func:`expect_error` adds that).
+    Example: ``expect_flat_error(spec, resp)["code"] == "not_found"``.
+    """
     label = describe(response)
     if not is_json(response):
         raise violation(

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import schemathesis
 
-from conformance.checks import check_run_invariants, check_transition
+from conformance.checks import check_run_invariants, check_transition, expect_flat_error
 from conformance.checks._evidence import describe, violation
-from conformance.checks.envelope import UNSUPPORTED, _flat_error_body, unsupported_message
+from conformance.checks.envelope import UNSUPPORTED, unsupported_message
 
 if TYPE_CHECKING:
     from conformance.profiles import Profile
@@ -139,7 +139,7 @@ def arker_error_envelope(ctx: Any, response: Any, case: Any) -> bool | None:
     scope = _current()
     if scope is None or scope.response.status_code < 400:
         return None
-    _flat_error_body(scope.env.spec, scope.response)
+    expect_flat_error(scope.env.spec, scope.response)
     return None
 
 

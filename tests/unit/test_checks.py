@@ -22,6 +22,7 @@ from conformance.checks import (
     check_run_invariants,
     check_transition,
     expect_error,
+    expect_flat_error,
     expect_json_object,
     expect_ok,
     expect_schema,
@@ -142,6 +143,37 @@ def test_expect_error_with_a_code_outside_the_table_is_a_harness_bug(
 ) -> None:
     with pytest.raises(HarnessError):
         expect_error(spec, reply(404, {}), "network_error")
+
+
+def test_expect_flat_error_judges_the_envelope_but_not_the_status(spec: Spec, reply: Reply) -> None:
+    body = {"code": "not_found", "message": "no VM"}
+    assert expect_flat_error(spec, reply(500, body)) == body  # status: expect_error's job
+    with pytest.raises(ContractViolation, match="Nested error envelope"):
+        expect_flat_error(spec, reply(404, {"error": body}))
+
+
+UNSUPPORTED_BODY = {"code": "unsupported_operation", "message": "no syncs here"}
+
+
+def test_expect_error_with_a_capability_turns_a_correct_422_into_unsupported(
+    spec: Spec, reply: Reply
+) -> None:
+    with pytest.raises(UnsupportedOperation) as caught:
+        expect_error(spec, reply(422, UNSUPPORTED_BODY), "conflict", capability="syncs")
+    assert caught.value.capability == "syncs" and caught.value.message == "no syncs here"
+    assert caught.value.exchange is not None and caught.value.exchange.status == 422
+
+
+def test_expect_error_without_a_capability_calls_a_422_the_wrong_status(
+    spec: Spec, reply: Reply
+) -> None:
+    with pytest.raises(ContractViolation, match="Wrong error status"):
+        expect_error(spec, reply(422, UNSUPPORTED_BODY), "conflict")
+    nested = {"error": UNSUPPORTED_BODY}  # not a correct 422: judged as the refusal it is
+    with pytest.raises(ContractViolation, match="Wrong error status"):
+        expect_error(spec, reply(422, nested), "conflict", capability="syncs")
+    body = {"code": "conflict", "message": "taken"}
+    assert expect_error(spec, reply(409, body), "conflict", capability="syncs") == body
 
 
 def test_expect_ok_returns_the_valid_body(spec: Spec, reply: Reply) -> None:

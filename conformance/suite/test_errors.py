@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from conformance.checks import expect_error
-from conformance.suite._refusals import expect_refusal
 from conformance.suite._shell import runs_path, vm_path
 
 RUN_BODY_LIMIT = 4 * 1024 * 1024  # FACTS §D.11
@@ -140,14 +139,14 @@ def test_unknown_resource_of_a_vm_is_not_found(
 ) -> None:
     path = f"{vm_path(vm['vm_id'])}/{template.format(_missing('id'))}"
     response = target.client.request(method, path)
-    expect_refusal(target.spec, response, "not_found", capability=capability)
+    expect_error(target.spec, response, "not_found", capability=capability)
 
 
 @pytest.mark.capability("sessions")
 def test_run_naming_an_unknown_session_is_not_found(target: Any, vm: dict[str, Any]) -> None:
     body = {"command": "true", "session_id": _missing("session")}
     response = target.client.request("POST", runs_path(vm["vm_id"]), json=body)
-    expect_refusal(target.spec, response, "not_found", capability="sessions")
+    expect_error(target.spec, response, "not_found", capability="sessions")
 
 
 # -- 413 payload_too_large -----------------------------------------------------------------

@@ -12,8 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from conformance.checks import expect_ok
-from conformance.suite._refusals import expect_refusal
+from conformance.checks import expect_error, expect_ok
 
 if TYPE_CHECKING:
     import httpx
@@ -81,7 +80,7 @@ def test_created_filesystem_can_be_read_back_and_deleted(
     assert deleted.get("deleted") is True, f"deleteFilesystem: expected deleted=true, got {deleted}"
     steps.log("GET after delete is 404 and the name is gone from the list")
     gone = client.request("GET", filesystem_path(fs_id))
-    expect_refusal(spec, gone, "not_found", capability="filesystems")
+    expect_error(spec, gone, "not_found", capability="filesystems")
     names = list_filesystem_names(spec, client, created["name"])
     assert created["name"] not in names, f"deleted filesystem still listed: {names}"
 
@@ -107,7 +106,7 @@ def test_duplicate_name_is_a_conflict(spec: Spec, client: ArkerClient, target: A
     existing = target.create_filesystem(f"fs-dup-{secrets.token_hex(3)}")
     response = client.request("POST", _COLLECTION, json={"name": existing["name"]})
     _delete_if_created(client, response)
-    expect_refusal(spec, response, "conflict", capability="filesystems")
+    expect_error(spec, response, "conflict", capability="filesystems")
 
 
 @pytest.mark.parametrize("body", [{"name": ""}, {}, {"name": 42}], ids=["empty", "missing", "int"])
@@ -116,14 +115,14 @@ def test_invalid_name_is_a_bad_request(
 ) -> None:
     response = client.request("POST", _COLLECTION, json=body)
     _delete_if_created(client, response)
-    expect_refusal(spec, response, "bad_request", capability="filesystems")
+    expect_error(spec, response, "bad_request", capability="filesystems")
 
 
 @pytest.mark.creates_nothing
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
 def test_unknown_filesystem_is_not_found(spec: Spec, client: ArkerClient, method: str) -> None:
     response = client.request(method, filesystem_path(f"fs-conf-missing-{secrets.token_hex(6)}"))
-    expect_refusal(spec, response, "not_found", capability="filesystems")
+    expect_error(spec, response, "not_found", capability="filesystems")
 
 
 # Judged as `filesystems` (needs the family, and the second org's key): a profile without
@@ -136,7 +135,7 @@ def test_other_org_cannot_see_or_delete_a_filesystem(
     steps.log("org B: GET and DELETE org A's filesystem")
     for method in ("GET", "DELETE"):
         refused = other_client.request(method, path)
-        expect_refusal(spec, refused, "not_found", capability="filesystems")
+        expect_error(spec, refused, "not_found", capability="filesystems")
     steps.log("org B: list with org A's name as prefix")
     seen = list_filesystem_names(spec, other_client, created["name"])
     assert created["name"] not in seen, f"org B lists org A's filesystem: {seen}"

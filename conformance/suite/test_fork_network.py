@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from conformance.checks import expect_error
 from conformance.errors import HarnessError
 from conformance.suite._forks import fork_for_test, fork_raw_for_test
-from conformance.suite._refusals import expect_refusal
 from conformance.suite._shell import run_command
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ def test_invalid_policy_is_bad_request(
 ) -> None:
     # A wrongly accepted fork is deleted after the test (fork_raw_for_test).
     response = fork_raw_for_test(target, request, network=policy)
-    expect_refusal(target.spec, response, "bad_request", capability="fork.network")
+    expect_error(target.spec, response, "bad_request", capability="fork.network")
 
 
 @pytest.mark.parametrize("policy", LISTED_POLICIES)

@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.checks import expect_ok
+from conformance.checks import expect_error, expect_ok
 from conformance.suite._acks import expect_acknowledgement
 from conformance.suite._forks import fork_for_test
-from conformance.suite._refusals import expect_refusal
 from conformance.suite._shell import decode_output, run_command, runs_path
 
 if TYPE_CHECKING:
@@ -55,7 +54,7 @@ def expect_refused_not_run(
     """A run carrying ``fields`` is ``bad_request`` and its command (a marker) never runs."""
     marker = f"$HOME/conf-refused-{tag}"
     response = post_run(target, vm_id, f"touch {marker}", **fields)
-    expect_refusal(target.spec, response, "bad_request", capability=capability)
+    expect_error(target.spec, response, "bad_request", capability=capability)
     assert not ran(target, vm_id, marker), (
         f"a run refused for {fields} executed anyway: {marker} exists"
     )

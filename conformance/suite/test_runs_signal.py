@@ -23,13 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.checks import expect_ok
+from conformance.checks import expect_error, expect_ok
 from conformance.errors import HarnessError
 from conformance.suite._acks import expect_acknowledgement
 from conformance.suite._background import follow_run, start_background, stop_run
 from conformance.suite._forks import fork_for_test
 from conformance.suite._polling import poll_until
-from conformance.suite._refusals import expect_refusal
 from conformance.suite._shell import decode_output, run_command, runs_path, vm_path
 
 if TYPE_CHECKING:
@@ -213,6 +212,6 @@ def refusing_vm(target: Target, request: pytest.FixtureRequest) -> str:
 def test_signal_outside_the_set_is_bad_request(target: Target, refusing_vm: str, name: Any) -> None:
     marker = f"$HOME/conf-bad-signal-{name}"
     response = send_signal(target, refusing_vm, name, command=f"touch {marker}")
-    expect_refusal(target.spec, response, "bad_request", capability="runs.signal")
+    expect_error(target.spec, response, "bad_request", capability="runs.signal")
     seen = shell_says(target, refusing_vm, f"test -e {marker} && echo ran || echo absent")
     assert seen == "absent", f"a refused signal request ran its command: {marker} exists"

@@ -15,10 +15,9 @@ from urllib.parse import quote
 
 import pytest
 
-from conformance.checks import expect_ok
+from conformance.checks import expect_error, expect_ok
 from conformance.suite._forks import fork_for_test
 from conformance.suite._polling import poll_until
-from conformance.suite._refusals import expect_refusal
 from conformance.suite._shell import run_command, vm_path
 from conformance.suite._sync_protocol import post_read, read_bytes, write_inline
 
@@ -135,7 +134,7 @@ def test_another_filesystem_at_a_taken_path_is_a_conflict(
     first, second = (target.create_filesystem(f"fs-taken-{tag}-{n}") for n in (1, 2))
     _bind_ok(target, vm["vm_id"], first["filesystem_id"], mount)
     taken = target.create_sync(vm["vm_id"], second["filesystem_id"], mount)
-    expect_refusal(spec, taken, "conflict", capability="syncs")
+    expect_error(spec, taken, "conflict", capability="syncs")
 
 
 def test_deleted_binding_is_gone(
@@ -151,7 +150,7 @@ def test_deleted_binding_is_gone(
     listed = [s["sync_id"] for s in _list_syncs(spec, client, vm["vm_id"])]
     assert sync["sync_id"] not in listed, f"deleted binding still listed: {listed}"
     steps.log("DELETE it again: 404")
-    expect_refusal(spec, client.request("DELETE", path), "not_found", capability="syncs")
+    expect_error(spec, client.request("DELETE", path), "not_found", capability="syncs")
 
 
 def test_a_bound_filesystem_cannot_be_deleted(
@@ -161,7 +160,7 @@ def test_a_bound_filesystem_cannot_be_deleted(
     fs_path = f"/v1/filesystems/{quote(fs['filesystem_id'], safe='')}"
     sync = _bind_ok(target, vm["vm_id"], fs["filesystem_id"], mount)
     steps.log("delete the filesystem while bound: 409")
-    expect_refusal(spec, client.request("DELETE", fs_path), "conflict", capability="syncs")
+    expect_error(spec, client.request("DELETE", fs_path), "conflict", capability="syncs")
     expect_ok(spec, "getFilesystem", client.request("GET", fs_path), capability="filesystems")
     steps.log("unbind, then the delete succeeds")
     expect_ok(

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.checks import expect_ok
+from conformance.checks import expect_error, expect_ok
 from conformance.suite._polling import poll_until
-from conformance.suite._refusals import expect_refusal
 from conformance.suite._shell import runs_path, vm_path
 
 if TYPE_CHECKING:
@@ -168,7 +167,7 @@ def test_deleted_tunnel_is_gone_and_stops_serving(
     steps.log("GET the tunnel: 404, or state closed")
     after = client.request("GET", served.path)
     if after.status_code == 404:
-        expect_refusal(spec, after, "not_found", capability="tunnels")
+        expect_error(spec, after, "not_found", capability="tunnels")
     else:
         body = expect_ok(spec, "getTunnel", after, capability="tunnels")
         assert body.get("state") == "closed", f"deleted tunnel: expected 404 or closed, got {body}"
@@ -188,7 +187,7 @@ def test_non_integer_port_is_a_bad_request(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], method: str
 ) -> None:
     response = client.request(method, tunnel_path(vm["vm_id"], "http"))
-    expect_refusal(spec, response, "bad_request", capability="tunnels")
+    expect_error(spec, response, "bad_request", capability="tunnels")
 
 
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
@@ -197,4 +196,4 @@ def test_unknown_port_is_not_found(
 ) -> None:
     port = random.randint(20000, 59999)
     response = client.request(method, tunnel_path(vm["vm_id"], port))
-    expect_refusal(spec, response, "not_found", capability="tunnels")
+    expect_error(spec, response, "not_found", capability="tunnels")

@@ -25,20 +25,24 @@ from conformance.outcomes import (
 )
 
 if TYPE_CHECKING:
-    from conformance.reports.model import RunReport, TestResult
+    from conformance.reports.model import OperationStats, RunReport, TestResult
     from conformance.session import RunState
 
 __all__ = [
     "MARK",
     "PROP",
+    "PROPERTY_PROP",
     "annotate",
     "build_report",
     "current_verdict",
+    "operation_stats",
     "props_of",
     "record",
 ]
 
 PROP = "arker"
+PROPERTY_PROP = "arker_property"  # conformance.property.stats.PROPERTY_KEY, not imported:
+# that would load schemathesis into every run
 MARK = pytest.StashKey[int]()  # exchange-log position when the test started
 DECISION = pytest.StashKey[Decision]()
 _EVIDENCE_LIMIT = 8
@@ -53,10 +57,11 @@ _SEVERITY = [
 ]
 
 
-def props_of(report: pytest.TestReport) -> dict[str, Any] | None:
-    """Our outcome data on a (possibly xdist-deserialised) report, or None."""
-    for name, value in getattr(report, "user_properties", ()):
-        if name == PROP and isinstance(value, dict):
+def props_of(report: pytest.TestReport, name: str = PROP) -> dict[str, Any] | None:
+    """Our outcome data (or, with ``name=PROPERTY_PROP``, a property test's per-operation
+    stats) on a (possibly xdist-deserialised) report, or None."""
+    for key, value in getattr(report, "user_properties", ()):
+        if key == name and isinstance(value, dict):
             return value
     return None
 
@@ -150,6 +155,9 @@ def record(report: pytest.TestReport, state: RunState) -> None:
         if worse == previous["outcome"]:
             entry = dict(previous, duration_s=previous["duration_s"] + entry["duration_s"])
         entry["latency"] = previous["latency"] + data["latency"]
+    stats = props_of(report, PROPERTY_PROP) or (previous or {}).get("property")
+    if stats is not None:
+        entry["property"] = stats
     state.results[report.nodeid] = entry
 
 
@@ -231,7 +239,20 @@ def build_report(state: RunState) -> RunReport:
         counts=counts(state),
         verdict=cast(Any, str(current_verdict(state))),
         leaks=list(state.leaks),
+        operations=operation_stats(state),
     )
+
+
+def operation_stats(state: RunState) -> list[OperationStats]:
+    """The property tests' per-operation stats, by operation, mode and test."""
+    from conformance.reports.model import OperationStats
+
+    rows = [
+        OperationStats.from_dict({**r["property"], "nodeid": n})
+        for n, r in state.results.items()
+        if "property" in r
+    ]
+    return sorted(rows, key=lambda s: (s.operation_id, s.mode, s.nodeid))
 
 
 def _test_results(state: RunState) -> list[TestResult]:

@@ -17,6 +17,7 @@ from conformance.reports.markdown import render_markdown, write_markdown
 from conformance.reports.model import (
     CapabilityCount,
     OperationLatency,
+    OperationStats,
     RunReport,
     TestResult,
     public_url,
@@ -26,6 +27,7 @@ __all__ = [
     "CapabilityCount",
     "InvalidReport",
     "OperationLatency",
+    "OperationStats",
     "RunReport",
     "TestResult",
     "load_report",

@@ -32,6 +32,7 @@ table{border-collapse:collapse;width:100%}
 th,td{border:1px solid var(--line);padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:var(--code)}
 table.matrix td:nth-child(n+3),table.num td:nth-child(n+2){text-align:right}
+table.ops td:nth-child(2),table.ops td:nth-child(8){text-align:left}
 details.finding{border:1px solid var(--line);border-radius:6px;margin:.6rem 0;padding:.4rem .8rem;
 background:var(--bg)}
 details.finding summary{cursor:pointer}

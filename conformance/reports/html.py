@@ -15,7 +15,7 @@ from typing import Any
 
 from conformance.reports._files import write_text_atomic
 from conformance.reports._html_style import STYLE
-from conformance.reports._text import printable
+from conformance.reports._text import counted, printable
 from conformance.reports.model import OUTCOMES, RunReport, TestResult, public_url
 
 __all__ = ["HTML_FILE", "render_html", "write_html"]
@@ -171,6 +171,37 @@ def _latency(report: RunReport) -> str:
     return f'<section id="latency"><h2>Latency per operation</h2>{table}</section>'
 
 
+def _statuses(statuses: Mapping[str, int]) -> str:
+    """``200: 12, 404: 3``: the statuses answered, most frequent first."""
+    ranked = sorted(statuses.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{code}: {count}" for code, count in ranked)
+
+
+def _operations(report: RunReport) -> str:
+    """The property layer per operation and mode (nothing when no property test ran)."""
+    if not report.operations:
+        return ""
+    rows = [
+        [
+            f'<code title="{_e(x.nodeid)}">{_e(x.operation_id)}</code>',
+            _e(x.mode),
+            _e(x.cases),
+            f'<span class="bad">{_e(x.failures)}</span>' if x.failures else "0",
+            _e(x.unsupported),
+            _e(f"{x.seconds:.2f}"),
+            _e(f"{x.per_case_ms:.1f}"),
+            _e(_statuses(x.statuses)),
+            _e(x.seed),
+        ]
+        for x in report.operations
+    ]
+    head = ["operation", "mode", "cases", "failures", "unsupported", "s", "ms/case"]
+    table = _table([*head, "statuses", "seed"], rows, "num ops")
+    cases = sum(x.cases for x in report.operations)
+    title = f"Property tests per operation ({counted(len(rows), 'test')}, {counted(cases, 'case')})"
+    return f'<section id="operations"><h2>{_e(title)}</h2>{table}</section>'
+
+
 def _leaks(report: RunReport) -> str:
     if not report.leaks:
         none = '<p class="ok">No resources left behind.</p>'
@@ -196,6 +227,7 @@ def render_html(report: RunReport) -> str:
             _matrix(report),
             _findings(report),
             _not_run(report),
+            _operations(report),
             _latency(report),
             _leaks(report),
         ]

@@ -10,7 +10,9 @@
 | disabled    | ``<skipped type="disabled" message="disabled: ...">``               |
 
 Every testcase carries the properties ``capability``, ``requirement`` and ``outcome`` so a CI
-viewer that shows properties keeps the distinctions a skip/fail view would lose.
+viewer that shows properties keeps the distinctions a skip/fail view would lose. A property
+test's testcase also carries ``operation``, ``mode``, ``seed`` (its own, to replay it),
+``cases`` and ``failures``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from conformance.reports._files import write_text_atomic
 from conformance.reports._text import first_line, printable
-from conformance.reports.model import RunReport, TestResult, public_url
+from conformance.reports.model import OperationStats, RunReport, TestResult, public_url
 
 __all__ = ["JUNIT_FILE", "render_junit", "write_junit"]
 
@@ -57,21 +59,27 @@ def _properties(parent: ET.Element, pairs: list[tuple[str, str]]) -> None:
         ET.SubElement(props, "property", name=name, value=printable(value))
 
 
-def _testcase(result: TestResult) -> ET.Element:
+def _testcase(result: TestResult, stats: OperationStats | None) -> ET.Element:
     case = ET.Element(
         "testcase",
         classname=printable(_classname(result.nodeid)),
         name=printable(result.name),
         time=f"{result.duration_s:.3f}",
     )
-    _properties(
-        case,
-        [
-            ("capability", result.capability),
-            ("requirement", result.requirement),
-            ("outcome", result.outcome),
-        ],
-    )
+    pairs = [
+        ("capability", result.capability),
+        ("requirement", result.requirement),
+        ("outcome", result.outcome),
+    ]
+    if stats is not None:
+        pairs += [
+            ("operation", stats.operation_id),
+            ("mode", stats.mode),
+            ("seed", str(stats.seed)),
+            ("cases", str(stats.cases)),
+            ("failures", str(stats.failures)),
+        ]
+    _properties(case, pairs)
     headline = first_line(result.message)
     if result.outcome in ("fail", "error"):
         tag = "failure" if result.outcome == "fail" else "error"
@@ -112,7 +120,8 @@ def _suite(report: RunReport) -> ET.Element:
             ("leaks", str(len(report.leaks))),
         ],
     )
-    suite.extend(_testcase(result) for result in results)
+    stats = {item.nodeid: item for item in report.operations}
+    suite.extend(_testcase(result, stats.get(result.nodeid)) for result in results)
     return suite
 
 

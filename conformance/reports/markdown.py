@@ -10,7 +10,7 @@ from html import escape
 from pathlib import Path
 
 from conformance.reports._files import write_text_atomic
-from conformance.reports._text import first_line
+from conformance.reports._text import counted, first_line
 from conformance.reports.model import OUTCOMES, RunReport, public_url
 
 __all__ = ["SUMMARY_FILE", "md_cell", "render_markdown", "write_markdown"]
@@ -51,6 +51,23 @@ def _counts(report: RunReport) -> list[str]:
     rule = "|" + "---:|" * (len(OUTCOMES) + 1)
     row = "| " + " | ".join(str(report.count(o)) for o in OUTCOMES) + f" | {len(report.leaks)} |"
     return [head, rule, row, ""]
+
+
+def _property(report: RunReport) -> list[str]:
+    """One line on the property layer; the failing operations by name."""
+    ops = report.operations
+    if not ops:
+        return []
+    cases, failing = sum(x.cases for x in ops), [x for x in ops if x.failures]
+    operations = counted(len({x.operation_id for x in ops}), "operation")
+    line = (
+        f"Property tests: {counted(len(ops), 'test')} over {operations}, "
+        f"{counted(cases, 'case')}, {len(failing)} failing"
+    )
+    if failing:
+        names = ", ".join(f"{_code(x.operation_id)} ({md_cell(x.mode)})" for x in failing)
+        line += f": {names}"
+    return [line + " — per operation in report.html.", ""]
 
 
 def _failing(report: RunReport) -> list[str]:
@@ -101,6 +118,7 @@ def render_markdown(report: RunReport) -> str:
     lines = [
         *_heading(report),
         *_counts(report),
+        *_property(report),
         *_failing(report),
         *_warnings(report),
         *_leaks(report),

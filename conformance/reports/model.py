@@ -16,10 +16,12 @@ from urllib.parse import urlsplit, urlunsplit
 __all__ = [
     "FORMAT_VERSION",
     "OUTCOMES",
+    "READABLE_FORMAT_VERSIONS",
     "REQUIREMENTS",
     "VERDICTS",
     "CapabilityCount",
     "OperationLatency",
+    "OperationStats",
     "OutcomeName",
     "RequirementName",
     "RunReport",
@@ -36,8 +38,11 @@ OUTCOMES: tuple[OutcomeName, ...] = get_args(OutcomeName)
 VERDICTS: tuple[VerdictName, ...] = get_args(VerdictName)
 REQUIREMENTS: tuple[RequirementName, ...] = get_args(RequirementName)
 
-# Bumped when results.json changes incompatibly; `compare` refuses other versions.
-FORMAT_VERSION = 1
+# Bumped when results.json changes shape; loading (and so `compare`) reads every version
+# in READABLE_FORMAT_VERSIONS and refuses others. 2 added `operations` (a version-1 reader's
+# schema forbids unknown keys, so the bump makes an old suite say why it cannot read it).
+FORMAT_VERSION = 2
+READABLE_FORMAT_VERSIONS: tuple[int, ...] = (1, 2)
 
 
 def public_url(url: str) -> str:
@@ -147,6 +152,61 @@ class OperationLatency:
 
 
 @dataclass
+class OperationStats:
+    """What one property-layer test did for one operation in one generation mode.
+
+    ``operation_id`` is the contract's (``createRun``), or ``links`` for the stateful
+    workflow; ``mode`` is ``positive``, ``negative``, ``honesty`` or ``stateful``; ``seed``
+    is the test's own hypothesis seed (derived from the run seed), enough to replay it;
+    ``statuses`` counts the HTTP statuses answered (``{"200": 12, "404": 3}``);
+    ``unsupported`` counts cases answered with a correct ``unsupported_operation``.
+    """
+
+    nodeid: str
+    operation_id: str
+    mode: str
+    seed: int
+    cases: int
+    failures: int
+    seconds: float
+    per_case_ms: float
+    statuses: dict[str, int] = field(default_factory=dict)
+    unsupported: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-ready form used in results.json."""
+        return {
+            "nodeid": self.nodeid,
+            "operation_id": self.operation_id,
+            "mode": self.mode,
+            "seed": self.seed,
+            "cases": self.cases,
+            "failures": self.failures,
+            "seconds": self.seconds,
+            "per_case_ms": self.per_case_ms,
+            "statuses": dict(sorted(self.statuses.items())),
+            "unsupported": self.unsupported,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OperationStats:
+        """Build from the results.json form (also the ``arker_property`` user property
+        plus ``nodeid``); raises ``ValueError``/``KeyError`` on bad data."""
+        return cls(
+            nodeid=str(data["nodeid"]),
+            operation_id=str(data["operation_id"]),
+            mode=str(data["mode"]),
+            seed=int(data["seed"]),
+            cases=int(data["cases"]),
+            failures=int(data["failures"]),
+            seconds=float(data["seconds"]),
+            per_case_ms=float(data["per_case_ms"]),
+            statuses={str(k): int(v) for k, v in dict(data.get("statuses", {})).items()},
+            unsupported=int(data.get("unsupported", 0)),
+        )
+
+
+@dataclass
 class CapabilityCount:
     """Per capability: how many tests the profile expects, how many ran, how many passed."""
 
@@ -205,6 +265,7 @@ class RunReport:
     counts: dict[str, int] = field(default_factory=dict)
     verdict: VerdictName = "incomplete"
     leaks: list[dict[str, Any]] = field(default_factory=list)
+    operations: list[OperationStats] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the results.json document (validated by schemas/report.schema.json)."""
@@ -225,14 +286,17 @@ class RunReport:
             "latencies": [item.to_dict() for item in self.latencies],
             "results": [item.to_dict() for item in self.results],
             "leaks": [dict(item) for item in self.leaks],
+            "operations": [item.to_dict() for item in self.operations],
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunReport:
-        """Build from a results.json document; raises ``ValueError``/``KeyError`` on bad data."""
+        """Build from a results.json document of any readable version (version 1 has no
+        ``operations``: they load empty); raises ``ValueError``/``KeyError`` on bad data."""
         version = data.get("format_version", FORMAT_VERSION)
-        if version != FORMAT_VERSION:
-            raise ValueError(f"format_version {version!r} is not {FORMAT_VERSION}")
+        if version not in READABLE_FORMAT_VERSIONS:
+            readable = ", ".join(str(v) for v in READABLE_FORMAT_VERSIONS)
+            raise ValueError(f"format_version {version!r} is not one of {readable}")
         seed = data.get("seed")
         return cls(
             run_id=str(data["run_id"]),
@@ -250,6 +314,7 @@ class RunReport:
             counts={str(k): int(v) for k, v in dict(data.get("counts", {})).items()},
             verdict=cast(VerdictName, _choice(data["verdict"], VERDICTS, "verdict")),
             leaks=[dict(item) for item in data.get("leaks", [])],
+            operations=[OperationStats.from_dict(i) for i in data.get("operations", [])],
         )
 
     def count(self, outcome: OutcomeName) -> int:

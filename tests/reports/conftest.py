@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from conformance.reports.model import CapabilityCount, OperationLatency, RunReport, TestResult
+from conformance.reports.model import (
+    CapabilityCount,
+    OperationLatency,
+    OperationStats,
+    RunReport,
+    TestResult,
+)
 
 # Strings that must never reach a report: the plugin redacts them before the writers run,
 # and the writers strip userinfo and queries from the backend URL themselves.
@@ -21,6 +27,7 @@ SECRET_QUERY = "X-Signature=sig-0123456789abcdef"
 HOSTILE = '<script>alert("pwned")</script><img src="https://evil.example/x.png">'
 
 _SUITE = "conformance/suite"
+PROPERTY_TEST = f"{_SUITE}/test_properties.py::test_operation_properties[createRun-positive]"
 
 
 def _exchange(
@@ -50,6 +57,14 @@ def _results() -> list[TestResult]:
             "required",
             "pass",
             1.25,
+        ),
+        TestResult(
+            PROPERTY_TEST,
+            "test_operation_properties[createRun-positive]",
+            "runs.foreground",
+            "required",
+            "pass",
+            2.5,
         ),
         TestResult(
             f"{_SUITE}/test_runs_foreground.py::test_exit_code_is_reported[false]",
@@ -130,15 +145,29 @@ def make_report() -> RunReport:
         ],
         capabilities=[
             CapabilityCount("vms", "required", 1, 1, 1),
-            CapabilityCount("runs.foreground", "required", 1, 1, 0),
+            CapabilityCount("runs.foreground", "required", 2, 2, 1),
             CapabilityCount("tunnels", "optional", 1, 1, 0),
             CapabilityCount("resize", "optional", 1, 1, 0),
             CapabilityCount("tenancy", "required", 1, 0, 0),
             CapabilityCount("sync.presigned", "optional", 1, 1, 0),
         ],
-        counts={"pass": 1, "fail": 1, "warn": 1, "unsupported": 1, "disabled": 1, "error": 1},
+        counts={"pass": 2, "fail": 1, "warn": 1, "unsupported": 1, "disabled": 1, "error": 1},
         verdict="non-conformant",
         leaks=[{"kind": "vm", "id": "vm_9", "name": "conf-20261129T040000Z-abc123-fork-a"}],
+        operations=[
+            OperationStats(
+                PROPERTY_TEST,
+                "createRun",
+                "positive",
+                seed=2718281828,
+                cases=24,
+                failures=0,
+                seconds=2.4,
+                per_case_ms=100.0,
+                statuses={"200": 20, "404": 3, "422": 1},
+                unsupported=1,
+            )
+        ],
     )
 
 

@@ -19,7 +19,11 @@ def _props(case: ET.Element) -> dict[str, str]:
 
 
 def _by_outcome(report: RunReport, outcome: str) -> ET.Element:
-    (result,) = [r for r in report.results if r.outcome == outcome]
+    """The one scenario (not property) test's testcase with ``outcome``."""
+    property_tests = {item.nodeid for item in report.operations}
+    (result,) = [
+        r for r in report.results if r.outcome == outcome and r.nodeid not in property_tests
+    ]
     return _cases(report)[result.name]
 
 
@@ -30,7 +34,7 @@ def test_suite_totals_count_failures_errors_and_skips_apart(report: RunReport) -
     assert root.tag == "testsuites"
     assert suite is not None
     assert {k: suite.get(k) for k in ("tests", "failures", "errors", "skipped")} == {
-        "tests": "6",
+        "tests": "7",
         "failures": "1",
         "errors": "1",
         "skipped": "2",
@@ -41,11 +45,33 @@ def test_every_testcase_carries_capability_requirement_and_outcome(report: RunRe
     cases = _cases(report)
 
     for result in report.results:
-        assert _props(cases[result.name]) == {
-            "capability": result.capability,
-            "requirement": result.requirement,
-            "outcome": result.outcome,
-        }
+        assert (
+            _props(cases[result.name]).items()
+            >= {
+                "capability": result.capability,
+                "requirement": result.requirement,
+                "outcome": result.outcome,
+            }.items()
+        )
+
+
+def test_a_property_test_carries_its_operation_mode_seed_and_cases(report: RunReport) -> None:
+    (stats,) = report.operations
+    (result,) = [r for r in report.results if r.nodeid == stats.nodeid]
+    cases = _cases(report)
+
+    assert _props(cases[result.name]) == {
+        "capability": "runs.foreground",
+        "requirement": "required",
+        "outcome": "pass",
+        "operation": "createRun",
+        "mode": "positive",
+        "seed": "2718281828",
+        "cases": "24",
+        "failures": "0",
+    }
+    others = [r for r in report.results if r.nodeid != stats.nodeid]
+    assert all(len(_props(cases[r.name])) == 3 for r in others)
 
 
 def test_pass_is_a_plain_testcase(report: RunReport) -> None:

@@ -94,60 +94,100 @@ class Target:
         without ``name`` it names the VM ``<prefix>-<n>-<suffix>``.
 
         Raises ContractViolation / UnsupportedOperation (via ``expect_ok``) on a bad answer,
-        HarnessError when a budget is exhausted.
+        HarnessError when a budget is exhausted. A 2xx that fails the check (a 201, a body
+        off the schema) did create a VM: it is deleted before the violation is raised, so
+        a backend answering every fork wrongly does not spend the VM budget of later tests.
 
         Example: ``child = target.fork(source_vm_id=vm["vm_id"])``.
         """
         from conformance.checks import expect_ok
 
-        response = self.fork_raw(client=client, suffix=suffix, **fields)
+        entry, response = self._fork(client, suffix, fields, default_source=True)
         capability = (
             "fork.durable"
             if fields.get("durable")
             else ("fork.by_id" if fields.get("source_vm_id") else "vms")
         )
-        body: dict[str, Any] = expect_ok(self.spec, "forkVm", response, capability=capability)
+        try:
+            body: dict[str, Any] = expect_ok(self.spec, "forkVm", response, capability=capability)
+        except AssertionError:
+            if response.is_success:
+                self.discard(entry)
+            raise
         return body
 
     def fork_raw(
-        self, *, client: ArkerClient | None = None, suffix: str = "vm", **fields: Any
+        self,
+        *,
+        client: ArkerClient | None = None,
+        suffix: str = "vm",
+        default_source: bool = True,
+        **fields: Any,
     ) -> httpx.Response:
         """Send ``POST /v1/fork`` through the ledger and return the raw response.
 
         Any VM the backend creates is ledgered, even when the test expected a refusal.
+        With ``default_source=False`` no golden source is filled in, so a test can send a
+        fork with no source at all (a name is still added for the ledger).
+
+        Example: ``target.fork_raw(default_source=False)`` must be a 400.
         """
+        return self._fork(client, suffix, fields, default_source=default_source)[1]
+
+    def _fork(
+        self,
+        client: ArkerClient | None,
+        suffix: str,
+        fields: dict[str, Any],
+        *,
+        default_source: bool,
+    ) -> tuple[LedgerEntry, httpx.Response]:
         client = client or self.client
-        body = self._fork_body(suffix, fields)
+        body = self._fork_body(suffix, fields, default_source)
         self.budgets.charge_fork(len(self.ledger.alive("vm")))
         entry = self.ledger.intend("vm", body.get("name"), org=self._org(client))
         response = client.request("POST", "/v1/fork", json=body)
-        self._settle(entry, response, "vm_id")
-        return response
+        self.settle(entry, response, "vm_id")
+        return entry, response
 
     def create_filesystem(
-        self, suffix: str = "fs", *, client: ArkerClient | None = None
+        self,
+        suffix: str | None = None,
+        *,
+        name: str | None = None,
+        client: ArkerClient | None = None,
     ) -> dict[str, Any]:
-        """Create a ledgered filesystem named ``<prefix>-<n>-<suffix>``; return its body.
+        """Create a ledgered filesystem and return its checked body.
+
+        It is named ``<prefix>-<n>-<suffix>`` (suffix ``fs`` by default), or exactly
+        ``name`` when given.
 
         Example: ``fs = target.create_filesystem("data")``.
         """
         from conformance.checks import expect_ok
 
-        response = self.create_filesystem_raw(suffix, client=client)
+        response = self.create_filesystem_raw(suffix, name=name, client=client)
         body: dict[str, Any] = expect_ok(
             self.spec, "createFilesystem", response, capability="filesystems"
         )
         return body
 
     def create_filesystem_raw(
-        self, suffix: str = "fs", *, client: ArkerClient | None = None
+        self,
+        suffix: str | None = None,
+        *,
+        name: str | None = None,
+        client: ArkerClient | None = None,
     ) -> httpx.Response:
-        """``POST /v1/filesystems`` through the ledger; the raw response (refusal probes)."""
+        """``POST /v1/filesystems`` through the ledger; the raw response (refusal probes).
+
+        Example: ``target.create_filesystem_raw(name=taken["name"])`` must be a 409.
+        """
         client = client or self.client
-        name = self.ledger.new_name(suffix)
+        name = name if name is not None else self.ledger.new_name(suffix or "fs")
         entry = self.ledger.intend("filesystem", name, org=self._org(client))
         response = client.request("POST", "/v1/filesystems", json={"name": name})
-        self._settle(entry, response, "filesystem_id")
+        self.settle(entry, response, "filesystem_id")
         return response
 
     def create_sync(
@@ -158,7 +198,7 @@ class Target:
         entry = self.ledger.intend("sync", None, org=self._org(client), parent=vm_id)
         body = {"filesystem_id": filesystem_id, "path": path}
         response = client.request("POST", f"/v1/vms/{quote(vm_id, safe='')}/syncs", json=body)
-        self._settle(entry, response, "sync_id")
+        self.settle(entry, response, "sync_id")
         return response
 
     def delete_vm(self, vm_id: str) -> None:
@@ -168,9 +208,22 @@ class Target:
             self.delete_entry(entry)
             self.ledger.deleted(entry)
 
-    def _fork_body(self, suffix: str, fields: dict[str, Any]) -> dict[str, Any]:
+    def discard(self, entry: LedgerEntry) -> None:
+        """Delete a ledgered resource now; a failure is left to the session teardown."""
+        if entry.deleted:
+            return
+        try:
+            self.delete_entry(entry)
+        except HarnessError:  # retried (and reported as a leak) at session teardown
+            return
+        self.ledger.deleted(entry)
+
+    def _fork_body(
+        self, suffix: str, fields: dict[str, Any], default_source: bool
+    ) -> dict[str, Any]:
         body = dict(fields)
-        if body.get("source_vm_id") is None and body.get("source_vm_name") is None:
+        no_source = body.get("source_vm_id") is None and body.get("source_vm_name") is None
+        if default_source and no_source:
             body["source_vm_name"] = self.golden
         if body.get("source_vm_name") == self.golden and "source_org_id" not in body:
             body["source_org_id"] = GOLDEN_ORG
@@ -178,7 +231,15 @@ class Target:
             body["name"] = self.ledger.new_name(suffix)
         return body
 
-    def _settle(self, entry: LedgerEntry, response: httpx.Response, id_key: str) -> None:
+    def settle(self, entry: LedgerEntry, response: httpx.Response, id_key: str) -> None:
+        """Record the answer to a ledgered create (``entry`` from ``ledger.intend``).
+
+        A 2xx carrying the new id (``id_key``) marks the entry created; a 4xx means nothing
+        was created (the entry is closed); anything else — a 5xx, a 2xx without the id —
+        leaves it open, and teardown looks the resource up by name.
+
+        Example: ``target.settle(entry, response, "vm_id")``.
+        """
         if response.is_success:
             try:
                 data = response.json()

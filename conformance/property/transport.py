@@ -9,7 +9,6 @@ request and deleted right after the case is judged.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -119,31 +118,17 @@ def send(target: Target, case: Case[Any], operation_id: str) -> Sent:
     parent = unquote(str(case.path_parameters.get("id"))) if kind == "sync" else None
     entry = target.ledger.intend(kind, name if kind != "sync" else None, parent=parent)
     response = _request(target, wire)
-    data = _json(response) if response.is_success else None
-    if isinstance(data, dict) and isinstance(data.get(id_field), str):
-        target.ledger.created(entry, data[id_field])
-        return Sent(wire, response, entry)
-    if 400 <= response.status_code < 500:
-        target.ledger.deleted(entry)  # refused: nothing was created
-        return Sent(wire, response)
-    return Sent(wire, response, entry)  # 2xx without an id, or 5xx: teardown looks it up
+    target.settle(entry, response, id_field)
+    # a refusal closed the entry; otherwise (created, or unknown: 5xx, 2xx without an id)
+    # the case releases it, or teardown looks it up by name
+    return Sent(wire, response, None if entry.deleted else entry)
 
 
 def release(target: Target, entry: LedgerEntry | None) -> None:
     """Delete what a case created, now (a failure is left to the session teardown)."""
-    if entry is None or entry.deleted:
-        return
-    with contextlib.suppress(HarnessError):
-        target.delete_entry(entry)
-        target.ledger.deleted(entry)
+    if entry is not None:
+        target.discard(entry)
 
 
 def _request(target: Target, wire: WireRequest) -> httpx.Response:
     return target.client.request(wire.method, wire.path, headers=wire.headers, content=wire.content)
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None

@@ -104,8 +104,7 @@ def test_list_filters_by_name_prefix(spec: Spec, client: ArkerClient, target: An
 
 def test_duplicate_name_is_a_conflict(spec: Spec, client: ArkerClient, target: Any) -> None:
     existing = target.create_filesystem(f"fs-dup-{secrets.token_hex(3)}")
-    response = client.request("POST", _COLLECTION, json={"name": existing["name"]})
-    _delete_if_created(client, response)
+    response = target.create_filesystem_raw(name=existing["name"])
     expect_error(spec, response, "conflict", capability="filesystems")
 
 

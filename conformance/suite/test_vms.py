@@ -74,13 +74,7 @@ def test_deleted_vm_is_gone(target: Target, request: pytest.FixtureRequest, step
 
 
 def test_fork_without_a_source_is_bad_request(target: Target) -> None:
-    # target.fork_raw fills in the golden when no source is given, so this request is sent
-    # by hand; it is still ledgered in case the backend wrongly creates a VM.
-    name = target.ledger.new_name("no-source")
-    entry = target.ledger.intend("vm", name)
-    response = target.client.request("POST", "/v1/fork", json={"name": name})
-    if not response.is_success:
-        target.ledger.deleted(entry)  # refused; a wrongly created VM is found by name at teardown
+    response = target.fork_raw(suffix="no-source", default_source=False)
     expect_error(target.spec, response, "bad_request")
 
 

@@ -1,7 +1,9 @@
 """A tiny in-memory Arker backend for the plugin's own tests (not a conformance target).
 
 Enough of the contract for the plugin's machinery: auth, list/fork/get/delete VMs and
-list filesystems. ``refuse_deletes`` makes every DELETE fail (to provoke leaks).
+list/create/delete filesystems. ``refuse_deletes`` makes every DELETE fail (to provoke
+leaks); ``fork_status`` is the status a successful fork answers (201: a contract breach).
+``posted`` keeps every POST body.
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ class FakeState:
     """The fake backend's whole state."""
 
     vms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    filesystems: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    posted: list[dict[str, Any]] = field(default_factory=list)
     refuse_deletes: bool = False
+    fork_status: int = 200
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -66,14 +71,12 @@ def _handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
             if method == "GET" and path == "/v1/vms":
                 mine = [v for v in state.vms.values() if v["owner_org_id"] == org]
                 return self._send(200, {"vms": mine, "next_cursor": None})
-            if method == "GET" and path == "/v1/filesystems":
-                return self._send(200, {"filesystems": [], "next_cursor": None})
+            if path.startswith("/v1/filesystems"):
+                return self._filesystems(method, path, org)
             if method == "POST" and path == "/v1/fork":
-                length = int(self.headers.get("content-length", 0))
-                body = json.loads(self.rfile.read(length) or b"{}")
-                vm = _vm(len(state.vms) + 1, body, org)
+                vm = _vm(len(state.vms) + 1, self._body(), org)
                 state.vms[vm["vm_id"]] = vm
-                return self._send(200, vm)
+                return self._send(state.fork_status, vm)
             vm_id = path.removeprefix("/v1/vms/")
             if vm_id not in state.vms:
                 return self._send(404, {"code": "not_found", "message": "no such VM"})
@@ -82,6 +85,27 @@ def _handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
             if state.refuse_deletes:
                 return self._send(500, {"code": "internal", "message": "delete broken"})
             del state.vms[vm_id]
+            return self._send(200, {"deleted": True})
+
+        def _body(self) -> dict[str, Any]:
+            length = int(self.headers.get("content-length", 0))
+            body: dict[str, Any] = json.loads(self.rfile.read(length) or b"{}")
+            state.posted.append(body)
+            return body
+
+        def _filesystems(self, method: str, path: str, org: str) -> None:
+            if method == "GET" and path == "/v1/filesystems":
+                mine = [f for f in state.filesystems.values() if f["owner_org_id"] == org]
+                return self._send(200, {"filesystems": mine, "next_cursor": None})
+            if method == "POST":
+                fs_id = f"fs_{len(state.requests)}"
+                fs = {"filesystem_id": fs_id, "name": self._body().get("name"),
+                      "owner_org_id": org, "created_at": "2026-01-01T00:00:00Z"}  # fmt: skip
+                state.filesystems[fs_id] = fs
+                return self._send(200, fs)
+            fs_id = path.removeprefix("/v1/filesystems/")
+            if state.filesystems.pop(fs_id, None) is None:
+                return self._send(404, {"code": "not_found", "message": "no such filesystem"})
             return self._send(200, {"deleted": True})
 
         def do_GET(self) -> None:

@@ -300,3 +300,50 @@ def test_what_a_test_body_creates_is_released_after_it(
     result = run_suite(pytester, source, *against(url, "--max-vms", "2"))
     assert [r["outcome"] for r in results(pytester)["results"]] == ["pass"] * 3
     assert result.ret == 0
+
+
+def test_a_fork_answered_with_a_wrong_2xx_is_deleted_at_once(
+    pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
+) -> None:
+    # Under a backend answering every fork 201 each test is judged on that 201 (test_a's
+    # fixture errors at setup, test_b fails); the VM budget that the first VM would
+    # otherwise hold turns none of them into "budget exhausted".
+    url, state = fake_backend
+    state.fork_status = 201
+    source = """
+import pytest
+
+@pytest.mark.capability("vms")
+def test_a(vm): pass
+
+@pytest.mark.capability("vms")
+def test_b(target): target.fork()
+"""
+    result = run_suite(pytester, source, *against(url, "--max-vms", "1"))
+    judged = [(r["outcome"], r["message"]) for r in results(pytester)["results"]]
+    assert [outcome for outcome, _ in judged] == ["error", "fail"], result.stdout.str()
+    assert all("Undeclared status" in message for _, message in judged)
+    posts = [i for i, line in enumerate(state.requests) if line.startswith("POST /v1/fork")]
+    assert all(state.requests[i + 1].startswith("DELETE /v1/vms/") for i in posts)
+    assert state.vms == {}
+
+
+def test_target_sends_a_fork_without_a_source_and_filesystems_by_exact_name(
+    pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
+) -> None:
+    url, state = fake_backend
+    source = """
+import pytest
+
+@pytest.mark.capability("vms")
+def test_a(target):
+    target.fork_raw(default_source=False)
+    assert target.create_filesystem(name=target.prefix + "-exact")["name"].endswith("-exact")
+    assert target.create_filesystem()["name"].endswith("-fs")
+"""
+    result = run_suite(pytester, source, *against(url, "--run-id", "r-exact"))
+    assert result.ret == 0, result.stdout.str()
+    fork, exact, named = state.posted
+    assert set(fork) == {"name"} and fork["name"].startswith("conf-r-exact-")
+    assert exact == {"name": "conf-r-exact-exact"} and named["name"].endswith("-fs")
+    assert state.vms == {} and state.filesystems == {}

@@ -79,7 +79,11 @@ def annotate(
         return
     exc = call.excinfo.value if call.excinfo is not None else None
     outcome = outcome_for(
-        decision.requirement, report.outcome, exc, honesty=decision.honesty, when=report.when
+        decision.requirement_for(exc),
+        report.outcome,
+        exc,
+        honesty=decision.honesty,
+        when=report.when,
     )
     target = state.target
     redact = target.redactor.text if target is not None else str

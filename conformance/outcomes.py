@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,6 +53,7 @@ __all__ = [
     "evaluate_requirements",
     "is_conformance_item",
     "outcome_for",
+    "requirements_of",
     "verdict",
 ]
 
@@ -106,6 +107,20 @@ class Decision:
     honesty: bool = False
     disabled: str | None = None  # reason; None → the test runs
     by_profile: bool = False  # disabled because the profile says so (neutral for the verdict)
+    requires: tuple[tuple[str, Requirement], ...] = ()  # secondary capabilities (requires())
+
+    def requirement_for(self, exception: BaseException | None) -> Requirement:
+        """The requirement that judges ``exception``: a secondary capability's own for an
+        ``UnsupportedOperation`` naming it, else the test's capability's.
+
+        Example: a ``capability("pagination")`` + ``requires("sessions")`` test under
+        ``core`` judges an unsupported sessions operation as optional (unsupported).
+        """
+        from conformance.checks.failures import UnsupportedOperation  # lazy: cheap import
+
+        if isinstance(exception, UnsupportedOperation):
+            return dict(self.requires).get(exception.capability or "", self.requirement)
+        return self.requirement
 
     @property
     def run(self) -> bool:
@@ -161,25 +176,66 @@ def capability_of(item: pytest.Item) -> tuple[str, bool]:
             f"{item.nodeid}: every conformance test needs exactly one "
             f'@pytest.mark.capability("<name>") (catalogue: conformance/capabilities.py)'
         )
-    name = marker.args[0]
+    return _known(item, marker.args[0], ""), honesty is not None
+
+
+def _known(item: pytest.Item, name: object, where: str) -> str:
+    """``name`` when it is in the catalogue; else a usage error naming the closest."""
+    if not isinstance(name, str):
+        raise MarkerUsageError(f"{item.nodeid}: capability names are strings, got {name!r}")
     if name not in CAPABILITIES:
         near = closest(name)
         hint = f"; did you mean {near!r}?" if near else ""
-        raise MarkerUsageError(f"{item.nodeid}: unknown capability {name!r}{hint}")
-    return name, honesty is not None
+        raise MarkerUsageError(f"{item.nodeid}: unknown capability {name!r}{where}{hint}")
+    return name
+
+
+def requirements_of(item: pytest.Item) -> tuple[str, ...]:
+    """The secondary capabilities of ``requires(name, ...)`` markers (validated).
+
+    Example: ``@pytest.mark.requires("sessions")`` gives ``("sessions",)``.
+    """
+    names: list[str] = []
+    for marker in item.iter_markers("requires"):
+        if not marker.args or marker.kwargs:
+            raise MarkerUsageError(
+                f'{item.nodeid}: @pytest.mark.requires("<name>", ...) needs capability names'
+            )
+        names += [_known(item, name, " in requires()") for name in marker.args]
+    return tuple(dict.fromkeys(names))
 
 
 def evaluate_requirements(item: pytest.Item, profile: Profile, settings: Settings) -> Decision:
     """Decide whether ``item`` runs under ``profile`` and ``settings`` (pure).
 
-    Raises MarkerUsageError for a missing or unknown capability marker.
+    Raises MarkerUsageError for a missing or unknown capability (or requires) marker.
 
     Example: under profile ``burst`` a ``capability("sessions")`` test is
-    ``Decision(disabled="disabled by profile burst: ...", by_profile=True)``.
+    ``Decision(disabled="disabled by profile burst: ...", by_profile=True)``; so is a
+    ``capability("pagination")`` test that ``requires("sessions")``.
     """
     cap, honesty = capability_of(item)
     req = Requirement(profile.requirement(cap))
     tag = f"(capability {cap}, profile {profile.name})"
+    requires = tuple(
+        (name, Requirement(profile.requirement(name))) for name in requirements_of(item)
+    )
+    lacking = [name for name, r in requires if r is Requirement.UNSUPPORTED]
+    if lacking:
+        reason = f"disabled by profile: needs {', '.join(lacking)}, declared unsupported {tag}"
+        return Decision(cap, req, honesty, reason, by_profile=True, requires=requires)
+    decision = _evaluate(item, cap, req, honesty, settings, tag)
+    return replace(decision, requires=requires)
+
+
+def _evaluate(
+    item: pytest.Item,
+    cap: str,
+    req: Requirement,
+    honesty: bool,
+    settings: Settings,
+    tag: str,
+) -> Decision:
     if honesty and req is not Requirement.UNSUPPORTED:
         reason = f"disabled by profile: profile supports it, {cap} is {req} {tag}"
         return Decision(cap, req, True, reason, by_profile=True)

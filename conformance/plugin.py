@@ -20,6 +20,8 @@ _MARKERS = (
     "capability(name): the capability a conformance test checks (closed catalogue)",
     "creates_nothing: the test creates no resource; the only kind run under --read-only",
     "honesty(name): capability-honesty probe; runs only where the profile says unsupported",
+    "requires(name, ...): secondary capabilities the test needs: disabled by profile where "
+    "one is unsupported; an unsupported_operation on one is judged by its own requirement",
 )
 _STATUS = {  # outcome → (pytest category, letter, word, markup)
     "pass": ("passed", ".", "PASS", {"green": True}),

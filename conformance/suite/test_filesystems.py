@@ -124,8 +124,10 @@ def test_unknown_filesystem_is_not_found(spec: Spec, client: ArkerClient, method
     expect_error(spec, response, "not_found", capability="filesystems")
 
 
-# Judged as `filesystems` (needs the family, and the second org's key): a profile without
-# filesystems must not fail `tenancy` for it.
+# Judged as `tenancy`; it needs the family, so a profile without filesystems disables it
+# and an unsupported_operation from a backend lacking them follows `filesystems`.
+@pytest.mark.capability("tenancy")
+@pytest.mark.requires("filesystems")
 def test_other_org_cannot_see_or_delete_a_filesystem(
     spec: Spec, client: ArkerClient, other_client: ArkerClient, target: Any, steps: StepLog
 ) -> None:

@@ -6,9 +6,11 @@ than ``limit``, and end with ``next_cursor`` null or absent. ``limit`` outside 1
 a garbage cursor are 400. A cursor from one list replayed on another is 400 or a valid
 page (the contract only says cursors are opaque; both are documented as acceptable).
 
-Capabilities: the VM and run lists are judged as ``pagination``. The lists of optional
-families (sessions, tunnels, syncs, filesystems) carry their family's capability, because
-paging them needs the family: a profile without sessions must not fail ``pagination``.
+Capabilities: every list is judged as ``pagination``. The lists of optional families
+(sessions, tunnels, syncs, filesystems) also ``requires`` their family: where the profile
+declares it unsupported they are disabled by profile, and a backend answering
+``unsupported_operation`` for the family is judged by the family's requirement, so a
+profile without sessions never fails ``pagination`` for it.
 """
 
 from __future__ import annotations
@@ -44,8 +46,13 @@ class Listing:
     collection: str  # "{vm}" stands for the VM path
     items_key: str
     id_key: str
-    capability: str = "pagination"
+    needs: tuple[str, ...] = ()  # the families listing (and filling) it needs
     control: bool = False
+
+    @property
+    def capability(self) -> str:
+        """What an ``unsupported_operation`` on the list would say is missing."""
+        return self.needs[0] if self.needs else "pagination"
 
     @property
     def per_vm(self) -> bool:
@@ -58,23 +65,26 @@ class Listing:
 LISTINGS = {
     "listVms": Listing("listVms", "/v1/vms", "vms", "vm_id", control=True),
     "listRuns": Listing("listRuns", "{vm}/runs", "runs", "run_id"),
-    "listSessions": Listing("listSessions", "{vm}/sessions", "sessions", "session_id", "sessions"),
-    "listTunnels": Listing("listTunnels", "{vm}/tunnels", "tunnels", "port", "tunnels"),
-    "listSyncs": Listing("listSyncs", "{vm}/syncs", "syncs", "sync_id", "syncs"),
+    "listSessions": Listing(
+        "listSessions", "{vm}/sessions", "sessions", "session_id", ("sessions",)
+    ),
+    "listTunnels": Listing("listTunnels", "{vm}/tunnels", "tunnels", "port", ("tunnels",)),
+    # filling the bindings list needs filesystems to bind
+    "listSyncs": Listing("listSyncs", "{vm}/syncs", "syncs", "sync_id", ("syncs", "filesystems")),
     "listFilesystems": Listing(
-        "listFilesystems", "/v1/filesystems", "filesystems", "filesystem_id", "filesystems"
+        "listFilesystems", "/v1/filesystems", "filesystems", "filesystem_id", ("filesystems",)
     ),
 }
 
 
 def listing_params(*, creating: bool) -> list[Any]:
-    """One pytest param per list, carrying its capability; lists needing no VM can be
-    marked ``creates_nothing`` when the test itself creates nothing else."""
+    """One pytest param per list, marked ``requires`` its families; lists needing no VM
+    can be marked ``creates_nothing`` when the test itself creates nothing else."""
     return [
         pytest.param(
             op_id,
             marks=[
-                pytest.mark.capability(listing.capability),
+                *([pytest.mark.requires(*listing.needs)] if listing.needs else []),
                 *([] if creating or listing.per_vm else [pytest.mark.creates_nothing]),
             ],
         )

@@ -69,6 +69,7 @@ class Target:
     redactor: Redactor
     log: ExchangeLog
     embedded: EmbeddedBackend | None = field(default=None, repr=False)
+    worker: str | None = None  # the pytest-xdist worker id ("gw0"), None outside xdist
 
     @property
     def golden(self) -> str:
@@ -356,4 +357,5 @@ def connect(
         redactor,
         log,
         embedded,
+        tag,
     )

@@ -110,7 +110,7 @@ class PropertyRunner:
         """Stop and delete the world's resources and write the per-operation stats."""
         self.world.close()
         settings = self.target.settings
-        self.stats.write(stats_path(settings.run_dir), settings.seed)
+        self.stats.write(stats_path(settings.run_dir, worker=self.target.worker), settings.seed)
 
     def set_up(self, item: PropertyItem) -> None:
         """Make the real resources ``item``'s cases use (call from a fixture: set-up phase)."""

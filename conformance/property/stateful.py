@@ -207,5 +207,6 @@ def run_workflow(
         run.end_scenario()  # a scenario cut short by an exception left its resources
         stats.failures = int(run.failure is not None)
         node.user_properties.append((PROPERTY_KEY, stats.to_dict()))
-        collected.write(stats_path(target.settings.run_dir, "stateful"), target.settings.seed)
+        path = stats_path(target.settings.run_dir, "stateful", target.worker)
+        collected.write(path, target.settings.seed)
     run.raise_failure()

@@ -9,7 +9,6 @@ ships to the controller) and :class:`PropertyStats` writes every entry of the pr
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,12 +20,15 @@ __all__ = ["PROPERTY_KEY", "OperationStats", "PropertyStats", "stats_path"]
 PROPERTY_KEY = "arker_property"
 
 
-def stats_path(run_dir: Path, kind: str = "property") -> Path:
-    """``<run_dir>/<kind>-stats[-gwN].json`` (one file per pytest-xdist worker).
+def stats_path(run_dir: Path, kind: str = "property", worker: str | None = None) -> Path:
+    """``<run_dir>/<kind>-stats[-<worker>].json`` (one file per pytest-xdist worker).
+
+    The worker id comes from the session (``Target.worker``), never from the environment:
+    a child run started from inside an xdist worker inherits ``PYTEST_XDIST_WORKER``
+    without being one.
 
     Example: ``stats_path(Path("reports/r1"))`` is ``reports/r1/property-stats.json``.
     """
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # set by pytest-xdist in workers
     return run_dir / (f"{kind}-stats-{worker}.json" if worker else f"{kind}-stats.json")
 
 

@@ -53,6 +53,7 @@ def run_properties(
     *,
     modules: tuple[str, ...] = ("test_properties.py",),
     select: str | None = None,
+    node_ids: tuple[str, ...] = (),
     faults: tuple[str, ...] = (),
     disabled: tuple[str, ...] = (),
     profile: str = "reference",
@@ -70,7 +71,9 @@ def run_properties(
         env["ARKER_PROPERTY_EXAMPLES"] = str(examples)
         env.pop("PYTEST_ADDOPTS", None)
         argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-        argv += ["--rootdir", str(REPO), *(str(SUITE / m) for m in modules)]
+        # node ids select without deselecting, so such a run can be complete (conformant)
+        targets = [str(SUITE / n) for n in node_ids] or [str(SUITE / m) for m in modules]
+        argv += ["--rootdir", str(REPO), *targets]
         argv += ["--backend-url", srv.base_url, "--profile", profile, "--seed", str(seed)]
         argv += ["--report-dir", str(report_dir), "--run-id", run_id]
         argv += ["-k", select] if select else []

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from conformance.options import command_settings
 from conformance.profiles import load_profile
 from conformance.property import PropertyBudget, derive_seed, plan
 from conformance.property.plan import pytest_params
 from conformance.property.scope import capabilities_of
+from conformance.property.stats import stats_path
 from conformance.spec import Spec
 
 SPEC = Spec.load()
@@ -72,3 +76,12 @@ def test_request_fields_name_their_capabilities() -> None:
     }  # fmt: skip
     writes = {"op": "write", "writes": [{"path": "/a", "size": 1, "presigned": True}]}
     assert "sync.presigned" in capabilities_of("syncFiles", "sync.inline", writes, None)
+
+
+def test_stats_files_are_named_by_the_session_worker_not_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A child run started from an xdist worker inherits PYTEST_XDIST_WORKER without being one.
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw3")
+    assert stats_path(Path("r")) == Path("r/property-stats.json")
+    assert stats_path(Path("r"), "stateful", "gw1") == Path("r/stateful-stats-gw1.json")

@@ -50,7 +50,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, SupportsIndex
 
 REPO = Path(__file__).resolve().parent.parent
 PYTEST = REPO / ".venv" / "bin" / "pytest"
@@ -63,6 +63,7 @@ _DROPPED_ENV = frozenset({"PYTEST_ADDOPTS"})
 # --- the wire recorder (runs inside the pytest child process, or its xdist workers) -------
 
 _RECORDS: list[tuple[str, str, str, int | None, float, float]] = []
+_SLEEPS: list[tuple[float, float]] = []
 _STARTED: list[float] = []
 
 
@@ -87,6 +88,21 @@ def _install_recorder() -> None:
             _RECORDS.append((request.method, host, path, status, start, time.monotonic()))
 
     httpx.Client.send = send  # type: ignore[method-assign]
+    _install_sleep_recorder()
+
+
+def _install_sleep_recorder() -> None:
+    """Wrap ``time.sleep`` (the suite's polling pause) so deliberate waits are measured."""
+    original = time.sleep
+
+    def sleep(seconds: float | SupportsIndex) -> None:
+        start = time.monotonic()
+        try:
+            original(seconds)
+        finally:
+            _SLEEPS.append((start, time.monotonic()))
+
+    time.sleep = sleep
 
 
 def pytest_configure(config: Any) -> None:
@@ -108,6 +124,7 @@ def pytest_unconfigure(config: Any) -> None:
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "threads_alive": threading.active_count(),
         "requests": list(_RECORDS),
+        "sleeps": list(_SLEEPS),
     }
     path = Path(out) / f"wire-{os.getpid()}.json"
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -128,6 +145,7 @@ class WireStats:
     transport_errors: int = 0
     sum_elapsed_s: float = 0.0
     in_flight_s: float = 0.0
+    sleeping_only_s: float = 0.0  # time.sleep with no request in flight
     cpu_s: float = 0.0
     processes: int = 0
     first_start: float = 0.0  # time.monotonic() of the first request's start
@@ -189,10 +207,12 @@ def read_wire(wire_dir: Path) -> WireStats:
     named: Counter[str] = Counter()
     unnamed: Counter[str] = Counter()
     intervals: list[tuple[float, float]] = []
+    sleeps: list[tuple[float, float]] = []
     for path in sorted(wire_dir.glob("wire-*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         stats.processes += 1
         stats.cpu_s += float(data["cpu_s"])
+        sleeps += [(float(a), float(b)) for a, b in data.get("sleeps", [])]
         for method, _host, url_path, status, start, end in data["requests"]:
             operation = spec.operation_for(method, url_path)
             if operation is None:
@@ -209,6 +229,7 @@ def read_wire(wire_dir: Path) -> WireStats:
     stats.unnamed = dict(sorted(unnamed.items()))
     stats.sum_elapsed_s = sum(end - start for start, end in intervals)
     stats.in_flight_s = union_seconds(intervals)
+    stats.sleeping_only_s = union_seconds(intervals + sleeps) - stats.in_flight_s
     if intervals:
         stats.first_start = min(start for start, _ in intervals)
         stats.last_end = max(end for _, end in intervals)
@@ -362,7 +383,8 @@ def print_run(m: RunMeasure, label: str = "") -> None:
     between = m.wall_s - m.startup_s - m.shutdown_s - w.in_flight_s
     print(
         f"  outside requests     start-up (to first request) {m.startup_s:.1f} s, "
-        f"between requests {between:.1f} s, after the last request {m.shutdown_s:.1f} s"
+        f"between requests {between:.1f} s (of which sleeping {w.sleeping_only_s:.1f} s), "
+        f"after the last request {m.shutdown_s:.1f} s"
     )
     _print_gap(m)
     for line in m.not_passed[:20]:

@@ -47,6 +47,10 @@ class FakeItem:
             return None
         return getattr(pytest.mark, name)(*self.markers[name]).mark
 
+    def iter_markers(self, name: str) -> list[Any]:
+        marker = self.get_closest_marker(name)
+        return [] if marker is None else [marker]
+
 
 def decide(
     markers: dict[str, tuple[Any, ...]], fixtures: list[str] | None = None, **kw: Any
@@ -68,6 +72,24 @@ def test_unsupported_capability_regular_test_is_disabled_by_profile() -> None:
     decision = decide({"capability": ("sessions",)})
     assert not decision.run and decision.by_profile
     assert "sessions" in str(decision.disabled) and "profile burst" in str(decision.disabled)
+
+
+def test_a_test_requiring_an_unsupported_capability_is_disabled_by_profile() -> None:
+    decision = decide({"capability": ("pagination",), "requires": ("runs.background", "sessions")})
+    assert decision.capability == "pagination" and decision.by_profile and not decision.run
+    assert "needs sessions" in str(decision.disabled)
+    running = decide({"capability": ("pagination",), "requires": ("runs.background",)})
+    assert running.run and running.requires == (("runs.background", Requirement.REQUIRED),)
+
+
+def test_unsupported_operation_on_a_secondary_is_judged_by_its_requirement() -> None:
+    decision = replace(
+        decide({"capability": ("pagination",)}), requires=(("sessions", Requirement.OPTIONAL),)
+    )
+    on_sessions = UnsupportedOperation("sessions", None, "no")
+    assert decision.requirement_for(on_sessions) is Requirement.OPTIONAL
+    assert decision.requirement_for(UnsupportedOperation("vms", None)) is Requirement.REQUIRED
+    assert decision.requirement_for(violation()) is Requirement.REQUIRED
 
 
 def test_honesty_probe_runs_only_where_unsupported() -> None:

@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -168,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             serial = next((r.measure.wall_s for r in results if r.mode == "serial"), None)
             print_mode(result, serial)
             results.append(result)
+    shutil.rmtree(out / "data", ignore_errors=True)  # VM disks; logs and reports stay
     print_table(results)
     if args.json is not None:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")

@@ -117,17 +117,21 @@ def decide_all(state: RunState, items: list[pytest.Item]) -> None:
     """
     from conformance.collect import DECISION
     from conformance.outcomes import MarkerUsageError, evaluate_requirements, is_conformance_item
+    from conformance.target import worker_budget_error
 
     mine = [item for item in items if is_conformance_item(item, state.suite_dir)]
     if not mine:
         return
     state.conformance_items += len(mine)
     errors: dict[str, str] = {}
+    budget_error = worker_budget_error(state.settings.max_vms, state.workers)
     try:
         profile = profile_of(state)
     except HarnessError as exc:  # worker: bad profile
         errors = {item.nodeid: str(exc) for item in mine}
     else:
+        if budget_error:  # the budget cannot be shared among the xdist workers
+            errors = {item.nodeid: budget_error for item in mine}
         for item in mine:
             try:
                 item.stash[DECISION] = evaluate_requirements(item, profile, state.settings)

@@ -29,6 +29,26 @@ if TYPE_CHECKING:
 __all__ = ["GOLDEN_ORG", "Budgets", "Target"]
 
 GOLDEN_ORG = "ArkerHQ"
+# The most VMs one suite test holds at once (list walks); a worker's share must allow it.
+MIN_VMS_PER_WORKER = 4
+
+
+def worker_budget_error(max_vms: int, workers: int) -> str | None:
+    """Why ``--max-vms`` cannot be shared among ``workers`` xdist workers, or None.
+
+    Each worker gets ``max_vms // workers``; below :data:`MIN_VMS_PER_WORKER` tests
+    would fail on the budget rather than on the backend, so the run must not start.
+
+    Example: ``worker_budget_error(8, 4)`` names ``--max-vms 16``.
+    """
+    share = max_vms // workers
+    if workers <= 1 or share >= MIN_VMS_PER_WORKER:
+        return None
+    return (
+        f"--max-vms {max_vms} leaves {share} VMs alive per xdist worker with {workers} "
+        f"workers, and a test may hold {MIN_VMS_PER_WORKER} at once: use "
+        f"--max-vms {MIN_VMS_PER_WORKER * workers} or fewer workers"
+    )
 
 
 @dataclass

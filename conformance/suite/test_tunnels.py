@@ -30,6 +30,11 @@ _OPEN_WITHIN_S = 60.0
 _STATES = frozenset({"starting", "open", "closed"})
 
 
+# Below the usual ephemeral range (32768+): a VM sharing its host's network could
+# otherwise collide with a port the host handed to some outgoing connection.
+GUEST_PORTS = (20000, 32000)
+
+
 def tunnel_path(vm_id: str, port: int | str) -> str:
     """One tunnel of a VM, addressed by its guest port (a bare integer on the wire)."""
     return f"{vm_path(vm_id)}/tunnels/{port}"
@@ -53,7 +58,7 @@ class ServedPort:
 @pytest.fixture
 def served_port(spec: Spec, client: ArkerClient, vm: dict[str, Any]) -> Iterator[ServedPort]:
     """Start ``http.server`` in the background with an inbound port; cancel it afterwards."""
-    port, marker = random.randint(20000, 59999), f"conf-tunnel-{secrets.token_hex(6)}"
+    port, marker = random.randint(*GUEST_PORTS), f"conf-tunnel-{secrets.token_hex(6)}"
     www = f"/tmp/conf-www-{marker}"
     command = (
         f"mkdir -p {www} && printf {marker} > {www}/marker.txt && cd {www} && "
@@ -194,6 +199,6 @@ def test_non_integer_port_is_a_bad_request(
 def test_unknown_port_is_not_found(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], method: str
 ) -> None:
-    port = random.randint(20000, 59999)
+    port = random.randint(*GUEST_PORTS)
     response = client.request(method, tunnel_path(vm["vm_id"], port))
     expect_error(spec, response, "not_found", capability="tunnels")

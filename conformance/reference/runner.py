@@ -1,15 +1,18 @@
-"""Executing runs: one process group per run, output straight to files, cancel and timeout.
+"""Executing runs: output straight to files, signals to the command's group, cancel, timeout.
 
-Each run is a fresh ``bash`` (inside the sandbox) that restores its session's saved
-working directory and exported environment, sources the command (so ``cd`` and
-``export`` persist), and saves both again on exit. Output goes to
-``data_dir/runs/<run_id>/{stdout,stderr}``, so ``GET`` shows it while the run is going.
+Each run is a control script (``run.sh``, inside the sandbox) that starts the command
+(``command.sh``) in a process group of its own and waits for it; the command is a fresh
+``bash`` that restores its session's saved working directory and exported environment,
+sources the user's command (so ``cd`` and ``export`` persist), and saves both again on
+exit. A ``signal`` goes to the command's group alone (``proctree.py``): the run then ends
+when the command does, ``completed`` with its exit status (128+N when signal N killed it).
+Output goes to ``data_dir/runs/<run_id>/{stdout,stderr}``, so ``GET`` shows it while the
+run is going.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import shutil
@@ -18,6 +21,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .proctree import command_group, killpg
 from .runstore import now, run_dir
 from .sandbox import invocation
 from .sessions import DEFAULT_CWD, session_dir
@@ -30,7 +34,19 @@ KILL_GRACE_S = 2.0
 _NOT_SAVED = ("PWD", "OLDPWD", "SHLVL", "_")
 
 _MAX_CTL_BYTES = 4 * 1024 * 1024  # a saved cwd / environment larger than this is cut
-RUN_SH = """\
+
+# The control script: starts the command as a job in a process group of its own, waits
+# for it and exits with its status (128+N when signal N killed it). Its own messages
+# (bash reports a job killed by a signal) go to /dev/null, not into the run's stderr.
+CONTROL_SH = """\
+exec 3>&2 2>/dev/null
+set -m
+/bin/bash --noprofile --norc {ctl}/command.sh 2>&3 3>&- &
+wait $!
+"""
+# The command: restores the session's cwd and exported environment, sources the user's
+# command (so ``cd`` and ``export`` persist) and saves both again on exit.
+COMMAND_SH = """\
 __arker_ctl={ctl}
 if [ -f "$__arker_ctl/env_in" ]; then . "$__arker_ctl/env_in"; fi
 cd -- "$(cat "$__arker_ctl/cwd_in" 2>/dev/null)" 2>/dev/null || cd -- "$HOME" 2>/dev/null
@@ -88,7 +104,7 @@ class Runner:
         return run_id in self.active
 
     async def cancel(self, run_id: str) -> None:
-        """Stop the run's process group: SIGTERM, then SIGKILL after a grace period."""
+        """Stop the run: SIGTERM to its command's group, SIGKILL to everything after a grace."""
         active = self.active.get(run_id)
         if active is None:
             return
@@ -96,27 +112,41 @@ class Runner:
         await self._kill(active)
 
     def signal(self, run_id: str, signum: int) -> None:
-        """Send ``signum`` to the run's process group (no-op when it has ended)."""
+        """Send ``signum`` to the run's command process group (no-op when it has ended).
+
+        Only the command's group: the wrapper and the control script live on, so the run
+        ends when the command does, with its exit status.
+        """
         active = self.active.get(run_id)
-        if active is not None and active.proc is not None:
-            _killpg(active.proc.pid, signum)
+        if active is None or active.proc is None or active.proc.returncode is not None:
+            return
+        group = command_group(active.proc.pid)
+        if group is not None:
+            killpg(group, signum)
 
     async def _kill(self, active: _Active) -> None:
-        if active.proc is None or active.proc.returncode is not None:
+        proc = active.proc
+        if proc is None or proc.returncode is not None:
             return
-        _killpg(active.proc.pid, signal.SIGTERM)
+        group = command_group(proc.pid)
+        # the command first, so its traps can clean up; no command (yet): the wrapper
+        killpg(proc.pid if group is None else group, signal.SIGTERM)
         try:
             await asyncio.wait_for(asyncio.shield(active.done.wait()), KILL_GRACE_S)
         except TimeoutError:
-            _killpg(active.proc.pid, signal.SIGKILL)
+            _kill_run(proc.pid, group)
             await active.done.wait()
+        if group is not None:
+            # what the command spawned in its group and left behind (``none`` mode; in a
+            # sandbox the pid namespace ended with the run)
+            killpg(group, signal.SIGKILL)
 
     async def shutdown(self) -> None:
         """Kill every active run; their rows stay ``running`` so a restart settles them."""
         self.closing = True
         for active in list(self.active.values()):
             if active.proc is not None and active.proc.returncode is None:
-                _killpg(active.proc.pid, signal.SIGKILL)
+                _kill_run(active.proc.pid, command_group(active.proc.pid))
 
     async def _execute(self, spec: RunSpec) -> None:
         active = self.active[spec.run_id]
@@ -152,7 +182,8 @@ class Runner:
             etc=disk.etc,
             net_blocked=spec.net_blocked,
         )
-        (ctl / "run.sh").write_text(RUN_SH.format(ctl=inv.ctl_in_sandbox))
+        (ctl / "run.sh").write_text(CONTROL_SH.format(ctl=inv.ctl_in_sandbox))
+        (ctl / "command.sh").write_text(COMMAND_SH.format(ctl=inv.ctl_in_sandbox))
         merge = self.backend.fault("stderr-merged")
         with open(inv_out, "wb") as out, open(inv_err, "wb") as err:
             active.proc = await asyncio.create_subprocess_exec(
@@ -169,7 +200,7 @@ class Runner:
             return await asyncio.wait_for(asyncio.shield(active.proc.wait()), timeout)
         except TimeoutError:
             active.timed_out = True
-            _killpg(active.proc.pid, signal.SIGKILL)
+            _kill_run(active.proc.pid, command_group(active.proc.pid))
             return await active.proc.wait()
 
     def _prepare(self, spec: RunSpec) -> tuple[Path, Path, Path]:
@@ -245,9 +276,12 @@ def _unsaved(line: str) -> bool:
     return name in _NOT_SAVED
 
 
-def _killpg(pid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signum)
+def _kill_run(wrapper_pid: int, group: int | None) -> None:
+    """SIGKILL the run: its command's group (looked up before, while the tree was whole)
+    and the wrapper's (in a sandbox, the pid namespace and all in it go with it)."""
+    if group is not None:
+        killpg(group, signal.SIGKILL)
+    killpg(wrapper_pid, signal.SIGKILL)
 
 
 def safe_call(hook: object, *args: object) -> None:

@@ -5,7 +5,8 @@ Writes take a list of entries told apart by their keys: an inline chunk
 (``content``), a presigned upload request (``presigned: true``) or a commit
 (``upload_id`` alone). Bytes are staged in the object store (``presigned.py``) and
 committed into the VM through ``backend.disk(vm_id)`` once ``[0, size)`` is covered,
-so a file written at ``/tmp/a`` is what ``cat /tmp/a`` reads in a run.
+so a file written at ``/tmp/a`` is what ``cat /tmp/a`` reads in a run. Requests are
+validated whole by ``syncrequest.py`` first.
 
 Error rule: a request malformed *anywhere* (shape, types, paths, ranges, base64,
 budget) is refused whole with a flat 400/413 and nothing is applied. Entries that are
@@ -17,11 +18,8 @@ alone, in ``results[i].error``, with HTTP 200 — as the contract's per-entry er
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
-import re
 import shutil
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -31,176 +29,24 @@ from starlette.routing import Route
 
 from . import presigned
 from .auth import org_of
-from .disks import split_vm_path
 from .errors import ApiError
 from .presigned import UPLOAD_LOCK, Upload
 from .requests import json_body
 from .state import Backend, backend_of
+from .syncrequest import (
+    CHUNK_SIZE,
+    INLINE_BUDGET,
+    MAX_SYNC_BODY,
+    ChunkEntry,
+    CommitEntry,
+    Entry,
+    PresignEntry,
+    check_path,
+    parse_writes,
+)
 from .vms import lookup_vm
 
 __all__ = ["CHUNK_SIZE", "INLINE_BUDGET", "check_path", "install", "routes"]
-
-CHUNK_SIZE = 4 * 1024 * 1024  # inline read limit and the clients' inline/presigned switch
-INLINE_BUDGET = 20 * 1024 * 1024  # decoded inline bytes per request (FACTS §D.11)
-MAX_ENTRIES = 64
-# base64 of the budget plus JSON framing; beyond this the body is not even parsed
-MAX_SYNC_BODY = INLINE_BUDGET * 4 // 3 + 1024 * 1024
-_UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-def check_path(value: Any, where: str = "path") -> str:
-    """Validate a VM-side path and return it normalised; 400 ``bad_request`` otherwise.
-
-    It must be an absolute string without NUL bytes, ``.`` or ``..`` segments (the
-    disk's rules, ``disks.split_vm_path``); repeated slashes are folded.
-    Example: ``check_path("/tmp//a") == "/tmp/a"``.
-    """
-    try:
-        parts = split_vm_path(value)
-    except ApiError as exc:
-        message = exc.message if where == "path" else f"{where}: {exc.message}"
-        raise ApiError("bad_request", message) from None
-    return "/" + "/".join(parts)
-
-
-# ── parsing: the whole request is checked before anything is applied ─────────
-
-
-@dataclass(frozen=True)
-class ChunkEntry:
-    """An inline piece ``[start, end)`` of a file of ``size`` bytes."""
-
-    path: str
-    target: str
-    size: int
-    upload_id: str
-    data: bytes
-    start: int
-    end: int
-    sha256: str | None
-
-
-@dataclass(frozen=True)
-class PresignEntry:
-    """Step 1 of a large write: ask for a presigned PUT URL."""
-
-    path: str
-    target: str
-    size: int
-
-
-@dataclass(frozen=True)
-class CommitEntry:
-    """Step 3 of a large write: commit an upload whose bytes have all arrived."""
-
-    path: str
-    target: str
-    size: int
-    upload_id: str
-    sha256: str | None
-
-
-Entry = ChunkEntry | PresignEntry | CommitEntry
-
-
-def _int(raw: dict[str, Any], key: str, where: str) -> int:
-    value = raw.get(key)
-    if value is None:
-        raise ApiError("bad_request", f"{where}.{key} is required")
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ApiError("bad_request", f"{where}.{key} must be an integer >= 0")
-    return value
-
-
-def _size(raw: dict[str, Any], where: str) -> int:
-    size = _int(raw, "size", where)
-    if size > presigned.MAX_FILE_BYTES:
-        raise ApiError(
-            "payload_too_large", f"{where}.size {size} exceeds {presigned.MAX_FILE_BYTES}"
-        )
-    return size
-
-
-def _upload_id(raw: dict[str, Any], where: str) -> str:
-    value = raw.get("upload_id")
-    if not isinstance(value, str) or not _UPLOAD_ID.fullmatch(value):
-        raise ApiError("bad_request", f"{where}.upload_id must match [A-Za-z0-9_-]{{1,128}}")
-    return value
-
-
-def _sha256(raw: dict[str, Any], where: str) -> str | None:
-    value = raw.get("sha256")
-    if value is None:
-        return None
-    if not isinstance(value, str) or not _SHA256.fullmatch(value.lower()):
-        raise ApiError("bad_request", f"{where}.sha256 must be 64 hex digits")
-    return value.lower()
-
-
-def _chunk(raw: dict[str, Any], where: str, path: str, target: str) -> ChunkEntry:
-    size = _size(raw, where)
-    start, end = _int(raw, "start", where), _int(raw, "end", where)
-    if not start <= end <= size:
-        raise ApiError(
-            "bad_request", f"{where}: need 0 <= start <= end <= size, got {start}, {end}, {size}"
-        )
-    content = raw.get("content")
-    if not isinstance(content, str):
-        raise ApiError("bad_request", f"{where}.content must be a base64 string")
-    try:
-        data = base64.b64decode(content, validate=True)
-    except (binascii.Error, ValueError):
-        raise ApiError("bad_request", f"{where}.content is not valid base64") from None
-    if len(data) != end - start:
-        raise ApiError(
-            "bad_request", f"{where}: content has {len(data)} bytes, range needs {end - start}"
-        )
-    upload_id, sha = _upload_id(raw, where), _sha256(raw, where)
-    return ChunkEntry(path, target, size, upload_id, data, start, end, sha)
-
-
-def parse_entry(raw: Any, index: int) -> Entry:
-    """Tell a write entry's kind by its keys and validate it (400/413 on any flaw)."""
-    where = f"writes[{index}]"
-    if not isinstance(raw, dict):
-        raise ApiError("bad_request", f"{where} must be an object")
-    target = check_path(raw.get("path"), f"{where}.path")
-    path = str(raw["path"])
-    presigned_flag = raw.get("presigned")
-    if presigned_flag is not None and not isinstance(presigned_flag, bool):
-        raise ApiError("bad_request", f"{where}.presigned must be a boolean")
-    if presigned_flag is True:
-        return PresignEntry(path, target, _size(raw, where))
-    if raw.get("content") is not None:
-        return _chunk(raw, where, path, target)
-    if raw.get("upload_id") is not None:
-        upload_id, sha = _upload_id(raw, where), _sha256(raw, where)
-        return CommitEntry(path, target, _size(raw, where), upload_id, sha)
-    raise ApiError(
-        "bad_request",
-        f"{where} is neither a chunk (content), a presigned request (presigned: true)"
-        " nor a commit (upload_id)",
-    )
-
-
-def parse_writes(backend: Backend, body: dict[str, Any]) -> list[Entry]:
-    """Validate every entry of a write request, its size and the inline budget."""
-    writes = body.get("writes")
-    if not isinstance(writes, list) or not writes:
-        raise ApiError("bad_request", "writes must be a non-empty array")
-    if len(writes) > MAX_ENTRIES:
-        raise ApiError("bad_request", f"at most {MAX_ENTRIES} writes per request")
-    entries = [parse_entry(raw, i) for i, raw in enumerate(writes)]
-    inline = sum(len(e.data) for e in entries if isinstance(e, ChunkEntry))
-    if inline > INLINE_BUDGET:
-        raise ApiError(
-            "payload_too_large", f"{inline} inline bytes exceed the {INLINE_BUDGET} budget"
-        )
-    if any(isinstance(e, PresignEntry) for e in entries):
-        backend.require_capability("sync.presigned")
-    return entries
-
 
 # ── applying entries ─────────────────────────────────────────────────────────
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.metadata
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -30,7 +31,7 @@ CORE_MODULES = ("fork", "vm_routes", "run_routes", "session_routes", "resize")
 FAMILY_MODULES = ("transfer", "presigned", "filesystems", "bindings", "tunnels")
 
 
-def error_response(backend: Backend, exc: ApiError) -> JSONResponse:
+def error_response(backend: Backend, exc: ApiError) -> Response:
     """The JSON response for ``exc`` (flat, unless a fault changes the envelope)."""
     status, body = exc.status, exc.body()
     if exc.code == "not_found" and backend.fault("not-found-as-500"):
@@ -39,6 +40,9 @@ def error_response(backend: Backend, exc: ApiError) -> JSONResponse:
         status = 400
     if backend.fault("error-envelope-nested"):
         body = {"error": body}
+    if backend.fault("errors-text-plain"):  # the JSON text, labelled as plain text
+        text = json.dumps(body)
+        return Response(text, status, headers=exc.headers or None, media_type="text/plain")
     return JSONResponse(body, status_code=status, headers=exc.headers or None)
 
 

@@ -32,6 +32,12 @@ FAULTS: dict[str, Fault] = {
     "run-exit-code-missing": Fault("GET run omits exit_code once terminal", "runs"),
     "completed-at-missing": Fault("terminal runs have completed_at null", "runs"),
     "fork-status-201": Fault("fork answers 201 instead of 200", "vms"),
+    "errors-text-plain": Fault(
+        "error bodies are served with content-type text/plain (the JSON text)", "errors"
+    ),
+    "run-body-limit-ignored": Fault(
+        "run request bodies over 4 MiB are accepted instead of 413", "errors"
+    ),
     # pagination
     "pagination-duplicates": Fault(
         "every other next_cursor restarts at the last item of its page (duplicates)", "pagination"
@@ -39,6 +45,9 @@ FAULTS: dict[str, Fault] = {
     "pagination-cursor-never-null": Fault("next_cursor is set on the last page too", "pagination"),
     "pagination-limit-ignored": Fault(
         "GET /v1/vms ignores limit and returns everything", "pagination"
+    ),
+    "pagination-garbage-cursor-restarts": Fault(
+        "a garbage cursor restarts the list from its first item instead of 400", "pagination"
     ),
     # runs
     "idempotency-ignored": Fault(
@@ -60,6 +69,20 @@ FAULTS: dict[str, Fault] = {
         "GET /v1/vms/{id}/runs ignores ?state= and lists every run", "background"
     ),
     "delete-vm-noop": Fault("DELETE /v1/vms/{id} answers deleted:true but the VM stays", "vms"),
+    # signals, per-run resources, acquire/release
+    "signal-not-delivered": Fault(
+        "a signal request is acknowledged but the signal is never sent", "signal"
+    ),
+    "signal-runs-command": Fault(
+        "the command sent beside a signal is executed too (then acknowledged)", "signal"
+    ),
+    "release-only-runs": Fault(
+        "a release-only request (command '') executes as a run and answers a new run_id",
+        "resources",
+    ),
+    "run-resources-unchecked": Fault(
+        "per-run sizes of 0 or below are accepted and the command runs", "resources"
+    ),
     # sessions
     "session-forgets-cwd": Fault(
         "sessions do not keep the working directory between runs", "sessions"
@@ -78,8 +101,14 @@ FAULTS: dict[str, Fault] = {
     # fork semantics
     "fork-shares-disk": Fault("a fork shares its parent's disk: writes cross", "fork"),
     "fork-root-source-wrong": Fault("root_source_vm_id names the direct parent", "fork"),
+    "fork-network-ignored": Fault(
+        "a blocked egress policy is stored and read back but runs can still connect", "network"
+    ),
     # file and network families (implemented in transfer/bindings/filesystems/tunnels)
     "sync-read-truncates": Fault("sync read drops the last byte of files", "sync"),
+    "sync-relative-paths-ok": Fault(
+        "/sync accepts relative paths (tmp/a is read as /tmp/a) instead of 400", "sync"
+    ),
     "presigned-signature-ignored": Fault(
         "presigned URLs are served whatever their signature says (only expiry is checked)",
         "sync",

@@ -107,7 +107,12 @@ def keyset_page(
     after, repeated = 0, False
     token = request.query_params.get("cursor")
     if token:
-        payload = decode_cursor(backend, token, kind)
+        try:
+            payload = decode_cursor(backend, token, kind)
+        except ApiError:
+            if not backend.fault("pagination-garbage-cursor-restarts"):
+                raise
+            payload = {"after": 0}  # the fault: an unreadable cursor starts the list again
         value, repeated = payload.get("after"), bool(payload.get("repeated"))
         if not isinstance(value, int):
             raise ApiError("bad_request", "cursor is not valid")

@@ -47,19 +47,20 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-async def json_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+async def json_body(request: Request, *, limit: int | None = MAX_BODY_BYTES) -> dict[str, Any]:
     """The request body as a JSON object; empty body → ``{}``.
 
-    Over ``limit`` bytes → 413 ``payload_too_large``; malformed JSON or a non-object → 400.
+    Over ``limit`` bytes (``None``: no limit) → 413 ``payload_too_large``; malformed JSON
+    or a non-object → 400.
     """
     declared = ascii_int(request.headers.get("content-length") or "")
-    if declared is not None and declared > limit:
+    if limit is not None and declared is not None and declared > limit:
         raise ApiError("payload_too_large", f"request body exceeds {limit} bytes")
     chunks: list[bytes] = []
     total = 0
     async for chunk in request.stream():
         total += len(chunk)
-        if total > limit:
+        if limit is not None and total > limit:
             raise ApiError("payload_too_large", f"request body exceeds {limit} bytes")
         chunks.append(chunk)
     raw = b"".join(chunks)

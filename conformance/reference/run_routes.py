@@ -16,7 +16,7 @@ from .auth import org_of
 from .errors import ApiError
 from .pagination import keyset_page
 from .recovery import recover_runs
-from .requests import json_body
+from .requests import MAX_BODY_BYTES, json_body
 from .runner import Runner, RunSpec, runner_of, safe_call
 from .runrequest import SIGNALS, RunInput, parse_run_request
 from .runstore import (
@@ -81,7 +81,7 @@ def _require(backend: Backend, inp: RunInput, body: dict[str, Any]) -> None:
 
 
 def _acknowledge(backend: Backend, inp: RunInput, session_id: str) -> Response:
-    if inp.signal is not None:
+    if inp.signal is not None and not backend.fault("signal-not-delivered"):
         running = backend.db.query(
             "SELECT run_id FROM runs WHERE session_id = ? AND state = 'running'", (session_id,)
         )
@@ -129,7 +129,7 @@ def _admit(
                 inp.command,
                 int(inp.background),
                 inp.timeout_s,
-                int(_net_blocked(vm)),
+                int(_net_blocked(backend, vm)),
                 None if inp.network is None else json.dumps(inp.network),
                 now(),
             ),
@@ -140,42 +140,67 @@ def _admit(
     return run_id, True
 
 
-def _net_blocked(vm: sqlite3.Row) -> bool:
+def _net_blocked(backend: Backend, vm: sqlite3.Row) -> bool:
+    if backend.fault("fork-network-ignored"):
+        return False  # the policy is stored (and read back) but runs keep the host's network
     policy = json.loads(vm["network"]) if vm["network"] else None
     return isinstance(policy, dict) and policy.get("type") == "blocked"
+
+
+def _acknowledged(backend: Backend, inp: RunInput) -> bool:
+    """Whether the request is answered by an acknowledgement without executing anything."""
+    if not inp.acknowledgement_only:
+        return False
+    # the fault: a release-only request is taken for an (empty) command and executed
+    release_only = inp.signal is None and inp.release is not None
+    return not (release_only and backend.fault("release-only-runs"))
+
+
+def _start(
+    backend: Backend, vm: sqlite3.Row, session: sqlite3.Row, run_id: str, inp: RunInput
+) -> None:
+    """Start an admitted run: its tunnels (hooks), then its process."""
+    for hook in backend.hooks.run_started:
+        safe_call(hook, vm["vm_id"], run_id, inp.network)
+    spec = RunSpec(
+        run_id,
+        vm["vm_id"],
+        session["session_id"],
+        inp.command,
+        inp.timeout_s,
+        _net_blocked(backend, vm),
+    )
+    runner_of(backend).start(spec)
 
 
 async def create_run(request: Request) -> Response:
     """``POST /v1/vms/{id}/runs``."""
     backend, org = backend_of(request), org_of(request)
     vm = lookup_vm(backend, org, request.path_params["id"], run_access(backend))
-    body = await json_body(request)
-    inp = parse_run_request(body)
+    limit = None if backend.fault("run-body-limit-ignored") else MAX_BODY_BYTES
+    body = await json_body(request, limit=limit)
+    inp = parse_run_request(body, check_sizes=not backend.fault("run-resources-unchecked"))
     _require(backend, inp, body)
     key = idempotency.idempotency_key(request)
     session, explicit = sessions_mod.resolve_session(
         backend, vm["vm_id"], inp.session_id, inp.session_idx
     )
-    if inp.acknowledgement_only:
-        return _acknowledge(backend, inp, session["session_id"])
+    if _acknowledged(backend, inp):
+        ack = _acknowledge(backend, inp, session["session_id"])
+        if inp.signal is not None and backend.fault("signal-runs-command"):
+            # the fault: the command beside the signal runs too, in the signalled session
+            # as if typed after the Ctrl-C, before the acknowledgement
+            run_id, _ = _admit(backend, org, vm, inp, session, False, None)
+            _start(backend, vm, session, run_id, inp)
+            await runner_of(backend).wait(run_id)
+        return ack
     claim = None
     if key is not None and not backend.fault("idempotency-ignored"):
         claim = (key, idempotency.body_hash(body))
     run_id, is_new = _admit(backend, org, vm, inp, session, explicit, claim)
-    runner = runner_of(backend)
     if is_new:
-        for hook in backend.hooks.run_started:
-            safe_call(hook, vm["vm_id"], run_id, inp.network)
-        runner.start(
-            RunSpec(
-                run_id,
-                vm["vm_id"],
-                session["session_id"],
-                inp.command,
-                inp.timeout_s,
-                _net_blocked(vm),
-            )
-        )
+        _start(backend, vm, session, run_id, inp)
+    runner = runner_of(backend)
     if inp.background and not backend.fault("background-runs-sync"):
         tunnels = backend.hooks.tunnels_for_run(run_id)
         row = _run_row(backend, vm["vm_id"], run_id)

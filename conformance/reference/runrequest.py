@@ -87,8 +87,11 @@ def _network(body: dict[str, Any]) -> dict[str, Any] | None:
     return value
 
 
-def parse_run_request(body: dict[str, Any]) -> RunInput:
+def parse_run_request(body: dict[str, Any], *, check_sizes: bool = True) -> RunInput:
     """Validate ``body`` as a 0.5.1 ``RunRequest``.
+
+    ``check_sizes=False`` (the ``run-resources-unchecked`` fault) lets per-run sizes of 0
+    or below through; their type is still checked.
 
     Example: ``parse_run_request({"command": "echo hi"}).background is False``.
     """
@@ -96,7 +99,7 @@ def parse_run_request(body: dict[str, Any]) -> RunInput:
     if not isinstance(command, str):
         raise ApiError("bad_request", "command is required and must be a string")
     for name in ("vcpu_count", "memory_mib", "disk_mib"):
-        opt_int(body, name, minimum=1)
+        opt_int(body, name, minimum=1 if check_sizes else None)
     opt_str(body, "end_symbol")
     sig = opt_str(body, "signal")
     if sig is not None and sig not in SIGNALS:

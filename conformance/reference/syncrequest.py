@@ -40,13 +40,16 @@ _UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-def check_path(value: Any, where: str = "path") -> str:
+def check_path(value: Any, where: str = "path", *, relative_ok: bool = False) -> str:
     """Validate a VM-side path and return it normalised; 400 ``bad_request`` otherwise.
 
     It must be an absolute string without NUL bytes, ``.`` or ``..`` segments (the
     disk's rules, ``disks.split_vm_path``); repeated slashes are folded.
+    ``relative_ok`` (the ``sync-relative-paths-ok`` fault) reads ``tmp/a`` as ``/tmp/a``.
     Example: ``check_path("/tmp//a") == "/tmp/a"``.
     """
+    if relative_ok and isinstance(value, str) and not value.startswith("/"):
+        value = "/" + value
     try:
         parts = split_vm_path(value)
     except ApiError as exc:
@@ -151,12 +154,12 @@ def _chunk(raw: dict[str, Any], where: str, path: str, target: str) -> ChunkEntr
     return ChunkEntry(path, target, size, upload_id, data, start, end, sha)
 
 
-def parse_entry(raw: Any, index: int) -> Entry:
+def parse_entry(raw: Any, index: int, *, relative_ok: bool = False) -> Entry:
     """Tell a write entry's kind by its keys and validate it (400/413 on any flaw)."""
     where = f"writes[{index}]"
     if not isinstance(raw, dict):
         raise ApiError("bad_request", f"{where} must be an object")
-    target = check_path(raw.get("path"), f"{where}.path")
+    target = check_path(raw.get("path"), f"{where}.path", relative_ok=relative_ok)
     path = str(raw["path"])
     presigned_flag = raw.get("presigned")
     if presigned_flag is not None and not isinstance(presigned_flag, bool):
@@ -182,7 +185,8 @@ def parse_writes(backend: Backend, body: dict[str, Any]) -> list[Entry]:
         raise ApiError("bad_request", "writes must be a non-empty array")
     if len(writes) > MAX_ENTRIES:
         raise ApiError("bad_request", f"at most {MAX_ENTRIES} writes per request")
-    entries = [parse_entry(raw, i) for i, raw in enumerate(writes)]
+    relative_ok = backend.fault("sync-relative-paths-ok")
+    entries = [parse_entry(raw, i, relative_ok=relative_ok) for i, raw in enumerate(writes)]
     inline = sum(len(e.data) for e in entries if isinstance(e, ChunkEntry))
     if inline > INLINE_BUDGET:
         raise ApiError(

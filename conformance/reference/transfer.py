@@ -207,7 +207,7 @@ def read_file(backend: Backend, base_url: str, vm_id: str, path: str) -> dict[st
 
     404 when the file is missing, 400 when ``path`` is a directory.
     """
-    target = check_path(path)
+    target = check_path(path, relative_ok=backend.fault("sync-relative-paths-ok"))
     disk = backend.disk(vm_id)
     size = disk.size(target)
     if size > CHUNK_SIZE:

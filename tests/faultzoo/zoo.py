@@ -36,10 +36,13 @@ FAMILY_MODULES: dict[str, tuple[str, ...]] = {
     "auth": ("test_auth.py", "test_properties.py"),
     "tenancy": ("test_tenancy.py", "test_fork.py"),
     "fork": ("test_fork.py",),
-    "sync": ("test_sync_inline.py", "test_sync_presigned.py"),
+    "sync": ("test_sync_inline.py", "test_sync_presigned.py", "test_sync_paths.py"),
     "syncs": ("test_syncs.py",),
     "filesystems": ("test_filesystems.py", "test_syncs.py"),
     "tunnels": ("test_tunnels.py",),
+    "signal": ("test_runs_signal.py",),
+    "network": ("test_fork_network.py",),
+    "resources": ("test_runs_resources.py",),
 }
 
 # The honesty check needs a capability switched off and declared unsupported.

@@ -76,27 +76,66 @@ def honesty_profile(directory: Path) -> Path:
     return path
 
 
-def run_suite(
-    modules: tuple[str, ...], workdir: Path, *, faults: tuple[str, ...] = (),
-    disabled: tuple[str, ...] = (), profile: str = "reference", timeout_s: float = 600,
-) -> SuiteRun:
-    """Start a backend with ``faults``, run ``modules`` of the suite against it."""
+def suite_command(
+    base_url: str, modules: tuple[str, ...], report_dir: Path, run_id: str, profile: str
+) -> tuple[list[str], dict[str, str]]:
+    """argv and environment for running ``modules`` of the suite against ``base_url``.
+
+    The keys travel in the environment, never on the command line.
+    """
     key_a, key_b = KEYS
-    run_id = "zoo-" + ("-".join(faults) or "baseline")
+    env = {**os.environ, "ARKER_API_KEY": key_a, "ARKER_OTHER_API_KEY": key_b}
+    env.pop("PYTEST_ADDOPTS", None)
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:randomly",
+        "--rootdir",
+        str(REPO),
+        *(str(SUITE / m) for m in modules),
+        f"--backend-url={base_url}",
+        f"--profile={profile}",
+        f"--report-dir={report_dir}",
+        f"--run-id={run_id}",
+    ]
+    return argv, env
+
+
+def run_against(
+    base_url: str,
+    modules: tuple[str, ...],
+    workdir: Path,
+    *,
+    run_id: str,
+    profile: str = "reference",
+    timeout_s: float = 600,
+) -> SuiteRun:
+    """Run ``modules`` of the suite against a backend that is already up."""
     report_dir = workdir / "reports"
-    with ReferenceServer(workdir / "data", api_keys=KEYS, faults=faults, disabled=disabled) as srv:
-        env = {**os.environ, "ARKER_API_KEY": key_a, "ARKER_OTHER_API_KEY": key_b}
-        env.pop("PYTEST_ADDOPTS", None)
-        argv = [
-            sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "--rootdir", str(REPO),
-            *(str(SUITE / m) for m in modules),
-            "--backend-url", srv.base_url, "--profile", profile,
-            "--report-dir", str(report_dir), "--run-id", run_id,
-        ]
-        proc = subprocess.run(
-            argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout_s,
-            check=False,
-        )
+    argv, env = suite_command(base_url, modules, report_dir, run_id, profile)
+    proc = subprocess.run(
+        argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout_s, check=False
+    )
     results = report_dir / run_id / "results.json"
     report = json.loads(results.read_text(encoding="utf-8")) if results.is_file() else None
     return SuiteRun(proc.returncode, report, (proc.stdout + proc.stderr)[-4000:])
+
+
+def run_suite(
+    modules: tuple[str, ...],
+    workdir: Path,
+    *,
+    faults: tuple[str, ...] = (),
+    disabled: tuple[str, ...] = (),
+    profile: str = "reference",
+    timeout_s: float = 600,
+) -> SuiteRun:
+    """Start a backend with ``faults``, run ``modules`` of the suite against it."""
+    run_id = "zoo-" + ("-".join(faults) or "baseline")
+    with ReferenceServer(workdir / "data", api_keys=KEYS, faults=faults, disabled=disabled) as srv:
+        return run_against(
+            srv.base_url, modules, workdir, run_id=run_id, profile=profile, timeout_s=timeout_s
+        )

@@ -7,12 +7,12 @@ signal, wait for the command and record its exit status.
 
 from __future__ import annotations
 
-import pytest
 from arker import VM, Run
 
 from .conftest import poll
 
 ROUNDS = 10  # in a row: a race between the signal and the sandbox shows up within a few
+TRAPPED = ("SIGINT", "SIGTERM", "SIGHUP")
 
 
 def _wait_for_file(vm: VM, path: str, what: str) -> None:
@@ -39,22 +39,21 @@ def _start_trapping(vm: VM, session_id: str, name: str, tag: str) -> str:
     return str(started.run_id)
 
 
-@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM", "SIGHUP"])
-def test_a_slow_trap_finishes_and_the_run_completes_with_its_exit_code(vm_a: VM, name: str) -> None:
-    session = vm_a.create_session()
+def test_a_slow_trap_finishes_and_the_run_completes_with_its_exit_code(vm_a: VM) -> None:
+    # the three signals side by side, one session each, ROUNDS times in a row
+    sessions = {name: vm_a.create_session().session_id for name in TRAPPED}
     for round_ in range(ROUNDS):
-        tag = f"{name}-{round_}"
-        run_id = _start_trapping(vm_a, session.session_id, name, tag)
-        ack = vm_a.run("", signal=name, session_id=session.session_id)
-        assert ack.run_id is None
-        run = _ended(vm_a, run_id)
-        marker = vm_a.run(f"cat /tmp/got-{tag}").stdout
-        assert (round_, run.state, run.exit_code, marker) == (
-            round_,
-            "completed",
-            7,
-            f"{name}\n".encode(),
-        )
+        runs = {
+            name: _start_trapping(vm_a, sessions[name], name, f"{name}-{round_}")
+            for name in TRAPPED
+        }
+        for name in TRAPPED:
+            assert vm_a.run("", signal=name, session_id=sessions[name]).run_id is None
+        for name, run_id in runs.items():
+            run = _ended(vm_a, run_id)
+            marker = vm_a.run(f"cat /tmp/got-{name}-{round_}").stdout
+            got = (run.state, run.exit_code, marker)
+            assert got == ("completed", 7, f"{name}\n".encode()), f"{name}, round {round_}: {got}"
 
 
 def test_sigkill_ends_the_command_and_the_run_completes_with_128_plus_9(vm_a: VM) -> None:

@@ -26,7 +26,10 @@ def test_suite_catches_fault(
     modules = FAMILY_MODULES[family]
     if family == "capabilities":
         run = run_suite(
-            modules, tmp_path, faults=(fault,), disabled=(HONESTY_CAPABILITY,),
+            modules,
+            tmp_path,
+            faults=(fault,),
+            disabled=(HONESTY_CAPABILITY,),
             profile=str(honesty_profile(tmp_path)),
         )
     else:
@@ -44,7 +47,9 @@ def test_suite_catches_fault(
 def test_honesty_baseline_disabled_capability_is_conformant(tmp_path: Path) -> None:
     """Without the fault, the same set-up is conformant: the zoo's failures are the fault's."""
     run = run_suite(
-        FAMILY_MODULES["capabilities"], tmp_path, disabled=(HONESTY_CAPABILITY,),
+        FAMILY_MODULES["capabilities"],
+        tmp_path,
+        disabled=(HONESTY_CAPABILITY,),
         profile=str(honesty_profile(tmp_path)),
     )
     assert run.report is not None, run.output

@@ -16,8 +16,18 @@ REPO = Path(__file__).resolve().parents[2]
 
 def build_wheel(out: Path) -> Path:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-         "-w", str(out), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(out),
+            str(REPO),
+        ],
         check=True,
         capture_output=True,
     )
@@ -32,10 +42,7 @@ def test_wheel_ships_contract_and_profiles_found_through_one_helper(tmp_path: Pa
         archive.extractall(tmp_path / "site")
     assert "conformance/_data/schemas/arker-0.5.1.openapi.yaml" in names, sorted(names)[:20]
     assert any(n.startswith("conformance/_data/profiles/") for n in names), "no profiles shipped"
-    probe = (
-        "from conformance import resources as r;"
-        "print(r.spec_path());print(r.profiles_dir())"
-    )
+    probe = "from conformance import resources as r;print(r.spec_path());print(r.profiles_dir())"
     result = subprocess.run(
         [sys.executable, "-s", "-c", probe],
         cwd=tmp_path,

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
+from .lifeline import PARENT_ENV
+
 __all__ = ["LaunchError", "ReferenceServer"]
 
 _READY = "arker-reference listening on "
@@ -86,7 +88,7 @@ class ReferenceServer:
                 stdout=subprocess.PIPE,
                 stderr=log,
                 start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", PARENT_ENV: str(os.getpid())},
             )
         line = self._read_ready_line()
         self.base_url = line.removeprefix(_READY).strip()

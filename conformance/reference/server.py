@@ -14,6 +14,7 @@ import uvicorn
 from .app import build_app
 from .db import Database
 from .layers import LayerStore
+from .lifeline import follow_parent
 from .sandbox import resolve_mode
 from .state import Backend, load_secret
 from .sysroot import build_etc
@@ -116,6 +117,7 @@ def public_base_url(host: str, port: int) -> str | None:
 def serve(settings: ServeSettings) -> int:
     """Serve until SIGINT/SIGTERM; return the exit code."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    follow_parent()
     backend = make_backend(settings)
     asyncio.run(_serve(backend, settings))
     return 0

@@ -215,9 +215,9 @@ def add_options(parser: pytest.Parser) -> None:
 def new_run_id() -> str:
     """A fresh run id: UTC timestamp + random tag, safe inside VM names.
 
-    Example: ``"20261129t043512-3fa1"``.
+    Example: ``"20261129t043512-3fa1c2d9"``.
     """
-    return datetime.now(UTC).strftime("%Y%m%dt%H%M%S") + "-" + secrets.token_hex(2)
+    return datetime.now(UTC).strftime("%Y%m%dt%H%M%S") + "-" + secrets.token_hex(4)
 
 
 def _raw(config: pytest.Config, opt: Option) -> Any:

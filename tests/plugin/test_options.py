@@ -77,8 +77,10 @@ def test_a_random_seed_is_drawn_printed_and_recorded(
     pytester.makepyfile(test_fake=FAKE_TEST)
     args = ["--seed", "random"] if how == "cli" else []
     seeds = []
-    for _ in range(2):
-        result = pytester.runpytest("--profile", "reference", "--report-dir", "reports", *args)
+    for run in range(2):
+        result = pytester.runpytest(
+            "--profile", "reference", "--report-dir", "reports", f"--run-id=seed-{run}", *args
+        )
         (line,) = [x for x in result.stdout.lines if "arker-conformance: seed " in x][:1]
         seeds.append(int(line.split("seed ", 1)[1].split()[0]))
         assert f"repeat with --seed {seeds[-1]}" in line

@@ -218,14 +218,17 @@ def capability_rows(state: RunState) -> list[tuple[str, str, int, int, int]]:
 def build_report(state: RunState) -> RunReport:
     """Build the :class:`~conformance.reports.model.RunReport` of this run."""
     from conformance import __version__
+    from conformance.provenance import run_versions
     from conformance.reports import operation_latencies
     from conformance.reports.model import CapabilityCount, RunReport
     from conformance.session import profile_of
     from conformance.spec import Spec
+    from conformance.traffic import run_traffic
 
     settings = state.settings
     spec = Spec.load(settings.spec)
-    samples = [(op, ms / 1000) for r in state.results.values() for op, ms in r["latency"]]
+    traffic = run_traffic(state)
+    samples = [(op, ms / 1000) for op, millis in traffic.samples.items() for ms in millis]
     rows = capability_rows(state)
     return RunReport(
         run_id=settings.run_id,
@@ -244,6 +247,11 @@ def build_report(state: RunState) -> RunReport:
         verdict=cast(Any, str(current_verdict(state))),
         leaks=list(state.leaks),
         operations=operation_stats(state),
+        cost=traffic.cost,
+        samples=traffic.samples,
+        versions=run_versions(
+            __version__, spec, profile_of(state), embedded=settings.backend_url is None
+        ),
     )
 
 
@@ -273,6 +281,9 @@ def _test_results(state: RunState) -> list[TestResult]:
             message=r["message"],
             evidence=r["evidence"],
             steps=r["steps"],
+            rule_ids=list(r.get("rule_ids", [])),
+            cleanup_error=r.get("cleanup_error"),
+            har=r.get("har"),
         )
         for n, r in state.results.items()
     ]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["Delays", "DelayMiddleware", "add_delay_arguments", "delays_from_args"]
+__all__ = ["DelayMiddleware", "Delays", "add_delay_arguments", "delays_from_args"]
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ def test_mann_whitney_matches_the_textbook_values() -> None:
     assert result.u == 0.0 and result.z > 0
     assert result.p == pytest.approx(0.01219, abs=1e-4)
     # ties (scipy's asymptotic p agrees, 0.134169): mid-ranks 1, 3, 3, 5.5 give U=2.5; the
-    # tie term 24+6+6 = 36 makes var = 16/12 * (9 - 36/56) = 11.143; z = (8 - 2.5 - 0.5)/3.338 = 1.498; p = 0.1342
+    # tie term 24+6+6 = 36 makes var = 16/12 * (9 - 36/56) = 11.143;
+    # z = (8 - 2.5 - 0.5)/3.338 = 1.498; p = 0.1342
     tied = mann_whitney([1, 2, 2, 3], [2, 3, 4, 4])
     assert tied.u == 2.5
     assert tied.p == pytest.approx(0.1342, abs=1e-3)

@@ -66,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_non_negative,
         default=defaults.min_shift_ms,
         metavar="MS",
-        help="smallest median shift in milliseconds that counts (default 10)",
+        help="smallest median shift in milliseconds that counts (default 20)",
     )
     parser.add_argument(
         "--min-samples",

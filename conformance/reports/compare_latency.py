@@ -31,7 +31,7 @@ class LatencyRule:
 
     min_samples: int = 20
     min_shift: float = 0.20
-    min_shift_ms: float = 10.0
+    min_shift_ms: float = 20.0
     alpha: float = 0.01
 
     def describe(self) -> str:

@@ -121,11 +121,24 @@ def _attach_evidence(
             chosen = list(getattr(exc, "exchanges", None) or since)[-_EVIDENCE_LIMIT:]
             data["evidence"] = [e.to_dict() for e in chosen]
             report.sections.append(("exchanges (redacted)", _render(chosen)))
+        if outcome in (Outcome.FAIL, Outcome.ERROR):
+            data["har"] = _write_har(item, target)
     steps = getattr(item, "funcargs", {}).get("steps")
     if steps is not None and hasattr(steps, "lines"):
         data["steps"] = list(steps.lines)
         if judged_badly and data["steps"]:
             report.sections.append(("steps", steps.render()))
+
+
+def _write_har(item: pytest.Item, target: Any) -> str | None:
+    """The failing test's traffic as HAR 1.2 (path relative to the run dir), or None."""
+    from conformance.har import write_test_har
+
+    try:
+        mark = item.stash.get(MARK, 0)
+        return write_test_har(target.settings.run_dir, item.nodeid, target.log, mark)
+    except OSError:  # a HAR that cannot be written must not cost the test its result
+        return None
 
 
 def _message(

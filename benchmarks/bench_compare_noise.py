@@ -78,8 +78,10 @@ def certify(server: _Server, reports: Path, tests: Sequence[str], seed: int) -> 
     before = set(reports.iterdir()) if reports.exists() else set()
     argv = [str(PYTEST), "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
     argv += [str(SUITE / name) for name in tests]
-    argv += ["--backend-url", server.base_url, "--api-key", keys[0], "--other-api-key", keys[1]]
-    argv += ["--profile", "reference", "--report-dir", str(reports), "--seed", str(seed)]
+    # option=value: a separate directory argument would be taken for a test path by pytest
+    argv += [f"--backend-url={server.base_url}", f"--api-key={keys[0]}"]
+    argv += [f"--other-api-key={keys[1]}", "--profile=reference"]
+    argv += [f"--report-dir={reports}", f"--seed={seed}"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARKER_", "PYTEST_"))}
     done = subprocess.run(
         argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S

@@ -28,7 +28,7 @@ class RunPoint:
 
     run_id: str
     started_at: str
-    label: str  # short date for axes: "11-29 04:00"
+    label: str  # short start time for axes: "11-29 04:00" (with seconds if needed)
     verdict: str
     counts: dict[str, int]
     duration_s: float | None
@@ -59,11 +59,19 @@ class History:
         return sorted({op for run in self.runs for op in run.latencies})
 
 
-def _label(started_at: str) -> str:
+def _label(started_at: str, fmt: str = "%m-%d %H:%M") -> str:
     try:
-        return datetime.fromisoformat(started_at).strftime("%m-%d %H:%M")
+        return datetime.fromisoformat(started_at).strftime(fmt)
     except ValueError:
-        return started_at[:16]
+        return started_at[:19]
+
+
+def _labels(runs: list[RunReport]) -> list[str]:
+    """Short start times; with seconds when two runs started in the same minute."""
+    labels = [_label(r.started_at) for r in runs]
+    if len(set(labels)) < len(labels):
+        labels = [_label(r.started_at, "%m-%d %H:%M:%S") for r in runs]
+    return labels
 
 
 def _duration(report: RunReport) -> float | None:
@@ -75,11 +83,11 @@ def _duration(report: RunReport) -> float | None:
     return max(0.0, (end - start).total_seconds())
 
 
-def _point(report: RunReport) -> RunPoint:
+def _point(report: RunReport, label: str) -> RunPoint:
     return RunPoint(
         run_id=report.run_id,
         started_at=report.started_at,
-        label=_label(report.started_at),
+        label=label,
         verdict=report.verdict,
         counts={o: report.count(o) for o in OUTCOMES},
         duration_s=_duration(report),
@@ -92,10 +100,10 @@ def _same_backend(one: str | None, other: str | None) -> bool:
     return one is None or other is None or one == other
 
 
-def _flaky(runs: list[RunReport]) -> list[Flaky]:
+def _flaky(runs: list[RunReport], labels: list[str]) -> list[Flaky]:
     seen: dict[str, list[tuple[str, str, str | None]]] = {}
-    for report in runs:
-        label, backend = _label(report.started_at), report.run_versions.backend
+    for report, label in zip(runs, labels, strict=True):
+        backend = report.run_versions.backend
         for result in report.results:
             seen.setdefault(result.nodeid, []).append((label, result.outcome, backend))
     found = []
@@ -117,7 +125,9 @@ def build_history(runs: list[RunReport], problems: list[str] | None = None) -> H
 
     Example: ``history = build_history(*load_runs(Path("reports")))``.
     """
-    return History([_point(r) for r in runs], _flaky(runs), list(problems or []))
+    labels = _labels(runs)
+    points = [_point(r, label) for r, label in zip(runs, labels, strict=True)]
+    return History(points, _flaky(runs, labels), list(problems or []))
 
 
 def _run_rows(history: History) -> list[str]:
@@ -138,13 +148,14 @@ def _latency_rows(history: History, last: int = 5) -> list[str]:
     runs = history.runs[-last:]
     if not history.operations:
         return []
+    width = max(13, *(len(r.label) for r in runs))
     rows = [f"latency p50/p95 ms, last {len(runs)} run(s):"]
-    rows.append(f"  {'operation':<18}" + "".join(f" {r.label:>13}" for r in runs))
+    rows.append(f"  {'operation':<18}" + "".join(f" {r.label:>{width}}" for r in runs))
     for op in history.operations:
         cells = []
         for run in runs:
             pair = run.latencies.get(op)
-            cells.append(f" {'-' if pair is None else f'{pair[0]:.0f}/{pair[1]:.0f}':>13}")
+            cells.append(f" {'-' if pair is None else f'{pair[0]:.0f}/{pair[1]:.0f}':>{width}}")
         rows.append(f"  {op:<18}" + "".join(cells))
     return rows
 

@@ -208,3 +208,13 @@ def test_history_page_renders_its_plots_in_headless_chromium(
     assert inked / len(pixels) > 0.03, f"only {inked / len(pixels):.1%} of the page is not white"
     red = (0xCF, 0x22, 0x2E)  # the non-conformant blocks of the verdict strip
     assert red in colours
+
+
+def test_runs_started_in_the_same_minute_get_labels_with_seconds(report: RunReport) -> None:
+    one, two = _night(report, 0), _night(report, 0)
+    two.started_at = "2026-11-20T04:00:42+00:00"
+
+    labels = [run.label for run in build_history([one, two]).runs]
+
+    assert labels == ["11-20 04:00:00", "11-20 04:00:42"]
+    assert [r.label for r in build_history([one]).runs] == ["11-20 04:00"]

@@ -8,7 +8,7 @@ hover. The x axis is the run index (runs are evenly spaced, labelled by date).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
 
 __all__ = ["PALETTE", "VERDICT_COLOURS", "line_chart", "verdict_strip"]
@@ -76,6 +76,37 @@ def _axes(labels: Sequence[str], top: float, unit: str, width: int, height: int)
     return parts
 
 
+def _series(
+    name: str,
+    points: Sequence[float | None],
+    colour: str,
+    labels: Sequence[str],
+    width: int,
+    y_of: Callable[[float], float],
+    unit: str,
+) -> list[str]:
+    """One series: a titled point per value, a polyline per run of values (None: a gap)."""
+    parts: list[str] = []
+    lines: list[list[str]] = [[]]
+    for index, value in enumerate(points):
+        if value is None:
+            lines.append([])
+            continue
+        x, y = _x(index, len(labels), width), y_of(value)
+        lines[-1].append(f"{x:.1f},{y:.1f}")
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}">'
+            f"<title>{_e(name)} {_e(labels[index])}: {value:g}{_e(unit)}</title></circle>"
+        )
+    for line in lines:
+        if len(line) > 1:
+            parts.append(
+                f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+                f'points="{" ".join(line)}"/>'
+            )
+    return parts
+
+
 def line_chart(
     title: str,
     labels: Sequence[str],
@@ -109,30 +140,12 @@ def line_chart(
         f'<text x="{_LEFT}" y="16" font-size="13" font-weight="600">{_e(title)}</text>',
         *_axes(labels, top, unit, width, height),
     ]
-    legend_x = width - _RIGHT
     for number, (name, points) in enumerate(series.items()):
         colour = (colours or {}).get(name, PALETTE[number % len(PALETTE)])
-        runs: list[list[str]] = [[]]
-        for index, value in enumerate(points):
-            if value is None:
-                runs.append([])
-                continue
-            x, y = _x(index, len(labels), width), y_of(value)
-            runs[-1].append(f"{x:.1f},{y:.1f}")
-            parts.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}">'
-                f"<title>{_e(name)} {_e(labels[index])}: {value:g}{_e(unit)}</title></circle>"
-            )
-        for line in runs:
-            if len(line) > 1:
-                parts.append(
-                    f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
-                    f'points="{" ".join(line)}"/>'
-                )
-        legend_y = 16 + 14 * number
+        parts += _series(name, points, colour, labels, width, y_of, unit)
         parts.append(
-            f'<text x="{legend_x}" y="{legend_y}" text-anchor="end" font-size="11" '
-            f'fill="{colour}">■ {_e(name)}</text>'
+            f'<text x="{width - _RIGHT}" y="{16 + 14 * number}" text-anchor="end" '
+            f'font-size="11" fill="{colour}">■ {_e(name)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "run the reference backend"),
     "certify": ("certify", "run the suite against a backend and print the verdict"),
     "compare": ("compare", "diff two runs (results.json) and report regressions"),
+    "history": ("history", "trends across the runs of a report directory (table + HTML)"),
     "sweep": ("sweep", "delete leftovers carrying the run prefix"),
     "probe": ("probe", "ask a backend what it supports and write a profile"),
 }

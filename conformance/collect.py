@@ -121,11 +121,24 @@ def _attach_evidence(
             chosen = list(getattr(exc, "exchanges", None) or since)[-_EVIDENCE_LIMIT:]
             data["evidence"] = [e.to_dict() for e in chosen]
             report.sections.append(("exchanges (redacted)", _render(chosen)))
+        if outcome in (Outcome.FAIL, Outcome.ERROR):
+            data["har"] = _write_har(item, target)
     steps = getattr(item, "funcargs", {}).get("steps")
     if steps is not None and hasattr(steps, "lines"):
         data["steps"] = list(steps.lines)
         if judged_badly and data["steps"]:
             report.sections.append(("steps", steps.render()))
+
+
+def _write_har(item: pytest.Item, target: Any) -> str | None:
+    """The failing test's traffic as HAR 1.2 (path relative to the run dir), or None."""
+    from conformance.har import write_test_har
+
+    try:
+        mark = item.stash.get(MARK, 0)
+        return write_test_har(target.settings.run_dir, item.nodeid, target.log, mark)
+    except OSError:  # a HAR that cannot be written must not cost the test its result
+        return None
 
 
 def _message(
@@ -218,14 +231,17 @@ def capability_rows(state: RunState) -> list[tuple[str, str, int, int, int]]:
 def build_report(state: RunState) -> RunReport:
     """Build the :class:`~conformance.reports.model.RunReport` of this run."""
     from conformance import __version__
+    from conformance.provenance import run_versions
     from conformance.reports import operation_latencies
     from conformance.reports.model import CapabilityCount, RunReport
     from conformance.session import profile_of
     from conformance.spec import Spec
+    from conformance.traffic import run_traffic
 
     settings = state.settings
     spec = Spec.load(settings.spec)
-    samples = [(op, ms / 1000) for r in state.results.values() for op, ms in r["latency"]]
+    traffic = run_traffic(state)
+    samples = [(op, ms / 1000) for op, millis in traffic.samples.items() for ms in millis]
     rows = capability_rows(state)
     return RunReport(
         run_id=settings.run_id,
@@ -244,6 +260,11 @@ def build_report(state: RunState) -> RunReport:
         verdict=cast(Any, str(current_verdict(state))),
         leaks=list(state.leaks),
         operations=operation_stats(state),
+        cost=traffic.cost,
+        samples=traffic.samples,
+        versions=run_versions(
+            __version__, spec, profile_of(state), embedded=settings.backend_url is None
+        ),
     )
 
 
@@ -273,6 +294,9 @@ def _test_results(state: RunState) -> list[TestResult]:
             message=r["message"],
             evidence=r["evidence"],
             steps=r["steps"],
+            rule_ids=list(r.get("rule_ids", [])),
+            cleanup_error=r.get("cleanup_error"),
+            har=r.get("har"),
         )
         for n, r in state.results.items()
     ]

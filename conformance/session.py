@@ -61,6 +61,7 @@ class RunState:
     leaks: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # pre-flight / harness notes
     usage_errors: list[str] = field(default_factory=list)  # from xdist workers
+    traffic: list[dict[str, Any]] = field(default_factory=list)  # xdist workers' samples, cost
     target: Target | None = None
     closed: bool = False
 
@@ -204,6 +205,8 @@ def release_test_resources(state: RunState, item: pytest.Item) -> None:
 
 def worker_output(state: RunState) -> dict[str, Any]:
     """What an xdist worker sends its controller at the end (plain data)."""
+    from conformance.traffic import target_traffic
+
     return {
         "leaks": state.leaks,
         "problems": state.problems,
@@ -211,6 +214,7 @@ def worker_output(state: RunState) -> dict[str, Any]:
         "deselected_required": state.deselected_required,
         "deselected": state.deselected,
         "conformance_items": state.conformance_items,
+        "traffic": [t.to_dict() for t in target_traffic(state.target)],
     }
 
 
@@ -224,6 +228,7 @@ def merge_worker(state: RunState, output: dict[str, Any]) -> None:
     state.deselected_required = max(state.deselected_required, output["deselected_required"])
     state.deselected = max(state.deselected, output["deselected"])
     state.conformance_items = max(state.conformance_items, output["conformance_items"])
+    state.traffic.extend(output.get("traffic", []))
 
 
 def open_target(state: RunState) -> Target:

@@ -108,6 +108,9 @@ def summary_lines(state: RunState) -> list[tuple[str, dict[str, Any]]]:
     leak_word = f"{len(state.leaks)} leak(s)" if state.leaks else "no leaks"
     lines.append((f"resources: {leak_word} after teardown", {"red": bool(state.leaks)}))
     lines += [(f"  leak: {leak}", {"red": True}) for leak in state.leaks]
+    from conformance.traffic import cost_line
+
+    lines.append((cost_line(state), {}))
     lines.append((f"report: {state.settings.run_dir}", {}))
     lines.append(
         (f"verdict: {verdict} (profile {_profile_label(state)})", _VERDICT_MARKUP[verdict])

@@ -19,6 +19,7 @@ from conformance.janitor import Janitor
 from conformance.ledger import Ledger, LedgerEntry
 from conformance.redaction import Redactor
 from conformance.reports.model import public_url
+from conformance.traffic import MeteredLog
 
 if TYPE_CHECKING:
     from conformance.embedded import EmbeddedBackend
@@ -319,7 +320,7 @@ def build_clients(
 ) -> tuple[ArkerClient, ArkerClient | None, ArkerClient, Redactor, ExchangeLog]:
     """Create the three clients sharing one redactor and one exchange log."""
     redactor = Redactor([k for k in keys if k])
-    log = ExchangeLog()
+    log: ExchangeLog = MeteredLog()  # notes end times: the run's samples and cost
     rate = settings.rate / workers if settings.rate else None
     control = settings.control_url or base_url
 

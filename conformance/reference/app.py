@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .delays import DelayMiddleware
 from .errors import ApiError
 from .state import Backend
 
@@ -127,4 +128,6 @@ def build_app(backend: Backend) -> Starlette:
     app.state.backend = backend
     if backend.latency_ms > 0:
         app.add_middleware(LatencyMiddleware, latency_ms=backend.latency_ms)
+    if backend.delays.active:
+        app.add_middleware(DelayMiddleware, delays=backend.delays)
     return app

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .capabilities import CAPABILITIES, closest
+from .delays import add_delay_arguments, delays_from_args
 from .faults import FAULTS
 
 __all__ = ["add_arguments", "main", "run"]
@@ -49,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="make a capability answer unsupported_operation (422)",
     )
     parser.add_argument("--latency-ms", type=int, default=0, help="delay every response")
+    add_delay_arguments(parser)
     parser.add_argument("--list-faults", action="store_true", help="list the faults and exit")
 
 
@@ -108,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         faults=frozenset(args.fault),
         disabled=frozenset(args.disable),
         latency_ms=args.latency_ms,
+        delays=delays_from_args(args),
     )
     try:
         return serve(settings)

@@ -13,6 +13,7 @@ import uvicorn
 
 from .app import build_app
 from .db import Database
+from .delays import Delays
 from .layers import LayerStore
 from .lifeline import follow_parent
 from .sandbox import resolve_mode
@@ -36,6 +37,7 @@ class ServeSettings:
     faults: frozenset[str] = frozenset()
     disabled: frozenset[str] = frozenset()
     latency_ms: int = 0
+    delays: Delays = field(default_factory=Delays)
 
 
 def make_backend(settings: ServeSettings) -> Backend:
@@ -60,6 +62,7 @@ def make_backend(settings: ServeSettings) -> Backend:
         api_keys=dict(settings.api_keys),
         sandbox=mode,
         latency_ms=settings.latency_ms,
+        delays=settings.delays,
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .db import Database
+from .delays import Delays
 from .errors import ApiError
 from .hooks import Hooks
 
@@ -42,6 +43,7 @@ class Backend:
     api_keys: dict[str, str] = field(default_factory=dict)
     sandbox: str = "none"
     latency_ms: int = 0
+    delays: Delays = field(default_factory=Delays)  # jitter and slow tail (--latency-tail)
     runner: Runner | None = None
     base_url: str | None = None  # http://HOST:PORT once bound (tunnel URLs use it)
 

@@ -1,23 +1,26 @@
-"""Diff two runs: what newly fails, what got fixed, what stopped running, what got slower.
+"""Diff two runs: what newly fails, what got fixed, what appeared, vanished or was renamed,
+which versions changed, and which operations got slower or faster.
 
-A *regression* (``Comparison.regressed``) is any of: a test that ran green before
-(pass, warn or unsupported) now fails or errors; a worse verdict; an operation whose p95
-latency grew by more than the threshold *and* by more than the minimum in milliseconds.
+Tests are matched by node id first; a test left over on both sides is matched by its rule
+ids (its identity) when exactly one test on each side carries them: that is a rename.
+A *regression* (``Comparison.regressed``) is any of: a test that ran green before (pass,
+warn or unsupported) now fails or errors; a worse verdict; an operation judged slower by
+:mod:`conformance.reports.compare_latency`.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-from conformance.reports._text import first_line
+from conformance.reports.compare_latency import LatencyJudgement, LatencyRule, judge_latency
 from conformance.reports.model import OutcomeName, RunReport, TestResult
 
 __all__ = [
     "Comparison",
-    "LatencyChange",
+    "Rename",
     "TestChange",
     "compare_reports",
-    "render_comparison",
 ]
 
 _FAILING: frozenset[str] = frozenset({"fail", "error"})
@@ -41,17 +44,12 @@ class TestChange:
 
 
 @dataclass(frozen=True)
-class LatencyChange:
-    """An operation whose p95 latency grew beyond the thresholds."""
+class Rename:
+    """A test that kept its rule ids under a new node id."""
 
-    operation_id: str
-    old_p95_ms: float
-    new_p95_ms: float
-
-    @property
-    def growth(self) -> float:
-        """Relative growth, e.g. 0.5 for +50%."""
-        return (self.new_p95_ms - self.old_p95_ms) / self.old_p95_ms if self.old_p95_ms else 0.0
+    old_nodeid: str
+    new_nodeid: str
+    rule_ids: tuple[str, ...]
 
 
 @dataclass
@@ -60,15 +58,22 @@ class Comparison:
 
     old: RunReport
     new: RunReport
-    latency_threshold: float = 0.25
-    min_latency_ms: float = 5.0
+    rule: LatencyRule = field(default_factory=LatencyRule)
     newly_failing: list[TestChange] = field(default_factory=list)
     fixed: list[TestChange] = field(default_factory=list)
     still_failing: list[TestChange] = field(default_factory=list)
     newly_skipped: list[TestChange] = field(default_factory=list)
     failing_without_baseline: list[TestChange] = field(default_factory=list)
+    new_tests: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    latency_regressions: list[LatencyChange] = field(default_factory=list)
+    renamed: list[Rename] = field(default_factory=list)
+    latency: list[LatencyJudgement] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def version_changes(self) -> list[tuple[str, str | None, str | None]]:
+        """``(what, old, new)`` for each of suite, spec, profile, backend that changed."""
+        return self.old.run_versions.changes(self.new.run_versions)
 
     @property
     def verdict_changed(self) -> bool:
@@ -79,6 +84,15 @@ class Comparison:
     def verdict_worse(self) -> bool:
         """True when NEW's verdict ranks below OLD's."""
         return _VERDICT_RANK[self.new.verdict] > _VERDICT_RANK[self.old.verdict]
+
+    def judged(self, judgement: str) -> list[LatencyJudgement]:
+        """The operations with this latency judgement (``regression``, ``not judged``...)."""
+        return [j for j in self.latency if j.judgement == judgement]
+
+    @property
+    def latency_regressions(self) -> list[LatencyJudgement]:
+        """Operations judged slower."""
+        return self.judged("regression")
 
     @property
     def regressed(self) -> bool:
@@ -105,115 +119,52 @@ def _classify(comparison: Comparison, old: TestResult | None, new: TestResult) -
         comparison.fixed.append(change)
 
 
-def _latency_regressions(
-    old: RunReport, new: RunReport, threshold: float, min_ms: float
-) -> list[LatencyChange]:
-    before = {item.operation_id: item.p95_ms for item in old.latencies}
-    changes = []
-    for item in new.latencies:
-        was = before.get(item.operation_id)
-        if was is None:
-            continue
-        grew = item.p95_ms - was
-        if grew > min_ms and item.p95_ms > was * (1.0 + threshold):
-            changes.append(LatencyChange(item.operation_id, was, item.p95_ms))
-    return changes
+def match_tests(
+    old: list[TestResult], new: list[TestResult]
+) -> tuple[list[tuple[TestResult | None, TestResult]], list[TestResult], list[Rename]]:
+    """Pair NEW's tests with OLD's: by node id, then by unique rule ids (a rename).
+
+    Returns the pairs (old None: a new test), OLD's unmatched tests and the renames.
+    """
+    by_nodeid = {r.nodeid: r for r in old}
+    pairs: dict[str, TestResult | None] = {r.nodeid: by_nodeid.get(r.nodeid) for r in new}
+    left_old = [r for r in old if r.nodeid not in pairs]
+    left_new = [r for r in new if pairs[r.nodeid] is None]
+    old_by_rules: dict[str, list[TestResult]] = defaultdict(list)
+    new_by_rules: dict[str, list[TestResult]] = defaultdict(list)
+    for result in left_old:
+        if result.rule_ids:
+            old_by_rules[result.identity].append(result)
+    for result in left_new:
+        if result.rule_ids:
+            new_by_rules[result.identity].append(result)
+    renames = []
+    for identity, olds in old_by_rules.items():
+        news = new_by_rules.get(identity, [])
+        if len(olds) == 1 and len(news) == 1:
+            pairs[news[0].nodeid] = olds[0]
+            renames.append(Rename(olds[0].nodeid, news[0].nodeid, tuple(olds[0].rule_ids)))
+    matched = {rename.old_nodeid for rename in renames}
+    removed = [r for r in left_old if r.nodeid not in matched]
+    return [(pairs[r.nodeid], r) for r in new], removed, renames
 
 
 def compare_reports(
-    old: RunReport,
-    new: RunReport,
-    *,
-    latency_threshold: float = 0.25,
-    min_latency_ms: float = 5.0,
+    old: RunReport, new: RunReport, *, rule: LatencyRule | None = None
 ) -> Comparison:
-    """Compare two runs test by test (by node id) and operation by operation.
+    """Compare two runs test by test and operation by operation.
 
     Example::
 
         comparison = compare_reports(last_night, tonight)
         exit_code = 1 if comparison.regressed else 0
     """
-    comparison = Comparison(old, new, latency_threshold, min_latency_ms)
-    before = {result.nodeid: result for result in old.results}
-    for result in new.results:
-        _classify(comparison, before.get(result.nodeid), result)
-    present = {result.nodeid for result in new.results}
-    comparison.removed = [nodeid for nodeid in before if nodeid not in present]
-    comparison.latency_regressions = _latency_regressions(
-        old, new, latency_threshold, min_latency_ms
-    )
+    comparison = Comparison(old, new, rule or LatencyRule())
+    pairs, removed, comparison.renamed = match_tests(old.results, new.results)
+    for before, after in pairs:
+        _classify(comparison, before, after)
+        if before is None:
+            comparison.new_tests.append(after.nodeid)
+    comparison.removed = [r.nodeid for r in removed]
+    comparison.latency, comparison.notes = judge_latency(old, new, comparison.rule)
     return comparison
-
-
-def _change_lines(title: str, changes: list[TestChange]) -> list[str]:
-    if not changes:
-        return []
-    lines = [f"{title} ({len(changes)}):"]
-    for change in changes:
-        moved = f"{change.old or 'absent'} -> {change.new}"
-        why = first_line(change.message)
-        lines.append(
-            f"  - {change.nodeid} [{change.capability}] {moved}" + (f": {why}" if why else "")
-        )
-    return lines
-
-
-def _header_lines(comparison: Comparison) -> list[str]:
-    old, new = comparison.old, comparison.new
-    lines = [
-        f"old: run {old.run_id} ({old.started_at}), profile {old.profile}, verdict {old.verdict}",
-        f"new: run {new.run_id} ({new.started_at}), profile {new.profile}, verdict {new.verdict}",
-    ]
-    if old.profile != new.profile:
-        lines.append("note: the runs used different profiles; outcomes may not be comparable")
-    if old.spec_sha256 != new.spec_sha256:
-        lines.append("note: the runs checked different contract documents (spec sha256 differs)")
-    if comparison.verdict_changed:
-        judgement = "worse" if comparison.verdict_worse else "changed"
-        lines.append(f"verdict {judgement}: {old.verdict} -> {new.verdict}")
-    return lines
-
-
-def _latency_lines(comparison: Comparison) -> list[str]:
-    changes = comparison.latency_regressions
-    if not changes:
-        return []
-    limits = f"{comparison.latency_threshold:.0%} and {comparison.min_latency_ms:g} ms"
-    lines = [f"latency regressions, p95 up more than {limits} ({len(changes)}):"]
-    lines.extend(
-        f"  - {c.operation_id}: {c.old_p95_ms:.1f} ms -> {c.new_p95_ms:.1f} ms (+{c.growth:.0%})"
-        for c in changes
-    )
-    return lines
-
-
-def _verdict_line(comparison: Comparison) -> str:
-    if not comparison.regressed:
-        return "result: no regressions"
-    reasons = []
-    if comparison.newly_failing:
-        reasons.append(f"{len(comparison.newly_failing)} newly failing")
-    if comparison.verdict_worse:
-        reasons.append("verdict worse")
-    if comparison.latency_regressions:
-        reasons.append(f"{len(comparison.latency_regressions)} latency regression(s)")
-    return "result: REGRESSION (" + ", ".join(reasons) + ")"
-
-
-def render_comparison(comparison: Comparison) -> str:
-    """Return the readable diff ``compare`` prints (plain text, one item a line)."""
-    lines = _header_lines(comparison)
-    lines += _change_lines("newly failing", comparison.newly_failing)
-    lines += _change_lines("fixed", comparison.fixed)
-    lines += _change_lines("still failing", comparison.still_failing)
-    lines += _change_lines("newly skipped", comparison.newly_skipped)
-    lines += _change_lines(
-        "failing, no earlier result to compare", comparison.failing_without_baseline
-    )
-    if comparison.removed:
-        lines.append(f"not in new run ({len(comparison.removed)}):")
-        lines.extend(f"  - {nodeid}" for nodeid in comparison.removed)
-    lines += _latency_lines(comparison)
-    lines.append(_verdict_line(comparison))
-    return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ from typing import Any
 from conformance.reports._files import write_text_atomic
 from conformance.reports._html_style import STYLE
 from conformance.reports._text import counted, printable
+from conformance.reports.html_cost import cost_section, har_link
 from conformance.reports.model import OUTCOMES, RunReport, TestResult, public_url
 
 __all__ = ["HTML_FILE", "render_html", "write_html"]
@@ -126,6 +127,7 @@ def _finding(result: TestResult) -> str:
         f'<span class="cap">{_e(result.capability)} · {_e(result.requirement)}</span></summary>'
         f"<pre class=msg>{_e(result.message or '(no message)')}</pre>"
         + (f"<ol class=steps>{steps}</ol>" if steps else "")
+        + har_link(result)
         + evidence
         + "</details>"
     )
@@ -229,6 +231,7 @@ def render_html(report: RunReport) -> str:
             _not_run(report),
             _operations(report),
             _latency(report),
+            cost_section(report),
             _leaks(report),
         ]
     )

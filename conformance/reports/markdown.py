@@ -110,6 +110,12 @@ def _leaks(report: RunReport) -> list[str]:
     ]
 
 
+def _cost(report: RunReport) -> list[str]:
+    """One line: forks, VMs, requests, run time, bytes."""
+    parts = [f"{label} {value}" for label, value in report.cost.lines()]
+    return ["Cost: " + " · ".join(parts), ""]
+
+
 def render_markdown(report: RunReport) -> str:
     """Return summary.md text for ``report``.
 
@@ -122,6 +128,7 @@ def render_markdown(report: RunReport) -> str:
         *_failing(report),
         *_warnings(report),
         *_leaks(report),
+        *_cost(report),
     ]
     return "\n".join(lines).rstrip("\n") + "\n"
 

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 from urllib.parse import urlsplit, urlunsplit
 
+from conformance.reports.cost import Cost
+from conformance.reports.versions import Versions
+
 __all__ = [
     "FORMAT_VERSION",
     "OUTCOMES",
@@ -20,6 +23,7 @@ __all__ = [
     "REQUIREMENTS",
     "VERDICTS",
     "CapabilityCount",
+    "Cost",
     "OperationLatency",
     "OperationStats",
     "OutcomeName",
@@ -27,6 +31,7 @@ __all__ = [
     "RunReport",
     "TestResult",
     "VerdictName",
+    "Versions",
     "public_url",
 ]
 
@@ -41,8 +46,10 @@ REQUIREMENTS: tuple[RequirementName, ...] = get_args(RequirementName)
 # Bumped when results.json changes shape; loading (and so `compare`) reads every version
 # in READABLE_FORMAT_VERSIONS and refuses others. 2 added `operations` (a version-1 reader's
 # schema forbids unknown keys, so the bump makes an old suite say why it cannot read it).
-FORMAT_VERSION = 2
-READABLE_FORMAT_VERSIONS: tuple[int, ...] = (1, 2)
+# 3 added incomplete_reasons, missing_tests, cost, samples, versions and, per test, rule_ids
+# and cleanup_error (and the optional har); older files load with empty defaults.
+FORMAT_VERSION = 3
+READABLE_FORMAT_VERSIONS: tuple[int, ...] = (1, 2, 3)
 
 
 def public_url(url: str) -> str:
@@ -68,6 +75,10 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+def _optional_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def _choice(value: object, allowed: tuple[str, ...], what: str) -> str:
     if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
@@ -89,10 +100,13 @@ class TestResult:
     message: str | None = None
     evidence: list[dict[str, Any]] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
+    rule_ids: list[str] = field(default_factory=list)
+    cleanup_error: str | None = None  # the suite's own clean-up failed (not the backend)
+    har: str | None = None  # path of the test's HAR file, relative to the run directory
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON-ready form used in results.json."""
-        return {
+        """Return the JSON-ready form used in results.json (``har`` only when there is one)."""
+        data = {
             "nodeid": self.nodeid,
             "name": self.name,
             "capability": self.capability,
@@ -102,7 +116,17 @@ class TestResult:
             "message": self.message,
             "evidence": [dict(item) for item in self.evidence],
             "steps": list(self.steps),
+            "rule_ids": list(self.rule_ids),
+            "cleanup_error": self.cleanup_error,
         }
+        if self.har is not None:
+            data["har"] = self.har
+        return data
+
+    @property
+    def identity(self) -> str:
+        """What stays the same when a test is renamed: its rule ids, else its node id."""
+        return "rules:" + ",".join(sorted(self.rule_ids)) if self.rule_ids else self.nodeid
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TestResult:
@@ -119,6 +143,9 @@ class TestResult:
             message=None if data.get("message") is None else str(data["message"]),
             evidence=[dict(item) for item in data.get("evidence", [])],
             steps=[str(step) for step in data.get("steps", [])],
+            rule_ids=[str(rule) for rule in data.get("rule_ids", [])],
+            cleanup_error=_optional_str(data.get("cleanup_error")),
+            har=_optional_str(data.get("har")),
         )
 
 
@@ -266,6 +293,24 @@ class RunReport:
     verdict: VerdictName = "incomplete"
     leaks: list[dict[str, Any]] = field(default_factory=list)
     operations: list[OperationStats] = field(default_factory=list)
+    incomplete_reasons: list[str] = field(default_factory=list)
+    missing_tests: list[str] = field(default_factory=list)
+    cost: Cost = field(default_factory=Cost)
+    samples: dict[str, list[float]] = field(default_factory=dict)  # operationId -> ms
+    versions: Versions | None = None  # None: derived from the top-level fields
+    format_version: int = FORMAT_VERSION  # of the file it was loaded from
+
+    @property
+    def run_versions(self) -> Versions:
+        """The run's versions (for an old file: suite, spec and profile; backend unknown)."""
+        if self.versions is not None:
+            return self.versions
+        return Versions(self.suite_version, self.spec_version, self.spec_sha256, self.profile)
+
+    @property
+    def has_samples(self) -> bool:
+        """True when the run kept raw latency samples (format 3 on)."""
+        return self.format_version >= 3
 
     def to_dict(self) -> dict[str, Any]:
         """Return the results.json document (validated by schemas/report.schema.json)."""
@@ -287,12 +332,21 @@ class RunReport:
             "results": [item.to_dict() for item in self.results],
             "leaks": [dict(item) for item in self.leaks],
             "operations": [item.to_dict() for item in self.operations],
+            "incomplete_reasons": list(self.incomplete_reasons),
+            "missing_tests": list(self.missing_tests),
+            "cost": self.cost.to_dict(),
+            "samples": {
+                op: [round(ms, 3) for ms in millis] for op, millis in sorted(self.samples.items())
+            },
+            "versions": self.run_versions.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunReport:
         """Build from a results.json document of any readable version (version 1 has no
-        ``operations``: they load empty); raises ``ValueError``/``KeyError`` on bad data."""
+        ``operations``, versions 1 and 2 none of the keys format 3 added: they load empty,
+        and ``versions`` from the top-level fields); raises ``ValueError``/``KeyError`` on
+        bad data."""
         version = data.get("format_version", FORMAT_VERSION)
         if version not in READABLE_FORMAT_VERSIONS:
             readable = ", ".join(str(v) for v in READABLE_FORMAT_VERSIONS)
@@ -315,6 +369,15 @@ class RunReport:
             verdict=cast(VerdictName, _choice(data["verdict"], VERDICTS, "verdict")),
             leaks=[dict(item) for item in data.get("leaks", [])],
             operations=[OperationStats.from_dict(i) for i in data.get("operations", [])],
+            incomplete_reasons=[str(x) for x in data.get("incomplete_reasons", [])],
+            missing_tests=[str(x) for x in data.get("missing_tests", [])],
+            cost=Cost.from_dict(data.get("cost", {})),
+            samples={
+                str(op): [float(ms) for ms in millis]
+                for op, millis in dict(data.get("samples", {})).items()
+            },
+            versions=Versions.from_dict(data["versions"]) if "versions" in data else None,
+            format_version=int(version),
         )
 
     def count(self, outcome: OutcomeName) -> int:

@@ -14,10 +14,12 @@ import pytest
 
 from conformance.reports.model import (
     CapabilityCount,
+    Cost,
     OperationLatency,
     OperationStats,
     RunReport,
     TestResult,
+    Versions,
 )
 
 # Strings that must never reach a report: the plugin redacts them before the writers run,
@@ -57,6 +59,7 @@ def _results() -> list[TestResult]:
             "required",
             "pass",
             1.25,
+            rule_ids=["vms.fork.by-name"],
         ),
         TestResult(
             PROPERTY_TEST,
@@ -84,6 +87,7 @@ def _results() -> list[TestResult]:
                 )
             ],
             ["fork golden ubuntu -> vm_1", "run `false` in vm_1"],
+            har="har/test_runs_foreground.py__test_exit_code_is_reported_false_.har",
         ),
         TestResult(
             f"{_SUITE}/test_tunnels.py::test_tunnel_listed_after_fork",
@@ -168,6 +172,22 @@ def make_report() -> RunReport:
                 unsupported=1,
             )
         ],
+        cost=Cost(
+            forks=3,
+            vms_created=3,
+            requests=20,
+            run_seconds=12.5,
+            bytes_sent=2048,
+            bytes_received=3 << 20,
+        ),
+        samples={
+            "forkVm": [250.0, 410.5, 180.25],
+            "createRun": [40.0, 38.5, 61.25, 42.0, 39.0],
+            "getVm": [8.0, 7.5, 11.0, 8.25, 8.0, 9.0, 7.0, 8.5, 10.0, 7.75, 8.0, 8.0],
+        },
+        versions=Versions(
+            "0.1.0", "0.5.1", "0123456789abcdef" * 4, "core", "fedcba9876543210" * 4, None
+        ),
     )
 
 

@@ -12,7 +12,6 @@ import pytest
 from conformance.cli import main
 from conformance.reports import RunReport, write_all
 from conformance.reports.compare import compare_reports
-from conformance.reports.model import OperationLatency
 
 Save = Callable[[str, RunReport], Path]
 
@@ -91,23 +90,23 @@ def test_newly_skipped_is_reported_without_failing_the_comparison(
     assert "newly skipped (1):" in capsys.readouterr().out
 
 
-def test_p95_growth_beyond_threshold_is_a_latency_regression(
+def test_a_median_shift_beyond_the_rule_is_a_latency_regression(
     report: RunReport, save: Save, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    report.samples = {"forkVm": [100.0 + i for i in range(30)], "getVm": [8.0] * 5}
     old = save("old", report)
-    report.latencies = [
-        OperationLatency("forkVm", 3, 250.0, 600.0),  # +46%, +189.5 ms: regression
-        OperationLatency("createRun", 5, 40.0, 70.0),  # +14%: under the threshold
-        OperationLatency("getVm", 12, 8.0, 15.0),  # +36% but only +4 ms: under min-ms
-    ]
+    report.samples = {"forkVm": [160.0 + i for i in range(30)], "getVm": [80.0] * 5}
     new = save("new", report)
 
     assert main(["compare", str(old), str(new)]) == 1
     out = capsys.readouterr().out
-    assert "forkVm: 410.5 ms -> 600.0 ms (+46%)" in out
-    assert "createRun" not in out
-    assert "getVm" not in out
-    assert main(["compare", str(old), str(new), "--latency-threshold", "0.5"]) == 0
+    assert "latency regressions (1):" in out
+    assert "forkVm: median 114.5 ms -> 174.5 ms (+52%), p=" in out
+    assert (
+        "latency not judged (1):\n  - getVm: fewer than 20 samples on a side (5/5 samples)" in out
+    )
+    assert main(["compare", str(old), str(new), "--latency-threshold", "0.6"]) == 0
+    assert main(["compare", str(old), str(new), "--min-latency-ms", "61"]) == 0
 
 
 def test_missing_file_exits_two_naming_it(

@@ -33,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from .bounds import MAX_INT_DIGITS
 from .errors import ApiError
 from .keylocks import KeyedLocks
 from .state import Backend, backend_of
@@ -288,6 +289,8 @@ def _verify(backend: Backend, request: Request, method: str) -> tuple[str, str]:
     token = request.path_params["token"]
     expires_text = request.query_params.get("expires", "")
     signature = request.query_params.get("signature", "")
+    if len(expires_text) > MAX_INT_DIGITS:
+        raise ApiError("bad_request", f"expires has more than {MAX_INT_DIGITS} digits")
     if not (expires_text.isascii() and expires_text.isdigit()) or not signature:
         raise ApiError("forbidden", "presigned URL lacks a valid expires/signature")
     expected = _signature(backend, method, token, int(expires_text))

@@ -9,10 +9,10 @@ unknown one (404). Deleting a filesystem that a binding still uses is a 409 conf
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
-import shutil
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from .errors import ApiError
 from .pagination import keyset_page
 from .requests import json_body, req_str
 from .state import Backend, backend_of
+from .trash import remove_tree
 
 __all__ = [
     "REGION",
@@ -39,6 +40,7 @@ __all__ = [
     "routes",
 ]
 
+log = logging.getLogger("arker.reference")
 REGION = "us-west-2"
 PROVIDER = "aws"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -142,7 +144,10 @@ def delete_filesystem(backend: Backend, org: str, filesystem_id: str) -> None:
                 f" vm {bound['vm_id']}; delete that sync first",
             )
         db.execute("DELETE FROM filesystems WHERE filesystem_id = ?", (filesystem_id,))
-    shutil.rmtree(filesystem_dir(backend, filesystem_id), ignore_errors=True)
+    try:
+        remove_tree(filesystem_dir(backend, filesystem_id))  # a run may have made it deep
+    except OSError as exc:
+        log.warning("could not remove filesystem %s: %s", filesystem_id, exc)
 
 
 # ── routes ─────────────────────────────────────────────────────────────────

@@ -10,6 +10,8 @@ own files (or answer 404 / a per-entry error), and never 500 or drop the connect
 from __future__ import annotations
 
 import base64
+import contextlib
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from arker import VM
+from arker import VM, Arker, ArkerError
 
 from conformance.reference.launcher import ReferenceServer
 from conformance.reference.sandbox import bwrap_usable
@@ -121,3 +123,23 @@ def test_sync_racing_a_directory_symlink_swap_stays_in_the_vm(
     print(summary)  # the figures, for the record (-s)
     assert tally.reads > 20, f"the race barely ran: {summary}"
     assert (tally.read_escapes, tally.write_escapes, len(tally.errors)) == (0, 0, 0), summary
+
+
+@needs_bwrap
+def test_binding_through_a_runs_symlink_creates_nothing_on_the_host(
+    arker_a: Arker, vm_a: VM, tmp_path: Path
+) -> None:
+    planted = tmp_path / "planted"
+    # bwrap sees the host's / at /oldroot while it sets the sandbox up
+    made = vm_a.run(f"mkdir -p /mnt && ln -s /oldroot{planted} /mnt/esc")
+    assert made.exit_code == 0, made.stderr
+    fs = arker_a.create_filesystem(name=f"esc-{secrets.token_hex(4)}")
+    try:
+        vm_a.create_sync(filesystem_id=fs.filesystem_id, path="/mnt/esc/x")
+        after = vm_a.run("true")
+        assert not planted.exists(), f"the run made {sorted(planted.rglob('*'))} on the host"
+        assert after.exit_code != 0 and b"/mnt/esc/x" in after.stderr
+    finally:
+        with contextlib.suppress(ArkerError):
+            vm_a.delete()
+        arker_a.delete_filesystem(fs.filesystem_id)

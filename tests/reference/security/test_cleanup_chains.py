@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from conformance.reference.layers import LayerStore
 from conformance.reference.sandbox import bwrap_usable
 from conformance.reference.trash import remove_tree
 
-from ..conftest import poll
+from ..conftest import KEY_A, ORG_A, poll
 
 needs_bwrap = pytest.mark.skipif(not bwrap_usable(), reason="bubblewrap sandbox not usable here")
 DEPTH = 3000  # far past Python's recursion limit
@@ -29,7 +30,7 @@ CHAIN = 93
 
 def _deep_tree(top: Path, depth: int) -> None:
     """``top/d/d/.../d/f`` ``depth`` levels deep, made from fds (the path outgrows PATH_MAX)."""
-    top.mkdir()
+    top.mkdir(parents=True)
     fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
     for _ in range(depth):
         os.mkdir("d", dir_fd=fd)
@@ -40,29 +41,49 @@ def _deep_tree(top: Path, depth: int) -> None:
     os.close(fd)
 
 
+def _rm_rf(path: Path) -> None:
+    """Whatever a failing test left (GNU rm copes with any depth; pytest's clean-up does not)."""
+    subprocess.run(["rm", "-rf", "--one-file-system", str(path)], check=False)
+
+
 def test_remove_tree_removes_a_deep_tree_and_follows_no_symlink(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "keep").write_text("kept")
-    _deep_tree(tmp_path / "tree", DEPTH)
-    (tmp_path / "tree" / "link").symlink_to(outside)
-    remove_tree(tmp_path / "tree")
-    assert not (tmp_path / "tree").exists()
-    assert (outside / "keep").read_text() == "kept"
+    try:
+        _deep_tree(tmp_path / "tree", DEPTH)
+        (tmp_path / "tree" / "link").symlink_to(outside)
+        remove_tree(tmp_path / "tree")
+        assert not (tmp_path / "tree").exists()
+        assert (outside / "keep").read_text() == "kept"
+    finally:
+        _rm_rf(tmp_path / "tree")
 
 
 def test_the_trash_is_swept_at_start_up(tmp_path: Path) -> None:
     root = tmp_path / "disks"
-    _deep_tree(root / "trash" / "l-leftover", DEPTH)  # a delete that once failed
-    LayerStore(Database(tmp_path / "state.sqlite3"), root)
-    assert list((root / "trash").iterdir()) == []
+    try:
+        _deep_tree(root / "trash" / "l-leftover", DEPTH)  # a delete that once failed
+        LayerStore(Database(tmp_path / "state.sqlite3"), root)
+        assert list((root / "trash").iterdir()) == []
+    finally:
+        _rm_rf(root)
 
 
 @needs_bwrap
-def test_deleting_a_vm_with_a_very_deep_tree_works_and_leaves_no_trash(
-    server: ReferenceServer, arker_a: Arker
-) -> None:
-    vm = arker_a.fork("ubuntu")
+def test_deleting_a_vm_with_a_very_deep_tree_works_and_leaves_no_trash(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    try:
+        with ReferenceServer(data, api_keys={KEY_A: ORG_A}) as server:
+            _delete_a_deep_vm(server)
+    finally:
+        _rm_rf(data)
+
+
+def _delete_a_deep_vm(server: ReferenceServer) -> None:
+    url = server.base_url
+    arker = Arker(api_key=KEY_A, base_url=url, control_base_url=url, retry=False)
+    vm = arker.fork("ubuntu")
     script = f'import os; [(os.mkdir("d"), os.chdir("d")) for _ in range({DEPTH})]'
     made = vm.run(f"cd /work && python3 -c '{script}'")
     assert made.exit_code == 0, made.stderr

@@ -131,14 +131,14 @@ def test_binding_through_a_runs_symlink_creates_nothing_on_the_host(
 ) -> None:
     planted = tmp_path / "planted"
     # bwrap sees the host's / at /oldroot while it sets the sandbox up
-    made = vm_a.run(f"mkdir -p /mnt && ln -s /oldroot{planted} /mnt/esc")
+    made = vm_a.run(f"mkdir -p /mnt && ln -s /oldroot{tmp_path} /mnt/esc")
     assert made.exit_code == 0, made.stderr
     fs = arker_a.create_filesystem(name=f"esc-{secrets.token_hex(4)}")
     try:
-        vm_a.create_sync(filesystem_id=fs.filesystem_id, path="/mnt/esc/x")
+        vm_a.create_sync(filesystem_id=fs.filesystem_id, path="/mnt/esc/planted")
         after = vm_a.run("true")
         assert not planted.exists(), f"the run made {sorted(planted.rglob('*'))} on the host"
-        assert after.exit_code != 0 and b"/mnt/esc/x" in after.stderr
+        assert after.exit_code != 0 and b"/mnt/esc/planted" in after.stderr
     finally:
         with contextlib.suppress(ArkerError):
             vm_a.delete()

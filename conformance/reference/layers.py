@@ -139,11 +139,10 @@ class LayerStore:
     def _flatten(self, vm_id: str) -> tuple[list[str], str] | None:
         """The VM's named layers and one new layer merging them, when a fork would make its
         stack too long to mount (``flatten.py``); None otherwise or when it cannot."""
-        layout = self.layout(vm_id)
         row = self.db.one("SELECT lowers FROM vm_disks WHERE vm_id = ?", (vm_id,))
-        if layout is None or row is None or len(layout.lowers) < 2:
-            return None
-        if not needs_flattening(list(layout.lowers), len(str(self.root))):
+        named: list[str] = json.loads(row["lowers"]) if row is not None else []
+        stack = [*(self.root / "layers" / n for n in named), self.root / "base"]
+        if len(named) < 2 or not needs_flattening(stack, len(str(self.root))):
             return None
         # Built outside layers/ (a delete meanwhile would take it for unreferenced) and
         # moved in by the fork, under the lock.
@@ -151,13 +150,13 @@ class LayerStore:
         scratch = self.root / "merged" / f"flatten-{name}"
         scratch.mkdir()
         try:
-            merged = merge_layers(list(layout.lowers), self.root / "flattening" / name, scratch)
+            merged = merge_layers(stack, self.root / "flattening" / name, scratch)
         finally:
             scratch.rmdir()
         if not merged:
             remove_tree(self.root / "flattening" / name)
             return None
-        return json.loads(row["lowers"]), name
+        return named, name
 
     def _freeze(self, upper: str) -> str:
         name = self._new_dir("layers", "l")

@@ -10,7 +10,6 @@ unknown one (404). Deleting a filesystem that a binding still uses is a 409 conf
 from __future__ import annotations
 
 import logging
-import os
 import re
 import secrets
 import sqlite3
@@ -28,7 +27,7 @@ from .errors import ApiError
 from .pagination import keyset_page
 from .requests import json_body, req_str
 from .state import Backend, backend_of
-from .trash import remove_tree
+from .trash import remove_tree, tree_size
 
 __all__ = [
     "REGION",
@@ -67,17 +66,6 @@ def filesystem_dir(backend: Backend, filesystem_id: str) -> Path:
     return Path(backend.data_dir) / "filesystems" / filesystem_id
 
 
-def _size_bytes(root: Path) -> int:
-    total = 0
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(folder, name)).st_size
-            except OSError:  # removed while we walked
-                continue
-    return total
-
-
 def render_filesystem(backend: Backend, row: sqlite3.Row) -> dict[str, Any]:
     """The ``Filesystem`` shape of a row (``size_bytes`` measured now)."""
     return {
@@ -85,7 +73,7 @@ def render_filesystem(backend: Backend, row: sqlite3.Row) -> dict[str, Any]:
         "name": row["name"],
         "owner_org_id": row["org"],
         "created_at": row["created_at"],
-        "size_bytes": _size_bytes(filesystem_dir(backend, row["filesystem_id"])),
+        "size_bytes": tree_size(filesystem_dir(backend, row["filesystem_id"])),  # any depth
         "region": REGION,
         "provider": PROVIDER,
     }

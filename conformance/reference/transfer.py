@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import shutil
 from typing import Any
 
@@ -29,7 +30,6 @@ from starlette.routing import Route
 
 from . import presigned
 from .auth import org_of
-from .disks import VmDisk
 from .errors import ApiError
 from .presigned import UPLOAD_LOCKS, Upload
 from .requests import json_body
@@ -212,18 +212,13 @@ def read_file(backend: Backend, base_url: str, vm_id: str, path: str) -> dict[st
     404 when the file is missing, 400 when ``path`` is a directory.
     """
     target = check_path(path, relative_ok=backend.fault("sync-relative-paths-ok"))
-    disk = backend.disk(vm_id)
-    try:
-        return _read_file(backend, base_url, vm_id, disk, path, target)
+    try:  # one open: the size and the bytes are of the same file
+        with backend.disk(vm_id).open_read(target) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.read(size) if size <= CHUNK_SIZE else None
     except FileNotFoundError:  # removed between the lookup and the read
         raise ApiError("not_found", f"{path} does not exist") from None
-
-
-def _read_file(
-    backend: Backend, base_url: str, vm_id: str, disk: VmDisk, path: str, target: str
-) -> dict[str, Any]:
-    size = disk.size(target)
-    if size > CHUNK_SIZE:
+    if data is None:
         backend.require_capability("sync.presigned")
         return {
             "path": path,
@@ -232,7 +227,7 @@ def _read_file(
             "expires_in": presigned.EXPIRES_IN,
             "method": "GET",
         }
-    data = disk.read_bytes(target)
+    size = len(data)  # it may have shrunk since the fstat
     if backend.fault("sync-read-truncates") and data:
         data = data[:-1]
     return {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -70,29 +71,51 @@ def test_the_trash_is_swept_at_start_up(tmp_path: Path) -> None:
         _rm_rf(root)
 
 
-@needs_bwrap
-def test_deleting_a_vm_with_a_very_deep_tree_works_and_leaves_no_trash(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def _own_server(tmp_path: Path) -> Iterator[Arker]:
+    """A server of its own: a failing backend leaves a deep tree only there, then removed."""
     data = tmp_path / "data"
     try:
         with ReferenceServer(data, api_keys={KEY_A: ORG_A}) as server:
-            _delete_a_deep_vm(server)
+            url = server.base_url
+            yield Arker(api_key=KEY_A, base_url=url, control_base_url=url, retry=False)
     finally:
         _rm_rf(data)
 
 
-def _delete_a_deep_vm(server: ReferenceServer) -> None:
-    url = server.base_url
-    arker = Arker(api_key=KEY_A, base_url=url, control_base_url=url, retry=False)
-    vm = arker.fork("ubuntu")
-    script = f'import os; [(os.mkdir("d"), os.chdir("d")) for _ in range({DEPTH})]'
-    made = vm.run(f"cd /work && python3 -c '{script}'")
-    assert made.exit_code == 0, made.stderr
-    try:
+_MAKE_DEEP = f'import os; [(os.mkdir("d"), os.chdir("d")) for _ in range({DEPTH})]'
+
+
+@needs_bwrap
+def test_deleting_a_vm_with_a_very_deep_tree_works_and_leaves_no_trash(tmp_path: Path) -> None:
+    with _own_server(tmp_path) as arker:
+        vm = arker.fork("ubuntu")
+        made = vm.run(f"cd /work && python3 -c '{_MAKE_DEEP}'")
+        assert made.exit_code == 0, made.stderr
+        try:
+            vm.delete()
+        except ArkerError as exc:
+            pytest.fail(f"deleting the VM failed: {exc}")
+        trash = tmp_path / "data" / "disks" / "trash"
+        left = poll(lambda: list(trash.iterdir()), lambda left: not left, "trash emptied")
+        assert left == []
+
+
+@needs_bwrap
+def test_a_filesystem_holding_a_very_deep_tree_can_be_read_and_deleted(tmp_path: Path) -> None:
+    with _own_server(tmp_path) as arker:
+        vm = arker.fork("ubuntu")
+        fs = arker.create_filesystem(name="deep")
+        vm.create_sync(filesystem_id=fs.filesystem_id, path="/data")
+        made = vm.run(f"cd /data && python3 -c '{_MAKE_DEEP}' && echo hi > /data/f")
+        assert made.exit_code == 0, made.stderr
         vm.delete()
-    except ArkerError as exc:
-        pytest.fail(f"deleting the VM failed: {exc}")
-    trash = server.data_dir / "disks" / "trash"
-    poll(lambda: list(trash.iterdir()) if trash.exists() else [], lambda left: not left, "trash")
+        try:
+            assert arker.get_filesystem(fs.filesystem_id).size_bytes == 3
+            arker.delete_filesystem(fs.filesystem_id)
+        except ArkerError as exc:
+            pytest.fail(f"the filesystem could not be read or deleted: {exc}")
+        assert not (tmp_path / "data" / "filesystems" / fs.filesystem_id).exists()
 
 
 @needs_bwrap

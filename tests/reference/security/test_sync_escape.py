@@ -49,6 +49,7 @@ class Tally:
     writes: int = 0
     read_escapes: int = 0
     write_escapes: int = 0
+    swapped: int = 0  # reads that met the symlink (404 or 409): the race was on
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -82,7 +83,9 @@ def _hammer(base_url: str, vm_id: str, host_file: Path, worker: int, tally: Tall
                 and base64.b64decode(read.json()["content"]) == host_file.read_bytes()
             )
             planted = (host_file.parent / name).exists()
+            swapped = int(read.status_code in (404, 409))
             tally.add(reads=1, writes=1, read_escapes=int(leaked), write_escapes=int(planted))
+            tally.add(swapped=swapped)
             for response in (read, write):
                 if response.status_code >= 500:
                     tally.errors.append(f"{response.status_code}: {response.text[:200]}")
@@ -118,10 +121,11 @@ def test_sync_racing_a_directory_symlink_swap_stays_in_the_vm(
     tally = race(server, vm_a, host_file)
     summary = (
         f"reads {tally.read_escapes}/{tally.reads} escaped, writes {tally.write_escapes}/"
-        f"{tally.writes} escaped, {len(tally.errors)} 5xx or dropped: {tally.errors[:3]}"
+        f"{tally.writes} escaped, {len(tally.errors)} 5xx or dropped: {tally.errors[:3]};"
+        f" {tally.swapped} reads met the symlink"
     )
     print(summary)  # the figures, for the record (-s)
-    assert tally.reads > 20, f"the race barely ran: {summary}"
+    assert tally.reads > 20 and tally.swapped > 0, f"the race barely ran: {summary}"
     assert (tally.read_escapes, tally.write_escapes, len(tally.errors)) == (0, 0, 0), summary
 
 

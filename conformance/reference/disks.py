@@ -247,7 +247,9 @@ class VmDisk:
         mount = self._mount_root(parts)
         if mount is not None and mount[1] < len(parts):
             fd = self._make_dirs(mount[0], parts[: mount[1]], parts[mount[1] : -1], layered=False)
-        elif mount is not None or self._host_root(parts) is not None:
+        elif mount is not None:  # the mount point itself
+            raise ApiError("bad_request", f"{vm_path} is a directory")
+        elif self._host_root(parts) is not None:
             raise ApiError("bad_request", f"/{parts[0]} is read-only in the VM")
         else:
             fd = self._make_dirs(self.layout.upper, [], parts[:-1], layered=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,8 +74,6 @@ def _bwrap_args(
             args += ["--ro-bind", str(host), f"/{name}"]
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run"]
     args += ["--dir", CTL_DIR, "--bind", str(ctl), CTL_DIR]
-    for mount in mounts:
-        args += ["--bind", str(mount.host_dir), mount.vm_path]
     args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if net_blocked:
         args.append("--unshare-net")
@@ -83,6 +82,20 @@ def _bwrap_args(
     args += ["--setenv", "LANG", "C.UTF-8", "--setenv", "ARKER_VM_ID", layout.vm_id]
     args += ["--chdir", "/root", "--", "/bin/bash", "--noprofile", "--norc", f"{CTL_DIR}/run.sh"]
     return args
+
+
+def _bind_mounts(layout: DiskLayout, mounts: list[Mount]) -> list[str]:
+    """The ``bindmount.py`` step mounting bound filesystems (none: no step).
+
+    Not bwrap's ``--bind``: its ``mkdir -p`` follows a run's symlinks onto the host.
+    """
+    if not mounts:
+        return []
+    argv = [sys.executable, "-I", "-S", str(Path(__file__).with_name("bindmount.py"))]
+    argv += [str(layout.merged), str(len(mounts))]
+    for mount in mounts:
+        argv += [str(mount.host_dir), mount.vm_path]
+    return [*argv, "--"]
 
 
 def invocation(
@@ -113,5 +126,6 @@ def invocation(
     script = 'mount -t overlay overlay -o "$1" "$2" && shift 2 && exec "$@"'
     argv = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script]
     argv += ["arker-run", _overlay_options(layout, workdir), str(layout.merged)]
+    argv += _bind_mounts(layout, mounts)
     argv += _bwrap_args(layout, mounts, ctl, etc, net_blocked)
     return Invocation(argv, {"PATH": PATH}, "/", CTL_DIR, "/root")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -84,7 +85,7 @@ async def delete_vm_everything(backend: Backend, vm_id: str) -> None:
     with backend.db.transaction():
         for table in ("runs", "sessions", "idempotency", "vms"):
             backend.db.execute(f"DELETE FROM {table} WHERE vm_id = ?", (vm_id,))
-    backend.layers.delete(vm_id)
+    await run_in_threadpool(backend.layers.delete, vm_id)  # a deep tree takes a while
     for run in runs:
         shutil.rmtree(run_dir(backend, run["run_id"]), ignore_errors=True)
     for session in sessions:

@@ -15,6 +15,7 @@ from .app import build_app
 from .db import Database
 from .layers import LayerStore
 from .lifeline import follow_parent
+from .limits import Limits, LimitSettings
 from .sandbox import resolve_mode
 from .state import Backend, load_secret
 from .sysroot import build_etc
@@ -36,6 +37,7 @@ class ServeSettings:
     faults: frozenset[str] = frozenset()
     disabled: frozenset[str] = frozenset()
     latency_ms: int = 0
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
 
 def make_backend(settings: ServeSettings) -> Backend:
@@ -60,6 +62,7 @@ def make_backend(settings: ServeSettings) -> Backend:
         api_keys=dict(settings.api_keys),
         sandbox=mode,
         latency_ms=settings.latency_ms,
+        limits=Limits(settings.limits),
     )
 
 

@@ -1,8 +1,8 @@
-"""Per-run limits: a cgroup (pids, memory, cpu), rlimits, a disk bound, default signals.
+"""Per-run limits: a cgroup (pids, memory, cpu), rlimits and a disk bound.
 
-Every run starts under a short ``/bin/sh`` prefix that joins the run's cgroup, sets its
-rlimits and execs ``env --default-signal`` in front of the sandbox, so everything the run
-starts inherits all three:
+Every run starts under a short ``/bin/sh`` prefix that joins the run's cgroup and sets
+its rlimits, then execs the sandbox, so everything the run starts inherits both (one
+``exec`` more per run; signals are reset once for the whole server, ``sigreset.py``):
 
 - **pids** (the cgroup's ``pids.max``) is what stops a fork bomb. Runs are root inside
   their sandbox and ``RLIMIT_NPROC`` does not bind uid 0; dropping runs to another uid
@@ -16,9 +16,6 @@ starts inherits all three:
   it) is measured every ``DISK_POLL_S``; over ``disk_mib`` the run is killed and fails
   saying so. Between two polls a run can overshoot by what it writes in that time, and
   ``/sync`` writes are not counted until the next run.
-- **signals**: a server started under ``nohup`` (SIGHUP ignored) or with signals blocked
-  would hand both to every run; ``env --default-signal`` resets every catchable signal
-  to its default and unblocks it, while the server keeps what it was given.
 
 Each run's limit is the server's cap (``serve --run-memory-mib`` ...), lowered by the
 VM's own ``memory_mib`` / ``vcpu_count`` / ``disk_mib`` where those are set. 0 = no limit.
@@ -32,8 +29,6 @@ import contextlib
 import logging
 import os
 import resource
-import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +41,7 @@ __all__ = ["DISK_POLL_S", "LimitSettings", "Limits", "RunLimits", "add_arguments
 log = logging.getLogger("arker.reference")
 DISK_POLL_S = 1.0
 _RELEASE_DEADLINE_S = 5.0
-# joins the cgroups named before "--", sets the rlimits, then resets signals and execs
+# joins the cgroups named before "--", sets the rlimits, then execs the rest
 _PREFIX = (
     'n=$1 v=$2 f=$3; shift 3; while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; '
     'done; shift; ulimit -n "$n" && ulimit -v "$v" && ulimit -f "$f" || exit 125; exec "$@"'
@@ -110,15 +105,14 @@ class RunLimits:
     disk_bytes: int
     exceeded: str | None = None  # why the run was stopped, once it was
 
-    def wrap(self, argv: list[str], reset_signals: bool) -> list[str]:
+    def wrap(self, argv: list[str]) -> list[str]:
         """``argv`` behind the prefix that applies these limits."""
         procs = self.cgroup.procs_files if self.cgroup is not None else []
         kib = str(self.as_bytes >> 10) if self.as_bytes else "unlimited"
         blocks = str(self.disk_bytes // 512) if self.disk_bytes else "unlimited"
         nofile = str(self.nofile) if self.nofile else "unlimited"
-        signals = ["env", "--default-signal"] if reset_signals else []
         head = ["/bin/sh", "-c", _PREFIX, "arker-limits", nofile, kib, blocks, *procs, "--"]
-        return [*head, *signals, *argv]
+        return [*head, *argv]
 
 
 class Limits:
@@ -127,7 +121,6 @@ class Limits:
     def __init__(self, settings: LimitSettings, tree: CgroupTree | None = None) -> None:
         self.settings = settings
         self.tree = tree if tree is not None else CgroupTree.discover()
-        self.reset_signals = _env_resets_signals()
         self._layer_sizes: dict[Path, int] = {}
         self._stale: set[RunCgroup] = set()
         self.describe()
@@ -147,8 +140,6 @@ class Limits:
                 "exhaust the host (run as root on a host with cgroups)",
                 " / ".join(c for c in ("pids", "memory") if c in missing),
             )
-        if not self.reset_signals:
-            log.warning("limits: `env --default-signal` missing: runs inherit our signals")
 
     def start(self, run_id: str, sizes: dict[str, int | None]) -> RunLimits:
         """Make ``run_id``'s cgroup and compute its limits from ``sizes`` (the VM's)."""
@@ -248,11 +239,3 @@ def _within_hard(which: int, value: int) -> int:
     if os.geteuid() == 0 or hard == resource.RLIM_INFINITY:
         return value
     return hard if value == 0 or value > hard else value
-
-
-def _env_resets_signals() -> bool:
-    env = shutil.which("env")
-    if env is None:
-        return False
-    done = subprocess.run([env, "--default-signal", "true"], capture_output=True, check=False)
-    return done.returncode == 0

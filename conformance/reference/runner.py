@@ -230,7 +230,7 @@ class Runner:
         )
         active.limits = mine = limits.start(spec.run_id, dict(row) if row else {})
         watch = partial(limits.watch_disk, mine, layout.upper, layout.lowers)
-        return mine.wrap(argv, limits.reset_signals), watch
+        return mine.wrap(argv), watch
 
     def _spawn_task(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(work)

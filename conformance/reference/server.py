@@ -17,6 +17,7 @@ from .layers import LayerStore
 from .lifeline import follow_parent
 from .limits import Limits, LimitSettings
 from .sandbox import resolve_mode
+from .sigreset import reset_inherited_signals
 from .state import Backend, load_secret
 from .sysroot import build_etc
 
@@ -120,6 +121,7 @@ def public_base_url(host: str, port: int) -> str | None:
 def serve(settings: ServeSettings) -> int:
     """Serve until SIGINT/SIGTERM; return the exit code."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    reset_inherited_signals()  # before any thread: runs start with default signals
     follow_parent()
     backend = make_backend(settings)
     asyncio.run(_serve(backend, settings))

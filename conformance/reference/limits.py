@@ -30,11 +30,17 @@ import logging
 import os
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .cgroups import CgroupTree, RunCgroup
+
+if TYPE_CHECKING:
+    from .db import Database
+    from .layers import DiskLayout
 
 __all__ = ["DISK_POLL_S", "LimitSettings", "Limits", "RunLimits", "add_arguments", "from_args"]
 
@@ -104,6 +110,8 @@ class RunLimits:
     as_bytes: int
     disk_bytes: int
     exceeded: str | None = None  # why the run was stopped, once it was
+    # ``disk_watch(stop)``: poll the VM's disk, ``stop(reason)`` over the bound
+    disk_watch: Callable[[Callable[[str], None]], Coroutine[Any, Any, None]] | None = None
 
     def wrap(self, argv: list[str]) -> list[str]:
         """``argv`` behind the prefix that applies these limits."""
@@ -140,6 +148,16 @@ class Limits:
                 "exhaust the host (run as root on a host with cgroups)",
                 " / ".join(c for c in ("pids", "memory") if c in missing),
             )
+
+    def start_run(self, db: Database, run_id: str, layout: DiskLayout) -> RunLimits:
+        """Make the cgroup of ``run_id`` (a run of ``layout``'s VM) and compute its limits
+        from our caps and the VM's sizes; ``disk_watch`` is bound to that VM's layers."""
+        row = db.one(
+            "SELECT memory_mib, vcpu_count, disk_mib FROM vms WHERE vm_id = ?", (layout.vm_id,)
+        )
+        limits = self.start(run_id, dict(row) if row else {})
+        limits.disk_watch = partial(self.watch_disk, limits, layout.upper, layout.lowers)
+        return limits
 
     def start(self, run_id: str, sizes: dict[str, int | None]) -> RunLimits:
         """Make ``run_id``'s cgroup and compute its limits from ``sizes`` (the VM's)."""

@@ -20,11 +20,9 @@ import signal
 import stat
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .layers import DiskLayout
 from .limits import RunLimits
 from .proctree import command_group, killpg
 from .runstore import now, run_dir
@@ -192,13 +190,15 @@ class Runner:
             etc=disk.etc,
             net_blocked=spec.net_blocked,
         )
-        argv, watch = self._limited(spec, active, inv.argv, disk.layout)
+        limits = self.backend.limits  # limits.py: cgroup, rlimits, disk bound
+        mine = limits.start_run(self.backend.db, spec.run_id, disk.layout) if limits else None
+        active.limits = mine
         (ctl / "run.sh").write_text(CONTROL_SH.format(ctl=inv.ctl_in_sandbox))
         (ctl / "command.sh").write_text(COMMAND_SH.format(ctl=inv.ctl_in_sandbox))
         merge = self.backend.fault("stderr-merged")
         with open(inv_out, "wb") as out, open(inv_err, "wb") as err:
             active.proc = await asyncio.create_subprocess_exec(
-                *argv,
+                *(mine.wrap(inv.argv) if mine else inv.argv),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out,
                 stderr=out if merge else err,
@@ -207,6 +207,7 @@ class Runner:
                 start_new_session=True,
             )
         timeout = None if self.backend.fault("timeout-ignored") else spec.timeout_s
+        watch = mine.disk_watch if mine else None
         watcher = self._spawn_task(watch(_stopper(active.proc))) if watch else None
         try:
             return await asyncio.wait_for(asyncio.shield(active.proc.wait()), timeout)
@@ -217,20 +218,6 @@ class Runner:
         finally:
             if watcher is not None:
                 watcher.cancel()
-
-    def _limited(
-        self, spec: RunSpec, active: _Active, argv: list[str], layout: DiskLayout
-    ) -> tuple[list[str], Callable[[Callable[[str], None]], Coroutine[Any, Any, None]] | None]:
-        """``argv`` under the run's limits (``limits.py``), and its disk watcher."""
-        limits = self.backend.limits
-        if limits is None:
-            return argv, None
-        row = self.backend.db.one(
-            "SELECT memory_mib, vcpu_count, disk_mib FROM vms WHERE vm_id = ?", (spec.vm_id,)
-        )
-        active.limits = mine = limits.start(spec.run_id, dict(row) if row else {})
-        watch = partial(limits.watch_disk, mine, layout.upper, layout.lowers)
-        return mine.wrap(argv), watch
 
     def _spawn_task(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(work)

@@ -21,7 +21,7 @@ _TOOLS = (
     ("mount", "mount: apt-get install mount"),
 )
 _ELSEWHERE = (
-    "or certify a backend you run yourself: pytest --backend-url URL --api-key KEY; "
+    "or certify a backend you run yourself: ARKER_API_KEY=KEY pytest --backend-url URL; "
     "`arker-conformance serve --sandbox none` runs the reference backend unsandboxed "
     "(no isolation: runs see the host's files) for local trials only"
 )

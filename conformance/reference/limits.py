@@ -221,9 +221,13 @@ class Limits:
         """Every DISK_POLL_S, measure the VM's disk; over the bound, ``stop(reason)``."""
         if not limits.disk_bytes:
             return
+        pause = DISK_POLL_S
         while True:
-            await asyncio.sleep(DISK_POLL_S)
+            await asyncio.sleep(pause)
+            started = time.monotonic()
             used = await asyncio.to_thread(self.disk_usage, upper, lowers)
+            # a tree so big that measuring it takes long is measured less often (<= 10 %)
+            pause = max(DISK_POLL_S, 10 * (time.monotonic() - started))
             if used > limits.disk_bytes:
                 limits.exceeded = (
                     f"disk limit: the VM's disk holds {used >> 20} MiB, "

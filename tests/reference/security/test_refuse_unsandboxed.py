@@ -9,8 +9,10 @@ failures. The main job instead refuses, naming what to install or how to run it;
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ import pytest
 from conformance.reference import preflight
 
 ROOT = Path(__file__).resolve().parents[3]
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 ONE_CHEAP_TEST = "test_malformed_json_fork_is_a_bad_request"
 
 
@@ -105,3 +108,22 @@ def test_the_sandbox_check_passes_where_everything_is_there(
     monkeypatch.setattr(preflight.os, "geteuid", lambda: 0)
     monkeypatch.setattr(preflight.shutil, "which", lambda tool: f"/usr/bin/{tool}")
     assert preflight.sandbox_problem() is None
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv"
+)
+def test_serve_as_an_unprivileged_user_refuses_naming_root() -> None:
+    data = Path(tempfile.mkdtemp(prefix="arker-nobody-"))
+    data.chmod(0o777)  # nobody makes its data dir in it
+    try:
+        done = subprocess.run(
+            [*NOBODY, sys.executable, "-m", "conformance.reference", "--data-dir", str(data / "d")],
+            cwd="/",
+            capture_output=True,
+            timeout=60,
+        )
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+    assert done.returncode == 2, done.stderr.decode(errors="replace")
+    assert b"needs root (running as uid 65534)" in done.stderr, done.stderr

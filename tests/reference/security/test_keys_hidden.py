@@ -89,7 +89,7 @@ def test_keys_come_from_the_environment(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("no-equals-sign\n", "KEY=ORG"), ("=org\n", "KEY=ORG")],
+    [("no-equals-sign\n", "entry 1 must be KEY=ORG"), ("# c\n=org\n", "entry 2 must be KEY=ORG")],
 )
 def test_a_malformed_key_file_is_a_usage_error(tmp_path: Path, content: str, message: str) -> None:
     key_file = tmp_path / "keys"

@@ -13,7 +13,8 @@ the backend, so after a crash every run that was in flight is really dead and re
 ``none`` mode runs a plain process group with the VM's upper layer as ``$HOME`` and the
 starting directory. It is for machines without bubblewrap or privileges: there is no
 isolation, absolute paths are the host's, and a file written by ``/sync`` at ``/tmp/a``
-is *not* what ``cat /tmp/a`` reads. The server logs a warning when it starts this way.
+is *not* what ``cat /tmp/a`` reads. Only ``--sandbox none`` asks for it (``auto`` without
+a usable sandbox refuses to start, ``preflight.py``), and the server warns on every start.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from .hooks import Mount
 from .layers import HOST_SYSTEM_DIRS, DiskLayout
+from .preflight import sandbox_problem
 
 __all__ = ["CTL_DIR", "Invocation", "bwrap_usable", "invocation", "resolve_mode"]
 
@@ -51,12 +53,14 @@ def bwrap_usable() -> bool:
 
 
 def resolve_mode(requested: str) -> str:
-    """``auto`` → ``bwrap`` when usable else ``none``; ``bwrap`` must be usable."""
-    if requested == "auto":
-        return "bwrap" if bwrap_usable() else "none"
-    if requested == "bwrap" and not bwrap_usable():
-        raise RuntimeError("--sandbox bwrap needs bwrap, unshare, mount and root privileges")
-    return requested
+    """``auto`` and ``bwrap`` → ``bwrap``, which must be usable (else RuntimeError saying
+    what is missing: never a silent fall back); ``none`` only when asked for."""
+    if requested == "none":
+        return "none"
+    problem = sandbox_problem()
+    if problem is not None:
+        raise RuntimeError(problem)
+    return "bwrap"
 
 
 def _overlay_options(layout: DiskLayout, workdir: Path) -> str:

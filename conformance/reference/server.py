@@ -16,7 +16,9 @@ from .db import Database
 from .delays import Delays
 from .layers import LayerStore
 from .lifeline import follow_parent
+from .limits import Limits, LimitSettings
 from .sandbox import resolve_mode
+from .sigreset import reset_inherited_signals
 from .state import Backend, load_secret
 from .sysroot import build_etc
 
@@ -38,6 +40,7 @@ class ServeSettings:
     disabled: frozenset[str] = frozenset()
     latency_ms: int = 0
     delays: Delays = field(default_factory=Delays)
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
 
 def make_backend(settings: ServeSettings) -> Backend:
@@ -63,6 +66,7 @@ def make_backend(settings: ServeSettings) -> Backend:
         sandbox=mode,
         latency_ms=settings.latency_ms,
         delays=settings.delays,
+        limits=Limits(settings.limits),
     )
 
 
@@ -120,6 +124,7 @@ def public_base_url(host: str, port: int) -> str | None:
 def serve(settings: ServeSettings) -> int:
     """Serve until SIGINT/SIGTERM; return the exit code."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    reset_inherited_signals()  # before any thread: runs start with default signals
     follow_parent()
     backend = make_backend(settings)
     asyncio.run(_serve(backend, settings))

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from .disks import VmDisk
     from .layers import LayerStore
+    from .limits import Limits
     from .runner import Runner
 
 __all__ = ["Backend", "backend_of"]
@@ -45,6 +46,7 @@ class Backend:
     latency_ms: int = 0
     delays: Delays = field(default_factory=Delays)  # jitter and slow tail (--latency-tail)
     runner: Runner | None = None
+    limits: Limits | None = None  # per-run cgroups and rlimits (limits.py); None: none
     base_url: str | None = None  # http://HOST:PORT once bound (tunnel URLs use it)
 
     def fault(self, name: str) -> bool:

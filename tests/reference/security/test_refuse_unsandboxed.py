@@ -33,7 +33,7 @@ def _env_without_bwrap(tmp_path: Path) -> dict[str, str]:
             continue
         for tool in Path(directory).iterdir():
             link = bin_dir / tool.name
-            if tool.name != "bwrap" and not link.exists():
+            if tool.name != "bwrap" and not os.path.lexists(link):
                 link.symlink_to(tool)
     return {**os.environ, "PATH": str(bin_dir)}
 

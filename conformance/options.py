@@ -22,6 +22,7 @@ __all__ = [
     "Settings",
     "add_options",
     "command_settings",
+    "metavar",
     "new_run_id",
     "resolve_settings",
 ]
@@ -195,6 +196,33 @@ class Settings:
         return [key for key in (self.api_key, self.other_api_key) if key]
 
 
+# What an option's value is, as `--help` shows it (``--backend-url=URL``). Without one the
+# metavar would be the upper-cased dest, ``ARKER_BACKEND_URL``, which reads like an
+# environment name the suite does not read.
+METAVARS: dict[str, str] = {
+    "--backend-url": "URL",
+    "--control-url": "URL",
+    "--api-key": "KEY",
+    "--other-api-key": "KEY",
+    "--profile": "NAME|PATH",
+    "--report-dir": "DIR",
+    "--spec": "PATH",
+    "--seed": "N|random",
+    "--rate": "PER_SECOND",
+    "--golden": "NAME",
+    "--run-id": "ID",
+}
+_KIND_METAVARS = {"int": "N", "float": "SECONDS", "path": "PATH", "seed": "N", "str": "VALUE"}
+
+
+def metavar(opt: Option) -> str:
+    """The placeholder ``--help`` shows for ``opt``'s value.
+
+    Example: ``metavar(option("--backend-url"))`` → ``"URL"``; an int option → ``"N"``.
+    """
+    return METAVARS.get(opt.flag, _KIND_METAVARS.get(opt.kind, "VALUE"))
+
+
 def add_options(parser: pytest.Parser) -> None:
     """Register the ``arker-conformance`` option group and its ini keys."""
     group = parser.getgroup("arker-conformance", "Arker VM API conformance")
@@ -207,7 +235,12 @@ def add_options(parser: pytest.Parser) -> None:
             parser.addini(opt.dest, opt.help, type="bool", default=None)
         else:
             group.addoption(
-                opt.flag, action="store", default=None, dest=opt.dest, help=opt.help + env
+                opt.flag,
+                action="store",
+                default=None,
+                dest=opt.dest,
+                metavar=metavar(opt),
+                help=opt.help + env,
             )
             parser.addini(opt.dest, opt.help, type="string", default=None)
 

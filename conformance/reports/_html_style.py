@@ -49,6 +49,8 @@ border:1px solid var(--line);border-radius:6px}
 button{font:inherit;font-size:12px;padding:.05rem .5rem;border:1px solid var(--line);
 border-radius:4px;background:var(--bg);cursor:pointer}
 .step{margin:.1rem 0;font-weight:600}
+.headline{display:block;margin:.15rem 0 0 1.1rem;color:var(--fg);overflow-wrap:anywhere}
+details.finding[open]>summary .headline{display:none}
 details>summary h2{display:inline-block;border:0;margin:1.4rem 0 .4rem}
 section>details>summary{cursor:pointer}
 details.finding details{margin:.4rem 0}details.finding details>summary{color:var(--muted)}

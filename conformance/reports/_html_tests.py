@@ -13,10 +13,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from conformance.reports._html_parts import badge, esc, filter_attrs, pretty_body, table
+from conformance.reports._text import first_line
 from conformance.reports.model import RunReport, TestResult
 
 __all__ = [
     "NOT_APPLICABLE_PREFIX",
+    "OPEN_FINDINGS",
     "findings",
     "honesty_probes",
     "is_honesty_probe",
@@ -29,6 +31,8 @@ __all__ = [
 # capability (conformance.outcomes words it so): the probe has nothing to check there.
 NOT_APPLICABLE_PREFIX = "disabled by profile: profile supports it"
 _FINDINGS = (("fail", "Failures"), ("error", "Errors"), ("warn", "Warnings"))
+# a section with at most this many findings shows them open
+OPEN_FINDINGS = 10
 
 
 def is_not_applicable_probe(result: TestResult) -> bool:
@@ -48,11 +52,28 @@ def is_honesty_probe(result: TestResult) -> bool:
     return ran or is_not_applicable_probe(result)
 
 
+# Transport headers a reader of a finding does not need (results.json keeps them all).
+_QUIET_HEADERS = frozenset(
+    [
+        "host",
+        "accept",
+        "accept-encoding",
+        "connection",
+        "user-agent",
+        "content-length",
+        "date",
+        "server",
+    ]
+)
+
+
 def _http_text(headers: object, body: object) -> str:
     """Headers (``Name: value`` lines), a blank line, then the body — as a reader expects."""
     lines: list[str] = []
     if isinstance(headers, Mapping):
         for name, value in headers.items():
+            if str(name).lower() in _QUIET_HEADERS:
+                continue
             values = value if isinstance(value, list) else [value]
             lines.extend(f"{name}: {v}" for v in values)
     if body:
@@ -81,9 +102,22 @@ def _exchange(item: Mapping[str, Any], ident: str) -> str:
     return '<div class="exchange">' + "".join(parts) + "</div>"
 
 
-def _finding(result: TestResult, ids: Iterator[int]) -> str:
+def _message(message: str | None) -> str:
+    """The message's first paragraph; the rest (often the exchange again, shown below
+    anyway) collapsed."""
+    head, sep, rest = (message or "(no message)").partition("\n\n")
+    parts = [f"<pre class=msg>{esc(head)}</pre>"]
+    if sep and rest.strip():
+        parts.append(
+            f"<details><summary>the whole message</summary><pre class=msg>{esc(rest)}</pre>"
+            "</details>"
+        )
+    return "".join(parts)
+
+
+def _finding(result: TestResult, ids: Iterator[int], is_open: bool) -> str:
     """One failure, error or warning, the failing step and exchange first."""
-    parts = [f"<pre class=msg>{esc(result.message or '(no message)')}</pre>"]
+    parts = [_message(result.message)]
     if result.steps:
         parts.append(f'<p class="lbl">at step</p><p class="step">{esc(result.steps[-1])}</p>')
     newest_first = list(reversed(result.evidence))
@@ -103,10 +137,11 @@ def _finding(result: TestResult, ids: Iterator[int]) -> str:
             f"</summary>{earlier}</details>"
         )
     return (
-        f'<details class="finding o-{esc(result.outcome)}" open '
+        f'<details class="finding o-{esc(result.outcome)}"{" open" if is_open else ""} '
         f"{filter_attrs(result.outcome, result.capability)}><summary>"
         f"{badge(result.outcome)} <code>{esc(result.nodeid)}</code> "
-        f'<span class="cap">{esc(result.capability)} · {esc(result.requirement)}</span></summary>'
+        f'<span class="cap">{esc(result.capability)} · {esc(result.requirement)}</span>'
+        f'<span class="headline">{esc(first_line(result.message))}</span></summary>'
         + "".join(parts)
         + "</details>"
     )
@@ -119,7 +154,9 @@ def findings(report: RunReport) -> str:
     for outcome, title in _FINDINGS:
         chosen = [r for r in report.results if r.outcome == outcome]
         if chosen:
-            body = "".join(_finding(r, ids) for r in chosen)
+            # a few findings open; many stay one line each (headline shown) until opened
+            is_open = len(chosen) <= OPEN_FINDINGS
+            body = "".join(_finding(r, ids, is_open) for r in chosen)
             sections.append(
                 f'<section id="{outcome}" class="tests"><h2>{title} ({len(chosen)})</h2>'
                 f"{body}</section>"

@@ -79,7 +79,9 @@ def _probe_cell(results: list[TestResult]) -> str:
     if all(tests.is_not_applicable_probe(r) for r in probes):
         return '<span class="lbl" title="the profile supports this capability">n/a</span>'
     ran = Counter(r.outcome for r in probes if not tests.is_not_applicable_probe(r))
-    return " ".join(_badge(o, ran[o]) for o in OUTCOMES if ran[o])
+    # a probe judged unsupported found the honest refusal it asked for
+    label = {"unsupported": "refused"}
+    return " ".join(_badge(o, label=f"{label.get(o, o)} {ran[o]}") for o in OUTCOMES if ran[o])
 
 
 def _matrix(report: RunReport) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from conformance.reports import RunReport, TestResult, render_html
+from conformance.reports._html_tests import OPEN_FINDINGS
 from conformance.reports.model import OutcomeName, RequirementName
 
 _SUITE = "conformance/suite"
@@ -138,3 +139,38 @@ def test_probes_of_unsupported_capabilities_say_what_they_checked(report: RunRep
     assert 'class="badge o-unsupported">refused honestly</span>' in section
     assert "answered 200 instead of 422" in section
     assert "1 not applicable: the profile supports the other capability" in section
+
+
+def test_many_findings_collapse_to_one_line_each_with_their_headline(report: RunReport) -> None:
+    failures = [_failure_after_setup() for _ in range(OPEN_FINDINGS + 1)]
+    text = render_html(report)
+    report.results = failures
+    many = render_html(report)
+
+    assert '<details class="finding o-fail" open ' in text  # one failure: open
+    assert '<details class="finding o-fail" open ' not in many
+    assert many.count('<span class="headline">id: expected vm_1, got vm_2</span>') == 11
+
+
+def test_the_message_shows_its_first_paragraph_and_folds_the_rest(report: RunReport) -> None:
+    failure = _failure_after_setup()
+    failure.message = "Wrong status\n\nExchange 1:\nGET /v1/vms/vm_1\n\nReproduce with: curl"
+    report.results = [failure]
+
+    text = render_html(report)
+
+    assert "<pre class=msg>Wrong status</pre><details><summary>the whole message</summary>" in text
+    assert "Exchange 1:\nGET /v1/vms/vm_1\n\nReproduce with: curl</pre>" in text
+
+
+def test_transport_headers_are_left_out_of_the_page(report: RunReport) -> None:
+    failure = _failure_after_setup()
+    quiet_and_not = {"host": "h", "user-agent": "x", "idempotency-key": "k"}
+    failure.evidence[-1]["request_headers"] = quiet_and_not
+    failure.evidence[-1]["response_headers"] = {"date": "today", "content-type": "application/json"}
+    report.results = [failure]
+
+    text = render_html(report)
+
+    assert "idempotency-key: k" in text and "content-type: application/json" in text
+    assert "user-agent: x" not in text and "date: today" not in text

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -154,9 +154,10 @@ _MINIMUM = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Settings:
-    """Resolved run settings (CLI > env > ini > default). Keys are hidden from ``repr``."""
+    """Resolved run settings (CLI > env > ini > default). Keys are hidden from ``repr``,
+    and URLs show no credentials or secret query values there."""
 
     backend_url: str | None
     control_url: str | None
@@ -194,6 +195,20 @@ class Settings:
     def secrets(self) -> list[str]:
         """The secrets to redact from every output."""
         return [key for key in (self.api_key, self.other_api_key) if key]
+
+    def __repr__(self) -> str:
+        # a traceback's locals (pytest -l) may print settings: URLs go through the redactor
+        from conformance.redaction import Redactor
+
+        redact = Redactor().url
+        shown = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name.endswith("_url") and isinstance(value, str):
+                value = redact(value)
+            if item.repr:
+                shown.append(f"{item.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
 
 
 # What an option's value is, as `--help` shows it (``--backend-url=URL``). Without one the

@@ -112,3 +112,15 @@ def test_no_credential_of_the_url_reaches_the_output_or_a_report(
     assert f"GET /v1/vms?token={TOKEN}" in state.requests
     assert "the --backend-url URL carries user:password@; it is not sent" in output
     result.stdout.fnmatch_lines(["*Reproduce with: curl*v1/vms?token=***'*"])
+
+
+def test_settings_repr_shows_urls_without_their_secrets() -> None:
+    from conformance.options import command_settings
+
+    settings = command_settings(
+        backend_url=f"https://bot:{PASSWORD}@h/api?token={TOKEN}&page=2", api_key=GOOD_KEY
+    )
+
+    shown = repr(settings)
+    assert "backend_url='https://***@h/api?token=***&page=2'" in shown
+    assert PASSWORD not in shown and TOKEN not in shown and GOOD_KEY not in shown

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from conformance.reports import RunReport, TestResult, render_html
-from conformance.reports._html_tests import OPEN_FINDINGS
+from conformance.reports._html_tests import NOT_APPLICABLE_PREFIX, OPEN_FINDINGS
 from conformance.reports.model import OutcomeName, RequirementName
 
 _SUITE = "conformance/suite"
@@ -174,3 +174,12 @@ def test_transport_headers_are_left_out_of_the_page(report: RunReport) -> None:
 
     assert "idempotency-key: k" in text and "content-type: application/json" in text
     assert "user-agent: x" not in text and "date: today" not in text
+
+
+def test_the_page_knows_a_probe_that_does_not_apply_by_the_reason_the_gate_gives() -> None:
+    """report.html reads this reason to fold probes; the gate must keep giving it."""
+    from tests.unit.test_outcomes import decide
+
+    supported = decide({"honesty": ("vms",)})
+
+    assert str(supported.disabled).startswith(NOT_APPLICABLE_PREFIX)

@@ -157,7 +157,11 @@ def _operations(report: RunReport) -> str:
     table = _table([*head, "statuses", "seed"], rows, "num ops")
     cases = sum(x.cases for x in report.operations)
     title = f"Property tests per operation ({counted(len(rows), 'test')}, {counted(cases, 'case')})"
-    return f'<section id="operations"><h2>{_e(title)}</h2>{table}</section>'
+    if any(x.failures for x in report.operations):
+        return f'<section id="operations"><h2>{_e(title)}</h2>{table}</section>'
+    # nothing failed: the table is there for whoever wants the statuses and seeds
+    summary = f"<summary><h2>{_e(title)}, no failures</h2></summary>"
+    return f'<section id="operations"><details>{summary}{table}</details></section>'
 
 
 def _leaks(report: RunReport) -> str:

@@ -52,9 +52,16 @@ SCRIPT = """
     });
     document.querySelectorAll(".tests").forEach(function (section) {
       var tests = section.querySelectorAll("[data-o]");
-      var any = Array.prototype.some.call(tests, function (t) { return !t.hidden; });
+      var shownHere = Array.prototype.filter.call(tests, function (t) { return !t.hidden; });
+      var any = shownHere.length > 0;
       section.hidden = tests.length > 0 && !any;
       if (narrowed && any && section.tagName === "DETAILS") { section.open = true; }
+      var count = section.querySelector(".count");
+      if (count) {
+        var all = count.getAttribute("data-total");
+        var n = String(shownHere.length);
+        count.textContent = n === all ? all : n + " of " + all;
+      }
     });
     shown.textContent = "showing " + visible + " of " + total + " tests";
     if (save) {

@@ -35,6 +35,11 @@ _FINDINGS = (("fail", "Failures"), ("error", "Errors"), ("warn", "Warnings"))
 OPEN_FINDINGS = 10
 
 
+def _count(total: int) -> str:
+    """``(N)`` in a heading; the filter rewrites it to ``(shown of N)``."""
+    return f'(<span class="count" data-total="{total}">{total}</span>)'
+
+
 def is_not_applicable_probe(result: TestResult) -> bool:
     """A capability-honesty probe disabled because the profile supports its capability."""
     return result.outcome == "disabled" and (result.message or "").startswith(NOT_APPLICABLE_PREFIX)
@@ -158,7 +163,7 @@ def findings(report: RunReport) -> str:
             is_open = len(chosen) <= OPEN_FINDINGS
             body = "".join(_finding(r, ids, is_open) for r in chosen)
             sections.append(
-                f'<section id="{outcome}" class="tests"><h2>{title} ({len(chosen)})</h2>'
+                f'<section id="{outcome}" class="tests"><h2>{title} {_count(len(chosen))}</h2>'
                 f"{body}</section>"
             )
     return "".join(sections)
@@ -182,7 +187,7 @@ def honesty_probes(report: RunReport) -> str:
         return ""
     ran = [r for r in probes if not is_not_applicable_probe(r)]
     idle = [r for r in probes if is_not_applicable_probe(r)]
-    parts = [f'<section id="honesty" class="tests"><h2>Honesty probes ({len(probes)})</h2>']
+    parts = [f'<section id="honesty" class="tests"><h2>Honesty probes {_count(len(probes))}</h2>']
     if ran:
         parts.append(
             "<p>Each probe asks for a capability the profile declares unsupported; the "
@@ -222,10 +227,8 @@ def not_run(report: RunReport) -> str:
     ]
     attrs = [filter_attrs(r.outcome, r.capability) for r in chosen]
     body = table(["outcome", "test", "capability", "reason"], rows, row_attrs=attrs)
-    return (
-        f'<section id="not-run" class="tests"><h2>Unsupported and disabled ({len(chosen)})</h2>'
-        f"{body}</section>"
-    )
+    title = f"Unsupported and disabled {_count(len(chosen))}"
+    return f'<section id="not-run" class="tests"><h2>{title}</h2>{body}</section>'
 
 
 def passed(report: RunReport) -> str:
@@ -240,6 +243,6 @@ def passed(report: RunReport) -> str:
     attrs = [filter_attrs(r.outcome, r.capability) for r in chosen]
     body = table(["test", "capability", "s"], rows, "passed", attrs)
     return (
-        f'<section id="pass"><details class="tests"><summary><h2>Passed ({len(chosen)})</h2>'
+        f'<section id="pass"><details class="tests"><summary><h2>Passed {_count(len(chosen))}</h2>'
         f"</summary>{body}</details></section>"
     )

@@ -69,6 +69,11 @@ def test_the_script_runs_and_a_fragment_filters_the_page(report: RunReport, tmp_
     assert "showing 1 of 7 tests" in dom
     assert _visible_tests(dom) == [("fail", "runs.foreground")]
     assert len(_visible_tests(everything)) == 7
+    # headings count what the filter shows
+    two = _run(["--dump-dom", page + "#o=pass,fail&c=runs.foreground"], tmp_path / "p3")
+    assert '<h2>Passed (<span class="count" data-total="2">1 of 2</span>)</h2>' in (
+        two.stdout.decode()
+    )
 
 
 def _visible_tests(dom: str) -> list[tuple[str | None, str | None]]:

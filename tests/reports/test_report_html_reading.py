@@ -95,7 +95,7 @@ def test_passing_tests_are_listed_collapsed(report: RunReport) -> None:
     section = section[: section.index("</section>")]
 
     assert section.startswith('<section id="pass"><details class="tests"><summary>')
-    assert "<h2>Passed (2)</h2>" in section
+    assert '<h2>Passed (<span class="count" data-total="2">2</span>)</h2>' in section
     assert "test_fork_golden_by_name" in section
     assert " open" not in section.split(">", 2)[1]
 
@@ -135,7 +135,7 @@ def test_probes_of_unsupported_capabilities_say_what_they_checked(report: RunRep
     section = text[text.index('id="honesty"') :]
     section = section[: section.index("</section>")]
 
-    assert "<h2>Honesty probes (3)</h2>" in section
+    assert '<h2>Honesty probes (<span class="count" data-total="3">3</span>)</h2>' in section
     assert 'class="badge o-unsupported">refused honestly</span>' in section
     assert "answered 200 instead of 422" in section
     assert "1 not applicable: the profile supports the other capability" in section

@@ -77,13 +77,28 @@ PROBES: dict[str, Probe] = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare this command's options."""
     env = os.environ.get
-    parser.add_argument("--backend-url", default=env("ARKER_BASE_URL"), help="[env ARKER_BASE_URL]")
-    parser.add_argument("--control-url", default=env("ARKER_CONTROL_BASE_URL"))
-    parser.add_argument("--api-key", default=env("ARKER_API_KEY"), help="[env ARKER_API_KEY]")
-    parser.add_argument("--golden", default="ubuntu", help="golden VM to fork (ubuntu)")
+    parser.add_argument(
+        "--backend-url", metavar="URL", default=env("ARKER_BASE_URL"), help="[env ARKER_BASE_URL]"
+    )
+    parser.add_argument(
+        "--control-url",
+        metavar="URL",
+        default=env("ARKER_CONTROL_BASE_URL"),
+        help="[env ARKER_CONTROL_BASE_URL]",
+    )
+    parser.add_argument(
+        "--api-key", metavar="KEY", default=env("ARKER_API_KEY"), help="[env ARKER_API_KEY]"
+    )
+    parser.add_argument(
+        "--golden", metavar="NAME", default="ubuntu", help="golden VM to fork (ubuntu)"
+    )
     parser.add_argument("--name", default="probed", help="name of the written profile")
-    parser.add_argument("--output", type=Path, default=Path("probed.yaml"), help="profile file")
-    parser.add_argument("--report-dir", type=Path, default=Path("reports"), help="ledger location")
+    parser.add_argument(
+        "--output", type=Path, metavar="PATH", default=Path("probed.yaml"), help="profile file"
+    )
+    parser.add_argument(
+        "--report-dir", type=Path, metavar="DIR", default=Path("reports"), help="ledger location"
+    )
 
 
 def probe(target: Target) -> dict[str, str]:

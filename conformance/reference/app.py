@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import ApiError
 from .state import Backend
+from .variations import ExtraFieldsMiddleware
 
 __all__ = ["CORE_MODULES", "FAMILY_MODULES", "build_app", "error_response"]
 
@@ -125,6 +126,8 @@ def build_app(backend: Backend) -> Starlette:
 
     app = Starlette(routes=routes, exception_handlers=_handlers(backend), lifespan=lifespan)
     app.state.backend = backend
+    if backend.variations.extra_fields:
+        app.add_middleware(ExtraFieldsMiddleware)
     if backend.latency_ms > 0:
         app.add_middleware(LatencyMiddleware, latency_ms=backend.latency_ms)
     return app

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import variations
 from .capabilities import CAPABILITIES, closest
 from .faults import FAULTS
 
@@ -50,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--latency-ms", type=int, default=0, help="delay every response")
     parser.add_argument("--list-faults", action="store_true", help="list the faults and exit")
+    variations.add_arguments(parser)
 
 
 def _closest_error(kind: str, name: str, choices: frozenset[str] | set[str]) -> str:
@@ -89,8 +91,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name:32} [{fault.family}] {fault.description}")
         return 0
     keys = _api_keys(args.api_key)
+    varied = variations.from_args(args)
     problem = keys if isinstance(keys, str) else _usage_error(args)
-    if problem is not None or isinstance(keys, str):
+    problem = problem or (varied if isinstance(varied, str) else None)
+    if problem is not None or isinstance(keys, str) or isinstance(varied, str):
         print(problem, file=sys.stderr)
         return 2
     if not keys:
@@ -108,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         faults=frozenset(args.fault),
         disabled=frozenset(args.disable),
         latency_ms=args.latency_ms,
+        variations=varied,
     )
     try:
         return serve(settings)

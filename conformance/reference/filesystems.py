@@ -28,6 +28,7 @@ from .errors import ApiError
 from .pagination import keyset_page
 from .requests import json_body, req_str
 from .state import Backend, backend_of
+from .variations import cross_org_refusal
 
 __all__ = [
     "REGION",
@@ -85,7 +86,7 @@ def render_filesystem(backend: Backend, row: sqlite3.Row) -> dict[str, Any]:
         "created_at": row["created_at"],
         "size_bytes": _size_bytes(filesystem_dir(backend, row["filesystem_id"])),
         "region": REGION,
-        "provider": PROVIDER,
+        "provider": backend.variations.provider,
     }
 
 
@@ -95,6 +96,9 @@ def lookup_filesystem(backend: Backend, org: str, filesystem_id: str) -> sqlite3
         "SELECT * FROM filesystems WHERE filesystem_id = ? AND org = ?", (filesystem_id, org)
     )
     if row is None:
+        theirs = "SELECT 1 FROM filesystems WHERE filesystem_id = ?"
+        if backend.db.one(theirs, (filesystem_id,)) is not None:
+            raise cross_org_refusal(backend, f"filesystem {filesystem_id}")
         raise ApiError("not_found", f"filesystem {filesystem_id} not found")
     return row
 

@@ -41,6 +41,7 @@ class ReferenceServer:
         latency_ms: int = 0,
         sandbox: str = "auto",
         start_timeout_s: float = 30.0,
+        options: Iterable[str] = (),
     ) -> None:
         self.data_dir = Path(data_dir)
         # None → one fixed key; {} → none, so the server generates one (printed to its log)
@@ -50,6 +51,7 @@ class ReferenceServer:
         self.latency_ms = latency_ms
         self.sandbox = sandbox
         self.start_timeout_s = start_timeout_s
+        self.options = tuple(options)  # more serve options, e.g. ("--page-cap", "3")
         self.port = 0
         self.base_url = ""
         self.proc: subprocess.Popen[bytes] | None = None
@@ -77,7 +79,7 @@ class ReferenceServer:
             argv += ["--fault", name]
         for name in self.disabled:
             argv += ["--disable", name]
-        return argv
+        return argv + list(self.options)
 
     def start(self) -> ReferenceServer:
         """Start the server and wait (with a deadline) for its listening line."""

@@ -18,6 +18,7 @@ from .lifeline import follow_parent
 from .sandbox import resolve_mode
 from .state import Backend, load_secret
 from .sysroot import build_etc
+from .variations import Variations
 
 __all__ = ["ServeSettings", "make_backend", "public_base_url", "serve"]
 
@@ -36,6 +37,7 @@ class ServeSettings:
     faults: frozenset[str] = frozenset()
     disabled: frozenset[str] = frozenset()
     latency_ms: int = 0
+    variations: Variations = field(default_factory=Variations)
 
 
 def make_backend(settings: ServeSettings) -> Backend:
@@ -60,6 +62,7 @@ def make_backend(settings: ServeSettings) -> Backend:
         api_keys=dict(settings.api_keys),
         sandbox=mode,
         latency_ms=settings.latency_ms,
+        variations=settings.variations,
     )
 
 

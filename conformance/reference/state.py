@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from .db import Database
 from .errors import ApiError
 from .hooks import Hooks
+from .variations import Variations
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -44,6 +45,7 @@ class Backend:
     latency_ms: int = 0
     runner: Runner | None = None
     base_url: str | None = None  # http://HOST:PORT once bound (tunnel URLs use it)
+    variations: Variations = field(default_factory=Variations)  # legal variations (serve)
 
     def fault(self, name: str) -> bool:
         """Whether the named fault (``--fault NAME``) is switched on."""

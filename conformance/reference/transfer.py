@@ -210,7 +210,7 @@ def read_file(backend: Backend, base_url: str, vm_id: str, path: str) -> dict[st
     target = check_path(path, relative_ok=backend.fault("sync-relative-paths-ok"))
     disk = backend.disk(vm_id)
     size = disk.size(target)
-    if size > CHUNK_SIZE:
+    if size > backend.variations.presigned_threshold:
         backend.require_capability("sync.presigned")
         return {
             "path": path,

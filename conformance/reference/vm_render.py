@@ -7,7 +7,8 @@ from typing import Any
 
 from .sessions import render_session
 from .state import Backend
-from .vms import PROVIDER, REGION
+from .variations import provider_of
+from .vms import REGION
 
 __all__ = ["render_vm", "vm_state"]
 
@@ -38,7 +39,7 @@ def render_vm(backend: Backend, row: sqlite3.Row, *, viewer: str | None = None) 
         "root_source_vm_name": row["root_source_vm_name"],
         "state": vm_state(backend, row["vm_id"]),
         "region": REGION,
-        "provider": PROVIDER,
+        "provider": provider_of(row["vm_id"]),
         "started_at": row["started_at"],
         "vcpu_count": row["vcpu_count"],
         "memory_mib": row["memory_mib"],

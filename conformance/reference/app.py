@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import ApiError
+from .legacy030 import Legacy030Middleware, faults_030
 from .state import Backend
 from .variations import ExtraFieldsMiddleware
 
@@ -126,6 +127,8 @@ def build_app(backend: Backend) -> Starlette:
 
     app = Starlette(routes=routes, exception_handlers=_handlers(backend), lifespan=lifespan)
     app.state.backend = backend
+    if faults_030(backend):
+        app.add_middleware(Legacy030Middleware, faults=faults_030(backend))
     if backend.variations.extra_fields:
         app.add_middleware(ExtraFieldsMiddleware)
     if backend.latency_ms > 0:

@@ -130,4 +130,17 @@ FAULTS: dict[str, Fault] = {
         "deleting a tunnel answers deleted:true but it stays open", "tunnels"
     ),
     "tunnel-url-never-set": Fault("open tunnels keep url null", "tunnels"),
+    # the 0.3.0 generation (served by legacy030.py around the app)
+    "speaks-030": Fault("every 0.3.0 marker below at once, and owner_id on VMs", "fingerprints"),
+    "fork-route-030": Fault(
+        "fork is served at POST /v1/vms/{id}/fork; POST /v1/fork answers 404", "fingerprints"
+    ),
+    "run-route-030": Fault(
+        "runs are created at POST /v1/vms/{id}/run; POST .../runs answers 404", "fingerprints"
+    ),
+    "run-completed-030": Fault("run bodies carry the 0.3.0 completed flag", "fingerprints"),
+    "sessions-array-030": Fault("GET sessions answers a bare JSON array", "fingerprints"),
+    "resize-ok-030": Fault("resize answers {ok} instead of {resized}", "fingerprints"),
+    "tunnel-status-030": Fault("tunnels carry status instead of state", "fingerprints"),
+    "error-codes-030": Fault("error codes are 0.3.0-era strings outside the enum", "fingerprints"),
 }

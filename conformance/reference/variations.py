@@ -29,17 +29,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
 import re
 import secrets
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import ApiError
+from .jsonrewrite import rewrite_json
 
 if TYPE_CHECKING:
     from .state import Backend
@@ -210,29 +209,4 @@ class ExtraFieldsMiddleware:
         if scope["type"] != "http" or not str(scope.get("path", "")).startswith("/v1/"):
             await self.app(scope, receive, send)
             return
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-                return
-            if message["type"] != "http.response.body":
-                await send(message)
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                await _send_rewritten(send, start, b"".join(chunks))
-
-        await self.app(scope, receive, capture)
-
-
-async def _send_rewritten(send: Send, start: dict[str, Any], body: bytes) -> None:
-    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-    kind = dict(start.get("headers", [])).get(b"content-type", b"")
-    if kind.startswith(b"application/json") and body:
-        with contextlib.suppress(ValueError):
-            body = json.dumps(with_extra_fields(json.loads(body))).encode()
-    headers.append((b"content-length", str(len(body)).encode()))
-    await send({**start, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+        await rewrite_json(self.app, scope, receive, send, lambda _, body: with_extra_fields(body))

@@ -49,6 +49,6 @@ def render_vm(backend: Backend, row: sqlite3.Row, *, viewer: str | None = None) 
         "tunnels": backend.hooks.tunnels_for_vm(row["vm_id"]) if owner else [],
         "durable": bool(row["durable"]),
     }
-    if backend.fault("vm-owner-id-030"):
+    if backend.fault("vm-owner-id-030") or backend.fault("speaks-030"):
         body["owner_id"] = body.pop("owner_org_id")
     return body

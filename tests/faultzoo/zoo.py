@@ -43,6 +43,7 @@ FAMILY_MODULES: dict[str, tuple[str, ...]] = {
     "signal": ("test_runs_signal.py",),
     "network": ("test_fork_network.py",),
     "resources": ("test_runs_resources.py",),
+    "fingerprints": ("test_fingerprints.py",),
 }
 
 # The honesty check needs a capability switched off and declared unsupported.

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .dishonest import DishonestMiddleware, dishonest_faults
 from .errors import ApiError
 from .legacy030 import Legacy030Middleware, faults_030
 from .state import Backend
@@ -127,6 +128,8 @@ def build_app(backend: Backend) -> Starlette:
 
     app = Starlette(routes=routes, exception_handlers=_handlers(backend), lifespan=lifespan)
     app.state.backend = backend
+    if dishonest_faults(backend):
+        app.add_middleware(DishonestMiddleware, rules=dishonest_faults(backend))
     if faults_030(backend):
         app.add_middleware(Legacy030Middleware, faults=faults_030(backend))
     if backend.variations.extra_fields:

@@ -130,6 +130,24 @@ FAULTS: dict[str, Fault] = {
         "deleting a tunnel answers deleted:true but it stays open", "tunnels"
     ),
     "tunnel-url-never-set": Fault("open tunnels keep url null", "tunnels"),
+    # capability honesty: a disabled capability answers 422 but does the work (dishonest.py)
+    "unsupported-session-created": Fault(
+        "with sessions disabled, creating a session answers 422 but creates it", "honesty"
+    ),
+    "unsupported-binding-created": Fault(
+        "with syncs disabled, a binding answers 422 but binds the filesystem", "honesty"
+    ),
+    "unsupported-signal-delivered": Fault(
+        "with runs.signal disabled, a signal answers 422 but is delivered", "honesty"
+    ),
+    "unsupported-cancel-done": Fault(
+        "with runs.cancel disabled, cancel answers 422 but cancels the run", "honesty"
+    ),
+    "unsupported-tunnel-opened": Fault(
+        "with tunnels disabled, a run asking for inbound ports answers 422 but runs and opens"
+        " the tunnel",
+        "honesty",
+    ),
     # the 0.3.0 generation (served by legacy030.py around the app)
     "speaks-030": Fault("every 0.3.0 marker below at once, and owner_id on VMs", "fingerprints"),
     "fork-route-030": Fault(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .db import Database
+from .dishonest import honour
 from .errors import ApiError
 from .hooks import Hooks
 from .variations import Variations
@@ -56,7 +57,7 @@ class Backend:
 
         With the ``unsupported-as-500`` fault the refusal is a 500 ``internal`` instead.
         """
-        if name not in self.disabled:
+        if name not in self.disabled or honour(name):  # honour: the dishonest faults
             return
         if self.fault("unsupported-as-500"):
             raise ApiError("internal", f"{name} is not available")

@@ -44,6 +44,7 @@ FAMILY_MODULES: dict[str, tuple[str, ...]] = {
     "network": ("test_fork_network.py",),
     "resources": ("test_runs_resources.py",),
     "fingerprints": ("test_fingerprints.py",),
+    "honesty": ("test_capability_honesty.py",),
 }
 
 # The honesty check needs a capability switched off and declared unsupported.
@@ -64,14 +65,14 @@ class SuiteRun:
         return [r["nodeid"] for r in results if r["outcome"] == outcome]
 
 
-def honesty_profile(directory: Path) -> Path:
-    """A profile like ``reference`` but declaring the honesty capability unsupported."""
+def honesty_profile(directory: Path, capability: str = HONESTY_CAPABILITY) -> Path:
+    """A profile like ``reference`` but declaring ``capability`` unsupported."""
     path = directory / "zoo-honesty.yaml"
     path.write_text(
         "name: zoo-honesty\n"
         "description: reference with one capability declared unsupported\n"
         "extends: reference\n"
-        f"capabilities:\n  {HONESTY_CAPABILITY}: unsupported\n",
+        f"capabilities:\n  {capability}: unsupported\n",
         encoding="utf-8",
     )
     return path

@@ -7,13 +7,15 @@ and (burst mode) with ``burst`` — no fail, warn or error among what ran.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conformance.profiles import load_profile
 
-from .combos import COMBOS, Combo, certify_combo
+from .combos import COMBOS, Combo
 from .matrix import judged_clean
 
 
@@ -25,8 +27,11 @@ def _param(combo: Combo) -> object:
 
 
 @pytest.mark.parametrize("combo", [_param(c) for c in COMBOS])
-def test_probed_backend_certifies_with_its_profile_and_core(combo: Combo, tmp_path: Path) -> None:
-    profile, runs = certify_combo(combo, tmp_path)
+def test_probed_backend_certifies_with_its_profile_and_core(
+    combo: Combo, matrix_runs: dict[str, Future[Any]]
+) -> None:
+    profile: Path
+    profile, runs = matrix_runs[f"combo:{combo.name}"].result()
     probed = load_profile(profile)
     assert set(probed.by_requirement("unsupported")) == set(combo.disabled), probed
     burst = "required" if "--provider" in combo.options else "optional"

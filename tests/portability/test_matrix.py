@@ -11,7 +11,9 @@ rule is relaxed the marker must go.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,8 +31,10 @@ def _param(variation: Variation, *marks: pytest.MarkDecorator) -> object:
 
 
 @pytest.mark.parametrize("variation", [_param(v) for v in VARIATIONS])
-def test_focused_modules_certify_the_variation(variation: Variation, tmp_path: Path) -> None:
-    run = certify(variation, tmp_path)
+def test_focused_modules_certify_the_variation(
+    variation: Variation, matrix_runs: dict[str, Future[Any]]
+) -> None:
+    run = matrix_runs[f"variation:{variation.name}"].result()
     problems = judged_clean(run)
     assert not problems, f"{variation.name} ({' '.join(variation.options)}): {problems}"
 

@@ -148,6 +148,10 @@ FAULTS: dict[str, Fault] = {
         " the tunnel",
         "honesty",
     ),
+    # burst routing (judged with profile burst; the zoo serves the first and last in burst mode)
+    "burst-provider-aws": Fault("burst-mode VMs say provider aws", "burst"),
+    "burst-ids-regular": Fault("VMs say provider aws-burst but have regular (vm_...) ids", "burst"),
+    "burst-provider-filter-ignored": Fault("GET /v1/vms ignores the provider filter", "burst"),
     # the 0.3.0 generation (served by legacy030.py around the app)
     "speaks-030": Fault("every 0.3.0 marker below at once, and owner_id on VMs", "fingerprints"),
     "fork-route-030": Fault(

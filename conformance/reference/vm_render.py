@@ -21,6 +21,14 @@ def vm_state(backend: Backend, vm_id: str) -> str:
     return "running" if busy else "idle"
 
 
+def _provider(backend: Backend, vm_id: str) -> str:
+    if backend.fault("burst-provider-aws"):
+        return "aws"  # the fault: burst ids, but the VM says it lives on aws
+    if backend.fault("burst-ids-regular"):
+        return "aws-burst"  # the fault: regular ids, but the VM says it lives on aws-burst
+    return provider_of(vm_id)
+
+
 def render_vm(backend: Backend, row: sqlite3.Row, *, viewer: str | None = None) -> dict[str, Any]:
     """The ``Vm`` of a VM row; sessions and tunnels only for the owner (``viewer``)."""
     owner = viewer is None or viewer == row["org"]
@@ -39,7 +47,7 @@ def render_vm(backend: Backend, row: sqlite3.Row, *, viewer: str | None = None) 
         "root_source_vm_name": row["root_source_vm_name"],
         "state": vm_state(backend, row["vm_id"]),
         "region": REGION,
-        "provider": provider_of(row["vm_id"]),
+        "provider": _provider(backend, row["vm_id"]),
         "started_at": row["started_at"],
         "vcpu_count": row["vcpu_count"],
         "memory_mib": row["memory_mib"],

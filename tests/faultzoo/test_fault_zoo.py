@@ -10,7 +10,7 @@ import pytest
 from conformance.reference.dishonest import DISHONEST
 from conformance.reference.faults import FAULTS
 
-from .zoo import FAMILY_MODULES, HONESTY_CAPABILITY, honesty_profile, run_suite
+from .zoo import FAMILY_MODULES, FAULT_OPTIONS, HONESTY_CAPABILITY, honesty_profile, run_suite
 
 
 def test_every_fault_family_has_suite_modules() -> None:
@@ -34,6 +34,9 @@ def test_suite_catches_fault(
             disabled=(capability,),
             profile=str(honesty_profile(tmp_path, capability)),
         )
+    elif family == "burst":  # judged where burst routing is required
+        options = FAULT_OPTIONS.get(fault, ())
+        run = run_suite(modules, tmp_path, faults=(fault,), profile="burst", options=options)
     elif family == "capabilities":
         run = run_suite(
             modules,

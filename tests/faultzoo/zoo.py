@@ -45,6 +45,12 @@ FAMILY_MODULES: dict[str, tuple[str, ...]] = {
     "resources": ("test_runs_resources.py",),
     "fingerprints": ("test_fingerprints.py",),
     "honesty": ("test_capability_honesty.py",),
+    "burst": ("test_burst_routing.py",),
+}
+# serve options a fault needs to show (burst faults act on a burst-mode backend)
+FAULT_OPTIONS: dict[str, tuple[str, ...]] = {
+    "burst-provider-aws": ("--provider", "aws-burst"),
+    "burst-provider-filter-ignored": ("--provider", "aws-burst"),
 }
 
 # The honesty check needs a capability switched off and declared unsupported.
@@ -134,10 +140,13 @@ def run_suite(
     disabled: tuple[str, ...] = (),
     profile: str = "reference",
     timeout_s: float = 600,
+    options: tuple[str, ...] = (),
 ) -> SuiteRun:
-    """Start a backend with ``faults``, run ``modules`` of the suite against it."""
+    """Start a backend with ``faults`` (and serve ``options``), run ``modules`` against it."""
     run_id = "zoo-" + ("-".join(faults) or "baseline")
-    with ReferenceServer(workdir / "data", api_keys=KEYS, faults=faults, disabled=disabled) as srv:
+    with ReferenceServer(
+        workdir / "data", api_keys=KEYS, faults=faults, disabled=disabled, options=options
+    ) as srv:
         return run_against(
             srv.base_url, modules, workdir, run_id=run_id, profile=profile, timeout_s=timeout_s
         )

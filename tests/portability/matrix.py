@@ -96,6 +96,12 @@ VARIATIONS: tuple[Variation, ...] = (
         ("--presigned-threshold", str(MIB)),
         ("test_sync_inline.py", "test_sync_presigned.py", "test_sync_paths.py"),
     ),
+    Variation(
+        "presigned-16mib",
+        ("--presigned-threshold", str(16 * MIB)),
+        ("test_sync_presigned.py",),
+        needs_rules="a read above 4 MiB may answer inline: the clients choose by the keys",
+    ),
     Variation("background-200", ("--background-status", "200"), ("test_runs_background.py",)),
     Variation(
         "cancel-finished-409",

@@ -17,7 +17,6 @@ alone, in ``results[i].error``, with HTTP 200 — as the contract's per-entry er
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import shutil
 from typing import Any
@@ -44,6 +43,7 @@ from .syncrequest import (
     check_path,
     parse_writes,
 )
+from .variations import inline_content
 from .vms import lookup_vm
 
 __all__ = ["CHUNK_SIZE", "INLINE_BUDGET", "check_path", "install", "routes"]
@@ -222,12 +222,7 @@ def read_file(backend: Backend, base_url: str, vm_id: str, path: str) -> dict[st
     data = disk.read_bytes(target)
     if backend.fault("sync-read-truncates") and data:
         data = data[:-1]
-    return {
-        "path": path,
-        "size": size,
-        "content": base64.b64encode(data).decode("ascii"),
-        "encoding": "base64",
-    }
+    return {"path": path, "size": size, **inline_content(backend, data)}
 
 
 async def sync_files(request: Request) -> Response:

@@ -21,6 +21,8 @@ a fault: a backend behaving like this is conformant.
 * ``--background-status 200|202``: the status of a background run's answer.
 * ``--cancel-terminal 200|409``: cancelling a run that already ended answers
   ``{cancelled: false}`` or 409 ``conflict``.
+* ``--read-encoding utf8``: inline reads of UTF-8 text answer ``encoding: utf8`` and the
+  text itself (the clients decode only ``base64``; any other value is read as UTF-8).
 * ``--extra-fields``: every JSON object the API answers (and the items of its lists)
   carries an extra, undeclared field; responses allow additional properties.
 """
@@ -29,6 +31,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import contextlib
 import re
 import secrets
 import time
@@ -74,6 +78,7 @@ class Variations:
     presigned_threshold: int = CHUNK_SIZE
     background_status: int = 202
     cancel_terminal: int = 200
+    read_encoding: str = "base64"
     extra_fields: bool = False
 
     @property
@@ -134,6 +139,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="cancel of a finished run: 200 {cancelled: false} or 409 conflict",
     )
     group.add_argument(
+        "--read-encoding",
+        choices=("base64", "utf8"),
+        default="base64",
+        help="utf8: inline reads of UTF-8 text answer the text (default base64)",
+    )
+    group.add_argument(
         "--extra-fields",
         action="store_true",
         help="every JSON object answered carries an extra undeclared field",
@@ -156,6 +167,7 @@ def from_args(args: argparse.Namespace) -> Variations | str:
         presigned_threshold=args.presigned_threshold,
         background_status=args.background_status,
         cancel_terminal=args.cancel_terminal,
+        read_encoding=args.read_encoding,
         extra_fields=args.extra_fields,
     )
 
@@ -183,6 +195,14 @@ async def pause(milliseconds: int) -> None:
     """Sleep ``milliseconds`` (the fork and run-start latencies); no-op at 0."""
     if milliseconds > 0:
         await asyncio.sleep(milliseconds / 1000)
+
+
+def inline_content(backend: Backend, data: bytes) -> dict[str, str]:
+    """``content`` and ``encoding`` of an inline read: base64, or the text with ``utf8``."""
+    if backend.variations.read_encoding == "utf8":
+        with contextlib.suppress(UnicodeDecodeError):
+            return {"content": data.decode("utf-8"), "encoding": "utf8"}
+    return {"content": base64.b64encode(data).decode("ascii"), "encoding": "base64"}
 
 
 def with_extra_fields(body: Any) -> Any:

@@ -102,6 +102,11 @@ VARIATIONS: tuple[Variation, ...] = (
         ("test_sync_presigned.py",),
         needs_rules="a read above 4 MiB may answer inline: the clients choose by the keys",
     ),
+    Variation(
+        "read-utf8",
+        ("--read-encoding", "utf8"),
+        ("test_sync_inline.py", "test_sync_paths.py"),
+    ),
     Variation("background-200", ("--background-status", "200"), ("test_runs_background.py",)),
     Variation(
         "cancel-finished-409",

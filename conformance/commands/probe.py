@@ -3,7 +3,9 @@
 Forks one VM from the golden (ledgered, deleted at the end), calls each optional
 capability's characteristic operation once, and writes a profile: capabilities that
 answered a correct ``unsupported_operation`` are ``unsupported``, everything else
-``required``. Review the result before certifying against it.
+``required``; ``burst.routing`` is ``required`` when the probe's fork came back as a burst
+VM (an id of the burst form, provider ``aws-burst``), else ``optional``. Review the result
+before certifying against it.
 
 Example::
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -30,6 +33,8 @@ from conformance.target import Target
 __all__ = ["PROBES", "add_arguments", "probe", "run"]
 
 Probe = Callable[[Target, str], httpx.Response]
+
+BURST_VM_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}_[A-Za-z0-9]+")
 
 
 def _run(**extra: Any) -> Probe:
@@ -105,8 +110,11 @@ def probe(target: Target) -> dict[str, str]:
     """Call every probe once on a fresh VM; return ``{capability: requirement}``."""
     from conformance.checks.envelope import unsupported_message
 
-    vm = target.fork(suffix="probe")["vm_id"]
-    answers: dict[str, str] = {}
+    forked = target.fork(suffix="probe")
+    vm = forked["vm_id"]
+    burst = BURST_VM_ID.fullmatch(vm) and forked.get("provider") in ("aws-burst", None)
+    answers: dict[str, str] = {"burst.routing": "required" if burst else "optional"}
+    print(f"  {'burst.routing':<22} vm id {vm} -> {answers['burst.routing']}")
     for capability, call in PROBES.items():
         response = call(target, vm)
         refused = unsupported_message(target.spec, response) is not None
@@ -161,13 +169,14 @@ def _connect(args: argparse.Namespace) -> Target:
 def _write(args: argparse.Namespace, target: Target, answers: dict[str, str]) -> None:
     from conformance.profiles import load_profile
 
-    unsupported = {cap: req for cap, req in answers.items() if req == "unsupported"}
+    declared = {cap: req for cap, req in answers.items() if req != "required"}
+    unsupported = [cap for cap, req in answers.items() if req == "unsupported"]
     document = {
         "name": args.name,
         "description": f"probed from {target.public_url} at "
         f"{datetime.now(UTC).isoformat(timespec='seconds')}; review before certifying",
         "default": "required",
-        "capabilities": unsupported,
+        "capabilities": declared,
     }
     args.output.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     load_profile(args.output)  # the written profile must itself be valid

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import keys as keys_mod
 from . import limits as limits_mod
+from . import variations
 from .capabilities import CAPABILITIES, closest
 from .delays import add_delay_arguments, delays_from_args
 from .faults import FAULTS
@@ -57,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_delay_arguments(parser)
     parser.add_argument("--list-faults", action="store_true", help="list the faults and exit")
     limits_mod.add_arguments(parser)
+    variations.add_arguments(parser)
 
 
 def _closest_error(kind: str, name: str, choices: frozenset[str] | set[str]) -> str:
@@ -87,8 +89,16 @@ def run(args: argparse.Namespace) -> int:
         return 0
     keys = keys_mod.gather_keys(args)
     limits = limits_mod.from_args(args)
-    problem = next((p for p in (keys, limits) if isinstance(p, str)), None) or _usage_error(args)
-    if problem is not None or isinstance(keys, str) or isinstance(limits, str):
+    varied = variations.from_args(args)
+    problem = next((p for p in (keys, limits, varied) if isinstance(p, str)), None) or _usage_error(
+        args
+    )
+    if (
+        problem is not None
+        or isinstance(keys, str)
+        or isinstance(limits, str)
+        or isinstance(varied, str)
+    ):
         print(problem, file=sys.stderr)
         return 2
     if not keys:
@@ -108,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         latency_ms=args.latency_ms,
         delays=delays_from_args(args),
         limits=limits,
+        variations=varied,
     )
     try:
         return serve(settings)

@@ -28,6 +28,7 @@ from .pagination import keyset_page
 from .requests import json_body, req_str
 from .state import Backend, backend_of
 from .trash import remove_tree, tree_size
+from .variations import cross_org_refusal
 
 __all__ = [
     "REGION",
@@ -75,7 +76,7 @@ def render_filesystem(backend: Backend, row: sqlite3.Row) -> dict[str, Any]:
         "created_at": row["created_at"],
         "size_bytes": tree_size(filesystem_dir(backend, row["filesystem_id"])),  # any depth
         "region": REGION,
-        "provider": PROVIDER,
+        "provider": backend.variations.provider,
     }
 
 
@@ -85,6 +86,9 @@ def lookup_filesystem(backend: Backend, org: str, filesystem_id: str) -> sqlite3
         "SELECT * FROM filesystems WHERE filesystem_id = ? AND org = ?", (filesystem_id, org)
     )
     if row is None:
+        theirs = "SELECT 1 FROM filesystems WHERE filesystem_id = ?"
+        if backend.db.one(theirs, (filesystem_id,)) is not None:
+            raise cross_org_refusal(backend, f"filesystem {filesystem_id}")
         raise ApiError("not_found", f"filesystem {filesystem_id} not found")
     return row
 

@@ -44,6 +44,7 @@ class ReferenceServer:
         start_timeout_s: float = 30.0,
         extra_args: Iterable[str] = (),
         wrapper: Iterable[str] = (),
+        options: Iterable[str] = (),
     ) -> None:
         self.data_dir = Path(data_dir)
         # None → one fixed key; {} → none, so the server generates one (printed to its log)
@@ -53,7 +54,8 @@ class ReferenceServer:
         self.latency_ms = latency_ms
         self.sandbox = sandbox
         self.start_timeout_s = start_timeout_s
-        self.extra_args = tuple(extra_args)  # more serve options
+        # more serve options, e.g. ("--page-cap", "3")
+        self.extra_args = (*extra_args, *options)
         self.wrapper = tuple(wrapper)  # a command the server is started under
         self.port = 0
         self.base_url = ""

@@ -29,6 +29,7 @@ from .runstore import now, run_dir
 from .sandbox import invocation
 from .sessions import DEFAULT_CWD, session_dir
 from .state import Backend
+from .variations import pause
 
 __all__ = ["RunSpec", "Runner", "runner_of", "safe_call"]
 
@@ -159,7 +160,9 @@ class Runner:
         code: int | None = None
         reason: str | None = None
         try:
-            code = await self._spawn_and_wait(spec, active)
+            await pause(self.backend.variations.run_start_ms)
+            if not active.cancelled:  # cancelled while it waited to start: never spawned
+                code = await self._spawn_and_wait(spec, active)
         except Exception as exc:
             log.exception("run %s could not be executed", spec.run_id)
             reason = f"could not start the run: {exc}"

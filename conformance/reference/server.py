@@ -21,6 +21,7 @@ from .sandbox import resolve_mode
 from .sigreset import reset_inherited_signals
 from .state import Backend, load_secret
 from .sysroot import build_etc
+from .variations import Variations
 
 __all__ = ["ServeSettings", "make_backend", "public_base_url", "serve"]
 
@@ -41,6 +42,7 @@ class ServeSettings:
     latency_ms: int = 0
     delays: Delays = field(default_factory=Delays)
     limits: LimitSettings = field(default_factory=LimitSettings)
+    variations: Variations = field(default_factory=Variations)
 
 
 def make_backend(settings: ServeSettings) -> Backend:
@@ -67,6 +69,7 @@ def make_backend(settings: ServeSettings) -> Backend:
         latency_ms=settings.latency_ms,
         delays=settings.delays,
         limits=Limits(settings.limits),
+        variations=settings.variations,
     )
 
 

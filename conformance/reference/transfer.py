@@ -17,7 +17,6 @@ alone, in ``results[i].error``, with HTTP 200 — as the contract's per-entry er
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import shutil
@@ -45,6 +44,7 @@ from .syncrequest import (
     check_path,
     parse_writes,
 )
+from .variations import inline_content
 from .vms import lookup_vm
 
 __all__ = ["CHUNK_SIZE", "INLINE_BUDGET", "check_path", "install", "routes"]
@@ -215,7 +215,7 @@ def read_file(backend: Backend, base_url: str, vm_id: str, path: str) -> dict[st
     try:  # one open: the size and the bytes are of the same file
         with backend.disk(vm_id).open_read(target) as handle:
             size = os.fstat(handle.fileno()).st_size
-            data = handle.read(size) if size <= CHUNK_SIZE else None
+            data = handle.read(size) if size <= backend.variations.presigned_threshold else None
     except FileNotFoundError:  # removed between the lookup and the read
         raise ApiError("not_found", f"{path} does not exist") from None
     if data is None:
@@ -230,12 +230,7 @@ def read_file(backend: Backend, base_url: str, vm_id: str, path: str) -> dict[st
     size = len(data)  # it may have shrunk since the fstat
     if backend.fault("sync-read-truncates") and data:
         data = data[:-1]
-    return {
-        "path": path,
-        "size": size,
-        "content": base64.b64encode(data).decode("ascii"),
-        "encoding": "base64",
-    }
+    return {"path": path, "size": size, **inline_content(backend, data)}
 
 
 async def sync_files(request: Request) -> Response:

@@ -21,6 +21,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .netns import namespace_path
 from .proctree import command_group, killpg
 from .runstore import now, run_dir
 from .sandbox import invocation
@@ -126,7 +127,12 @@ class Runner:
 
     async def _kill(self, active: _Active) -> None:
         proc = active.proc
-        if proc is None or proc.returncode is not None:
+        if proc is None:
+            # not spawned yet (its VM's namespace is being made): _spawn_and_wait sees
+            # ``cancelled`` and stops, so the reply comes once the run is settled
+            await active.done.wait()
+            return
+        if proc.returncode is not None:
             return
         group = command_group(proc.pid)
         # the command first, so its traps can clean up; no command (yet): the wrapper
@@ -168,6 +174,9 @@ class Runner:
                     safe_call(hook, spec.vm_id, spec.run_id)
 
     async def _spawn_and_wait(self, spec: RunSpec, active: _Active) -> int:
+        netns = await namespace_path(self.backend, spec.vm_id)
+        if active.cancelled:
+            return -signal.SIGKILL
         ctl, inv_out, inv_err = self._prepare(spec)
         disk = self.backend.disk(spec.vm_id)
         work = run_dir(self.backend, spec.run_id) / "overlay-work"
@@ -181,6 +190,7 @@ class Runner:
             work,
             etc=disk.etc,
             net_blocked=spec.net_blocked,
+            netns=netns,
         )
         (ctl / "run.sh").write_text(CONTROL_SH.format(ctl=inv.ctl_in_sandbox))
         (ctl / "command.sh").write_text(COMMAND_SH.format(ctl=inv.ctl_in_sandbox))
@@ -195,6 +205,8 @@ class Runner:
                 cwd=inv.cwd,
                 start_new_session=True,
             )
+        if active.cancelled:  # cancelled while it was being spawned
+            _kill_run(active.proc.pid, None)
         timeout = None if self.backend.fault("timeout-ignored") else spec.timeout_s
         try:
             return await asyncio.wait_for(asyncio.shield(active.proc.wait()), timeout)

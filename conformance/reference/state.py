@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from .disks import VmDisk
     from .layers import LayerStore
+    from .netns import Networks
     from .runner import Runner
 
 __all__ = ["Backend", "backend_of"]
@@ -43,6 +44,7 @@ class Backend:
     sandbox: str = "none"
     latency_ms: int = 0
     runner: Runner | None = None
+    networks: Networks | None = None  # per-VM network namespaces (netns.py), bwrap mode
     base_url: str | None = None  # http://HOST:PORT once bound (tunnel URLs use it)
 
     def fault(self, name: str) -> bool:

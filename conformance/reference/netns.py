@@ -42,6 +42,7 @@ log = logging.getLogger("arker.reference")
 T = TypeVar("T")
 
 CLONE_NEWNET = 0x40000000
+LINGER_S = 10.0  # a deleted VM's namespace descriptor stays open this long (see drop)
 _SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -108,10 +109,18 @@ class VmNetwork:
         """The namespace as a path other processes can open (nsenter, slirp4netns)."""
         return f"/proc/{os.getpid()}/fd/{self.fd}"
 
-    def close(self) -> None:
+    def close(self, linger_s: float = 0.0) -> None:
+        """Stop egress now; close the namespace after ``linger_s`` (see ``Networks.drop``)."""
         if self.egress is not None:
             self.egress.close()
-        os.close(self.fd)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if linger_s > 0 and loop is not None:
+            loop.call_later(linger_s, os.close, self.fd)
+        else:
+            os.close(self.fd)
 
 
 class Networks:
@@ -145,7 +154,9 @@ class Networks:
 
     def _plan(self, vm_id: str) -> EgressPlan:
         row = self.backend.db.one("SELECT network FROM vms WHERE vm_id = ?", (vm_id,))
-        policy = json.loads(row["network"]) if row is not None and row["network"] else None
+        if row is None:
+            raise RuntimeError(f"vm {vm_id} was deleted")
+        policy = json.loads(row["network"]) if row["network"] else None
         if self.backend.fault("fork-network-ignored"):
             policy = None  # the policy is stored and read back, but runs get open egress
         return plan_egress(policy)
@@ -171,21 +182,33 @@ class Networks:
 
     def socket_in(self, vm_id: str, family: int = socket.AF_INET) -> socket.socket | None:
         """A TCP socket in ``vm_id``'s namespace; None while the VM has none yet."""
-        net = self._nets.get(vm_id)
-        return None if net is None else self.socket_in_fd(net.fd, family)
+        with self._guard:  # a copy of the descriptor: ``drop`` may close it meanwhile
+            net = self._nets.get(vm_id)
+            fd = None if net is None else os.dup(net.fd)
+        if fd is None:
+            return None
+        try:
+            return self.socket_in_fd(fd, family)
+        finally:
+            os.close(fd)
 
-    def drop(self, vm_id: str) -> None:
-        """Close ``vm_id``'s namespace (its runs are gone: the VM is being deleted)."""
+    def drop(self, vm_id: str, linger_s: float = LINGER_S) -> None:
+        """Close ``vm_id``'s namespace (its runs are gone: the VM is being deleted).
+
+        Egress stops at once; the descriptor is closed ``linger_s`` later, so a path
+        handed out just before (``nsenter`` opens it after its exec) cannot meanwhile
+        name another VM's namespace under a reused descriptor number.
+        """
         with self._guard:
             net = self._nets.pop(vm_id, None)
         self._locks.pop(vm_id, None)
         if net is not None:
-            net.close()
+            net.close(linger_s)
 
     def close_all(self) -> None:
-        """Close every namespace (shutdown)."""
+        """Close every namespace (shutdown: no run is being started any more)."""
         for vm_id in list(self._nets):
-            self.drop(vm_id)
+            self.drop(vm_id, 0.0)
 
 
 def networks_of(backend: Backend) -> Networks | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shlex
+import socket
 from collections.abc import Iterator
 
 import httpx
@@ -129,3 +131,21 @@ def test_tunnels_of_two_vms_on_one_port_reach_each_vm(arker_a: Arker, arker_b: A
             assert tunnel.state == "open" and tunnel.url, (tunnel.state, tunnel.message)
             body = httpx.get(tunnel.url, timeout=30).text
             assert tokens[vm.id] in body, f"tunnel of {vm.id} served {body[:200]!r}"
+
+
+def test_vm_cannot_reach_the_hosts_abstract_unix_sockets(vm_a: VM) -> None:
+    # abstract unix sockets belong to the network namespace, not to the filesystem
+    name = f"arker-test-{secrets.token_hex(8)}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(f"\0{name}")
+        listener.listen(1)
+        script = (
+            "import socket\n"
+            "s = socket.socket(socket.AF_UNIX)\n"
+            "try:\n"
+            f"    s.connect('\\0{name}'); print('CONNECTED')\n"
+            "except OSError as exc:\n"
+            f"    print('{UNREACHABLE}', exc)\n"
+        )
+        seen = vm_a.run(f"python3 -c {shlex.quote(script)}").stdout.decode().strip()
+    assert seen.startswith(UNREACHABLE), f"a VM connected to the host's @{name}: {seen!r}"

@@ -10,14 +10,16 @@ dies, whatever way. An nftables ruleset inside the namespace (the VM's runs have
 ``CAP_NET_ADMIN`` to change it) then:
 
 - drops traffic to the host's own addresses (services the host binds on them);
-- ``allow``: accepts the listed CIDRs and the pinned addresses of listed names (and DNS
-  to slirp4netns' resolver when the list names hosts), rejects the rest;
-- ``block``: rejects the listed CIDRs and the pinned addresses of listed names.
+- ``allow``: accepts the listed CIDRs and the addresses of listed names, rejects the rest;
+- ``block``: rejects the listed CIDRs and the addresses of listed names.
 
-Host names are resolved by the server when the namespace is set up (the VM's first
-run) and their IPv4 addresses pinned; they are not followed if DNS changes later.
-Wildcards (``*.example.com``) have no addresses to pin: in an allow list they let
-nothing through, in a block list they block nothing (both logged). Egress is IPv4 only.
+Host names are enforced twice. When the namespace is set up (the VM's first run) the
+server resolves the names listed exactly and pins their IPv4 addresses. And with a
+list, every DNS query of the VM goes to a resolver the server runs inside the namespace
+(``dnsfilter.py``): it answers NXDOMAIN for a name the list forbids (wildcards
+included) and, under an allow list, adds the addresses it hands out to the allowed set.
+Not enforced: a literal address under a *wildcard* block entry, later DNS changes of a
+pinned name, and addresses a name shares with others. Egress is IPv4 only.
 
 The API itself stays reachable where egress is allowed, as on a hosted deployment: when
 the server listens on a loopback address, a relay in the namespace at the same
@@ -39,9 +41,11 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from .dnsfilter import DnsFilter
 
 __all__ = ["Egress", "EgressPlan", "plan_egress", "ruleset", "start_egress"]
 
@@ -49,9 +53,8 @@ log = logging.getLogger("arker.reference")
 
 READY_TIMEOUT_S = 5.0
 RESOLVE_TIMEOUT_S = 2.0
-SLIRP_DNS = "10.0.2.3"
 SLIRP_HOST = "10.0.2.2"
-SocketFactory = Callable[[int], socket.socket]
+SocketFactory = Callable[[int, int], socket.socket]  # (family, type) -> socket in the VM
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ def _resolve(names: tuple[str, ...]) -> tuple[str, ...]:
     threads = []
     for name in names:
         if name.startswith("*."):
-            log.warning("egress entry %r: wildcards have no addresses to pin; not enforced", name)
+            log.info("egress entry %r: a wildcard is enforced by the resolver only", name)
             continue
         thread = threading.Thread(target=one, args=(name,), name="egress-resolve", daemon=True)
         thread.start()
@@ -127,8 +130,9 @@ def host_addresses() -> tuple[str, ...]:
         ).stdout
         for link in json.loads(out):
             for addr in link.get("addr_info", []):
-                if addr.get("family") == "inet" and addr.get("local"):
-                    found.add(str(addr["local"]))
+                local = addr.get("local")
+                if addr.get("family") == "inet" and local and not local.startswith("127."):
+                    found.add(str(local))
     return tuple(sorted(found))
 
 
@@ -149,20 +153,24 @@ def ruleset(
         )
         + pinned
     )
+    listing = plan.kind in ("allow", "block")
     lines = [
         "table ip arker {",
         f"  set host {{ type ipv4_addr; flags interval;{_elements(host)} }}",
         f"  set listed {{ type ipv4_addr; flags interval; auto-merge;{_elements(listed)} }}",
-        "  chain out {",
-        "    type filter hook output priority 0; policy accept;",
-        '    oif "lo" accept',
     ]
+    if listing:  # every UDP query to the resolver in the namespace (dnsfilter.py)
+        lines += ["  chain dns {", "    type nat hook output priority -100; policy accept;"]
+        lines += ["    ip daddr != 127.0.0.0/8 udp dport 53 redirect to :53", "  }"]
+    lines += ["  chain out {", "    type filter hook output priority 0; policy accept;"]
+    # 127/8 never leaves the namespace; a redirected DNS query still shows its old oif
+    lines += ['    oif "lo" accept', "    ip daddr 127.0.0.0/8 accept"]
     if api is not None:
         lines.append(f"    ip daddr {api[0]} tcp dport {api[1]} accept")
     lines.append("    ip daddr @host reject with icmp type admin-prohibited")
+    if listing:
+        lines.append("    tcp dport 53 reject with icmp type admin-prohibited")
     if plan.kind == "allow":
-        if plan.names:
-            lines.append(f"    ip daddr {SLIRP_DNS} meta l4proto {{ tcp, udp }} th dport 53 accept")
         lines += ["    ip daddr @listed accept", "    reject with icmp type admin-prohibited"]
     elif plan.kind == "block":
         lines.append("    ip daddr @listed reject with icmp type admin-prohibited")
@@ -192,10 +200,26 @@ class Egress:
     proc: subprocess.Popen[bytes]
     exit_w: int
     make_socket: SocketFactory
+    ns_path: str
     relay: asyncio.AbstractServer | None = None
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    resolver: DnsFilter | None = None
 
-    async def start_relay(self, base_url: str | None) -> None:
+    async def serve(self, base_url: str | None) -> None:
+        """Start what the server answers inside the namespace: the resolver, the relay."""
+        if self.plan.kind in ("allow", "block"):
+            sock = self.make_socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                sock.bind(("127.0.0.1", 53))
+                sock.setblocking(False)
+            except OSError:
+                sock.close()
+                raise
+            resolver = DnsFilter(self.plan.kind, self.plan.names, self.ns_path)
+            await asyncio.get_running_loop().create_datagram_endpoint(lambda: resolver, sock=sock)
+            self.resolver = resolver
+        await self._start_relay(base_url)
+
+    async def _start_relay(self, base_url: str | None) -> None:
         """Forward the API's loopback ``host:port`` inside the namespace to the API."""
         api = _api_endpoint(base_url)
         if api is None or not ipaddress.ip_address(api[0]).is_loopback:
@@ -203,7 +227,7 @@ class Egress:
         if not self.plan.permits(api[0], self.pinned):
             return
         family = socket.AF_INET6 if ":" in api[0] else socket.AF_INET
-        listener = self.make_socket(family)
+        listener = self.make_socket(family, socket.SOCK_STREAM)
         try:
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             listener.bind(api)
@@ -220,6 +244,8 @@ class Egress:
         """Stop the relay and slirp4netns (closing its exit pipe), and reap it."""
         if self.relay is not None:
             self.relay.close()
+        if self.resolver is not None:
+            self.resolver.close()
         with contextlib.suppress(OSError):
             os.close(self.exit_w)
         proc = self.proc
@@ -326,4 +352,4 @@ def start_egress(
         api = None  # loopback: reached through the relay instead (and egress is IPv4 only)
     _apply(ns_path, ruleset(plan, pinned, host_addresses(), api))
     proc, exit_w = _slirp(ns_path)
-    return Egress(plan, pinned, proc, exit_w, make_socket)
+    return Egress(plan, pinned, proc, exit_w, make_socket, ns_path)

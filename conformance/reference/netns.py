@@ -145,9 +145,9 @@ class Networks:
                 net = await asyncio.to_thread(self._create, vm_id, plan)
                 if net.egress is not None:
                     try:
-                        await net.egress.start_relay(self.backend.base_url)
+                        await net.egress.serve(self.backend.base_url)
                     except OSError:
-                        log.exception("vm %s: no relay to the API in its namespace", vm_id)
+                        log.exception("vm %s: no resolver or API relay in its namespace", vm_id)
                 with self._guard:
                     self._nets[vm_id] = net
             return net.path
@@ -168,7 +168,7 @@ class Networks:
             net.egress = start_egress(
                 plan,
                 net.path,
-                lambda family: self.socket_in_fd(fd, family),
+                lambda family, kind: self.socket_in_fd(fd, family, kind),
                 self.backend.base_url,
             )
         except Exception:
@@ -176,9 +176,11 @@ class Networks:
             log.exception("vm %s: egress could not be set up; it has no network out", vm_id)
         return net
 
-    def socket_in_fd(self, fd: int, family: int = socket.AF_INET) -> socket.socket:
-        """A TCP socket created in namespace ``fd``."""
-        return in_namespace(fd, lambda: socket.socket(family, socket.SOCK_STREAM))
+    def socket_in_fd(
+        self, fd: int, family: int = socket.AF_INET, kind: int = socket.SOCK_STREAM
+    ) -> socket.socket:
+        """A socket (TCP unless ``kind`` says otherwise) created in namespace ``fd``."""
+        return in_namespace(fd, lambda: socket.socket(family, kind))
 
     def socket_in(self, vm_id: str, family: int = socket.AF_INET) -> socket.socket | None:
         """A TCP socket in ``vm_id``'s namespace; None while the VM has none yet."""

@@ -12,6 +12,7 @@ import contextlib
 import os
 import random
 import secrets
+import shlex
 import shutil
 import socket
 import subprocess
@@ -122,8 +123,8 @@ def reaches(arker: Arker, network: Any, host: OutsideHost) -> str:
     "network",
     [
         pytest.param("open", id="open"),
-        pytest.param({"type": "allow", "allow": ["10.213.0.0/16"]}, id="allow-listed"),
-        pytest.param({"type": "block", "block": ["192.0.2.0/24"]}, id="block-other"),
+        pytest.param({"type": "allow", "allow": ["10.213.0.0/16", "*.a.test"]}, id="allow-listed"),
+        pytest.param({"type": "block", "block": ["192.0.2.0/24", "*.b.test"]}, id="block-other"),
     ],
 )
 def test_allowed_egress_reaches_the_outside_host(
@@ -137,8 +138,8 @@ def test_allowed_egress_reaches_the_outside_host(
     "network",
     [
         pytest.param("blocked", id="blocked"),
-        pytest.param({"type": "allow", "allow": ["192.0.2.0/24"]}, id="allow-other"),
-        pytest.param({"type": "block", "block": ["10.213.0.0/16"]}, id="block-listed"),
+        pytest.param({"type": "allow", "allow": ["192.0.2.0/24", "a.test"]}, id="allow-other"),
+        pytest.param({"type": "block", "block": ["10.213.0.0/16", "*.b.test"]}, id="block-listed"),
         pytest.param({"type": "allow", "allow": []}, id="allow-nothing"),
     ],
 )
@@ -148,3 +149,31 @@ def test_forbidden_egress_does_not_reach_the_outside_host(
     seen = reaches(arker_a, network, outside_host)
     assert outside_host.token not in seen, f"egress {network!r} reached the test host: {seen!r}"
     assert seen.startswith(UNREACHABLE), seen
+
+
+DNS_PROBE = """
+import socket, sys
+name = sys.argv[2]
+labels = b"".join(bytes([len(p)]) + p.encode() for p in name.split("."))
+query = b"\\x12\\x34\\x01\\x00\\x00\\x01" + bytes(6) + labels + b"\\x00\\x00\\x01\\x00\\x01"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+try:
+    s.sendto(query, (sys.argv[1], 53))
+    reply = s.recv(512)
+    print("RCODE", reply[3] & 15)
+except OSError as exc:
+    print("NOANSWER", type(exc).__name__)
+"""
+
+
+def test_a_listed_vms_dns_queries_go_to_the_namespaces_resolver(
+    arker_a: Arker, outside_host: OutsideHost
+) -> None:
+    # nothing answers DNS at the outside host: an answer can only come from the resolver
+    # inside the VM's namespace, and a name under a blocked wildcard gets NXDOMAIN
+    policy = {"type": "block", "block": ["*.blocked.test"]}
+    with vm_with(arker_a, policy) as vm:
+        command = f"python3 -c {shlex.quote(DNS_PROBE)} {outside_host.address} x.blocked.test"
+        seen = vm.run(command).stdout.decode().strip()
+    assert seen == "RCODE 3", f"a blocked name should get NXDOMAIN in the VM, saw {seen!r}"

@@ -37,7 +37,8 @@ def test_an_allow_list_accepts_what_it_lists_and_rejects_the_rest() -> None:
     rules = ruleset(plan, ("203.0.113.7",), ("192.0.2.2",), None)
     assert "elements = { 198.51.100.0/24, 203.0.113.7 }" in rules
     assert "ip daddr @listed accept\n    reject with icmp type admin-prohibited" in rules
-    assert "th dport 53 accept" in rules  # names need DNS
+    assert "udp dport 53 redirect to :53" in rules  # queries go to the namespace's resolver
+    assert "tcp dport 53 reject" in rules
     assert plan.permits("198.51.100.9") and plan.permits("203.0.113.7", ("203.0.113.7",))
     assert not plan.permits("127.0.0.1")
 
@@ -45,7 +46,7 @@ def test_an_allow_list_accepts_what_it_lists_and_rejects_the_rest() -> None:
 def test_a_block_list_rejects_what_it_lists_and_the_hosts_own_addresses() -> None:
     plan = plan_egress({"type": "block", "block": ["198.51.100.0/24"]})
     rules = ruleset(plan, (), ("192.0.2.2", "10.0.2.2"), ("192.0.2.2", 8000))
-    assert "ip daddr @listed reject" in rules and "dport 53" not in rules
+    assert "ip daddr @listed reject" in rules and "redirect to :53" in rules
     host = rules.index("ip daddr @host reject")
     assert rules.index("ip daddr 192.0.2.2 tcp dport 8000 accept") < host  # the API only
     assert not plan.permits("198.51.100.1") and plan.permits("203.0.113.1")
@@ -54,4 +55,4 @@ def test_a_block_list_rejects_what_it_lists_and_the_hosts_own_addresses() -> Non
 def test_open_egress_still_drops_the_hosts_addresses() -> None:
     rules = ruleset(EgressPlan("open"), (), ("192.0.2.2",), None)
     assert 'oif "lo" accept' in rules and "ip daddr @host reject" in rules
-    assert "@listed accept" not in rules
+    assert "@listed accept" not in rules and "dport 53" not in rules

@@ -261,15 +261,13 @@ def _reap(proc: subprocess.Popen[bytes]) -> None:
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
+    """Copy until end of stream, then pass the half-close on (the other way goes on)."""
+    with contextlib.suppress(OSError, RuntimeError):
         while chunk := await reader.read(1 << 16):
             writer.write(chunk)
             await writer.drain()
-    except (OSError, asyncio.IncompleteReadError):
-        pass
-    finally:
-        with contextlib.suppress(OSError, RuntimeError):
-            writer.close()
+        if writer.can_write_eof():
+            writer.write_eof()
 
 
 async def _relay(
@@ -280,7 +278,11 @@ async def _relay(
     except OSError:
         writer.close()
         return
-    await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+    try:
+        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+    finally:
+        for each in (writer, up_writer):
+            each.close()
 
 
 def _slirp(ns_path: str) -> tuple[subprocess.Popen[bytes], int]:

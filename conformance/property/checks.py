@@ -114,6 +114,7 @@ class CaseScope:
     honesty: bool = False
     probe_auth: Callable[[], httpx.Response] | None = None
     extra: list[httpx.Response] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)  # carried, not exercised: 422 still allowed
 
 
 _SCOPE: ContextVar[CaseScope | None] = ContextVar("arker_property_scope", default=None)
@@ -182,7 +183,7 @@ def arker_unsupported_operation(ctx: Any, response: Any, case: Any) -> bool | No
     if scope is None or scope.honesty:
         return None
     resp, profile = scope.response, scope.env.profile
-    known = sorted(c for c in scope.capabilities if c in profile.requirements)
+    known = sorted(c for c in scope.capabilities | scope.touched if c in profile.requirements)
     requirements = {cap: profile.requirement(cap) for cap in known}
     if _error_code(resp) == UNSUPPORTED and all(r == "required" for r in requirements.values()):
         raise violation(
@@ -193,7 +194,9 @@ def arker_unsupported_operation(ctx: Any, response: Any, case: Any) -> bool | No
             expected="a supported answer",
             actual=resp.text[:300],
         )
-    declined = sorted(c for c, r in requirements.items() if r == "unsupported")
+    declined = sorted(
+        c for c, r in requirements.items() if r == "unsupported" and c in scope.capabilities
+    )
     if resp.is_success and declined:
         raise violation(
             resp,

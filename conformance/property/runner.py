@@ -32,7 +32,7 @@ from conformance.property.checks import (
 from conformance.property.examples import explicit_cases
 from conformance.property.plan import load_schema, operation_of
 from conformance.property.prepare import Preparer
-from conformance.property.scope import capabilities_of
+from conformance.property.scope import capabilities_of, touched_capabilities
 from conformance.property.stats import PROPERTY_KEY, OperationStats, PropertyStats, stats_path
 from conformance.property.transport import Sent, release, send, wire_request
 from conformance.property.verdicts import property_violation, run_checks
@@ -167,6 +167,7 @@ class PropertyRunner:
             capabilities_of(item.operation_id, primary, case.body, case.headers),
             honesty=item.mode == "honesty",
             probe_auth=self._auth_probe(run, case),
+            touched=touched_capabilities(item.operation_id, case.body),
         )
         try:
             with case_scope(scope):

@@ -76,7 +76,7 @@ def loosen_idempotency_key(doc: Doc) -> None:
     op(doc, "/v1/vms/{id}/runs", "post")["parameters"][0]["schema"]["maxLength"] = 128
 
 
-def bound_limit_as_a_later_contract(doc: Doc) -> None:
+def bound_limit_later(doc: Doc) -> None:
     doc["components"]["parameters"]["Limit"]["schema"].update(minimum=1, maximum=1000)
 
 
@@ -136,7 +136,7 @@ CASES = (
     Case(answer_created, checks.test_success_is_200_and_json, ("createFilesystem",)),
     Case(loosen_idempotency_key, checks.test_create_run_takes_an_idempotency_key),
     Case(skip_auth, checks.test_bearer_auth_applies_to_every_operation),
-    Case(bound_limit_as_a_later_contract, checks.test_list_operations_page_and_filter_as_the_facts_say),
+    Case(bound_limit_later, checks.test_list_operations_page_and_filter_as_the_facts_say),
     Case(drop_fork_link, checks.test_fork_links_the_new_vm_to_every_per_vm_operation),
     Case(link_to_unknown_parameter, checks.test_every_link_targets_real_parameters),
     Case(require_nullable, checks.test_nullable_fields_are_not_required),

@@ -281,3 +281,13 @@ def test_no_schema_forbids_extra_properties() -> None:
         if isinstance(node, dict) and node.get("additionalProperties") is False
     ]
     assert not closed, closed
+
+
+def test_requested_sizes_are_at_least_one() -> None:
+    # A size counts vCPUs or MiB; the suite refuses 0 and below, so the document says so.
+    doc = document()
+    for schema in ("ForkRequest", "RunRequest", "ResizeRequest"):
+        properties = doc["components"]["schemas"][schema]["properties"]
+        for field in ("vcpu_count", "memory_mib", "disk_mib", "max_memory_mib"):
+            if field in properties:
+                assert properties[field].get("minimum") == 1, f"{schema}.{field}"

@@ -107,9 +107,9 @@ def test_environment_of_one_vm_does_not_reach_another(
 
 @pytest.mark.capability("runs.timeout")
 def test_timeout_ends_a_long_command_early(target: Target, vm: dict[str, Any]) -> None:
-    """Accepted outcomes (FACTS §B.6, §D.1, §F.5, §F.17): the run answers before the
-    command could end by itself and is not reported as a clean success — either ``state``
-    failed/cancelled, or a non-zero (or -1) ``exit_code`` such as 124/137/143."""
+    """Accepted outcomes: the run answers before the command could end by itself and is
+    not reported as a clean success — either ``state`` failed/cancelled, or a non-zero (or
+    -1) ``exit_code`` such as 124/137/143."""
     started = time.monotonic()
     body = run(target, vm["vm_id"], f"sleep {SLEEP_SECONDS}", timeout=RUN_TIMEOUT)
     elapsed = time.monotonic() - started

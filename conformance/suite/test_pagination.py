@@ -51,6 +51,7 @@ class Listing:
     items_key: str
     id_key: str
     needs: tuple[str, ...] = ()  # the families listing (and filling) it needs
+    fill_needs: tuple[str, ...] = ()  # what filling it needs beyond listing it
     control: bool = False
 
     @property
@@ -73,7 +74,10 @@ LISTINGS = {
     "listSessions": Listing(
         "listSessions", "{vm}/sessions", "sessions", "session_id", ("sessions",)
     ),
-    "listTunnels": Listing("listTunnels", "{vm}/tunnels", "tunnels", "port", ("tunnels",)),
+    # the tunnels are opened by a background run
+    "listTunnels": Listing(
+        "listTunnels", "{vm}/tunnels", "tunnels", "port", ("tunnels",), ("runs.background",)
+    ),
     # filling the bindings list needs filesystems to bind
     "listSyncs": Listing("listSyncs", "{vm}/syncs", "syncs", "sync_id", ("syncs", "filesystems")),
     "listFilesystems": Listing(
@@ -90,6 +94,11 @@ def listing_params(*, creating: bool) -> list[Any]:
             op_id,
             marks=[
                 *([pytest.mark.requires(*listing.needs)] if listing.needs else []),
+                *(
+                    [pytest.mark.requires(*listing.fill_needs)]
+                    if creating and listing.fill_needs
+                    else []
+                ),
                 *([] if creating or listing.per_vm else [pytest.mark.creates_nothing]),
             ],
         )

@@ -118,6 +118,7 @@ def test_finished_foreground_run_reads_completed_when_fetched(
 
 
 @pytest.mark.capability("runs.cancel")
+@pytest.mark.requires("runs.background")  # the cancelled run runs in the background
 def test_cancel_ends_the_run_cancelled(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
     timeline = Timeline()
     started = start_background(target.spec, target.client, vm["vm_id"], "sleep 30")
@@ -138,6 +139,7 @@ def test_cancel_ends_the_run_cancelled(target: Target, vm: dict[str, Any], steps
 
 
 @pytest.mark.capability("runs.cancel")
+@pytest.mark.requires("runs.background")  # the cancelled run runs in the background
 @pytest.mark.requires("sync.inline")  # the ticks are read through /sync while the run holds
 def test_cancel_stops_side_effects(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
     vm_id, ticks = vm["vm_id"], f"/tmp/conf-cancel-ticks-{secrets.token_hex(4)}"
@@ -180,6 +182,7 @@ def count_ticks(target: Target, vm_id: str, ticks: str) -> int:
 
 
 @pytest.mark.capability("runs.cancel")
+@pytest.mark.requires("runs.background")  # the cancelled run runs in the background
 def test_cancel_of_a_finished_run_changes_nothing(target: Target, vm: dict[str, Any]) -> None:
     started = start_background(target.spec, target.client, vm["vm_id"], "echo done")
     final = follow_run(target.spec, target.client, vm["vm_id"], started.run_id)

@@ -23,6 +23,7 @@ from conformance.checks.envelope import unsupported_message
 from conformance.client import exchange_of
 from conformance.property.budget import PropertyBudget, derive_seed, hypothesis_settings
 from conformance.property.checks import (
+    ACCEPTING_OPERATIONS,
     BUILTIN_CHECKS,
     OUR_CHECKS,
     CaseScope,
@@ -54,7 +55,9 @@ def _checks_for(case: Case[Any], sent: Sent) -> tuple[str, ...]:
     """Every check, but negative_data_rejection not where the negation did not reach the
     wire: a query value broken into an object, an array or an empty string serialises to
     an empty value, which reads as "absent" (the SDKs drop empty parameters too)."""
-    names = (*BUILTIN_CHECKS, *OUR_CHECKS)
+    names: tuple[str, ...] = (*BUILTIN_CHECKS, *OUR_CHECKS)
+    if case.operation.definition.raw.get("operationId") in ACCEPTING_OPERATIONS:
+        names = (*names, "positive_data_acceptance")
     negated = _negated_parameters(case)
     if negated and all(
         location == "query" and name is not None and sent.query_value(name) in ("", None)

@@ -81,7 +81,8 @@ def refined_capabilities(
 
 
 def touched_capabilities(operation_id: str, body: Any) -> set[str]:
-    """Capabilities whose field a request carries without exercising it.
+    """Capabilities whose field a request carries without exercising it (``session_id: ""``,
+    ``network: {inbound: null}``).
 
     A backend lacking the capability may still decline such a request with
     ``unsupported_operation`` (it names the field), but a success is no lie.
@@ -93,7 +94,8 @@ def touched_capabilities(operation_id: str, body: Any) -> set[str]:
     return {
         capability
         for name, capability in _BODY_FIELDS.get(operation_id, {}).items()
-        if _is_set(body.get(name)) and not _exercises(operation_id, name, body.get(name))
+        if body.get(name) not in (None, False)
+        and not _exercises(operation_id, name, body.get(name))
     }
 
 

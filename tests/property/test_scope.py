@@ -24,7 +24,7 @@ UNSUPPORTED = {"code": "unsupported_operation", "message": "no tunnels here"}
 def test_network_without_ports_does_not_exercise_tunnels(network: object) -> None:
     body = {"command": "true", "network": network}
     assert capabilities_of("createRun", "runs.foreground", body, None) == {"runs.foreground"}
-    assert touched_capabilities("createRun", body) == ({"tunnels"} if network else set())
+    assert touched_capabilities("createRun", body) == {"tunnels"}
 
 
 def test_network_naming_a_port_exercises_tunnels() -> None:
@@ -62,3 +62,9 @@ def test_a_run_with_an_empty_network_may_succeed_or_be_declined_without_tunnels(
 def test_a_run_asking_for_a_port_must_not_succeed_without_tunnels() -> None:
     with pytest.raises(ContractViolation, match="Silent success"):
         judge(200, RUN_OK, {"inbound": {"ports": {"8080": {}}}})
+
+
+def test_an_empty_session_id_is_carried_not_exercised() -> None:
+    body = {"command": "true", "session_id": ""}
+    assert capabilities_of("createRun", "runs.foreground", body, None) == {"runs.foreground"}
+    assert touched_capabilities("createRun", body) == {"sessions"}

@@ -31,7 +31,6 @@ class Combo:
     modules: tuple[str, ...]
     options: tuple[str, ...] = ()
     profiles: tuple[str, ...] = ("core",)
-    needs_rules: str = ""
 
 
 COMBOS: tuple[Combo, ...] = (

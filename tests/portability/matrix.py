@@ -22,18 +22,13 @@ BURST_DISABLED = ("sessions", "tunnels", "resize", "filesystems", "syncs", "fork
 
 @dataclass(frozen=True)
 class Variation:
-    """A legal variation: serve ``options`` and the suite ``modules`` it touches.
-
-    ``needs_rules`` names the suite rules that must be relaxed for it to pass (work done
-    outside this branch): the matrix still runs it and expects it to pass once merged.
-    """
+    """A legal variation: serve ``options`` and the suite ``modules`` it touches."""
 
     name: str
     options: tuple[str, ...]
     modules: tuple[str, ...]
     disabled: tuple[str, ...] = ()
     profile: str = "reference"
-    needs_rules: str = ""
 
 
 def certify(

@@ -20,10 +20,7 @@ from .matrix import judged_clean
 
 
 def _param(combo: Combo) -> object:
-    marks = ()
-    if combo.needs_rules:
-        marks = (pytest.mark.xfail(reason=f"needs: {combo.needs_rules}", strict=True),)
-    return pytest.param(combo, id=combo.name, marks=marks)
+    return pytest.param(combo, id=combo.name)
 
 
 @pytest.mark.parametrize("combo", [_param(c) for c in COMBOS])

@@ -4,9 +4,6 @@ Default tier: one backend per variation, running the suite modules the variation
 (a clean subset may end incomplete, exit 2, never with a fail, warn or error). Slow tier:
 the whole suite against a few variations, which must be conformant (exit 0).
 
-A variation whose ``needs_rules`` is set passes only once the suite accepts that answer
-(a rule relaxed elsewhere); until then it is an expected failure, strict, so the day the
-rule is relaxed the marker must go.
 """
 
 from __future__ import annotations
@@ -25,8 +22,6 @@ FULL_SUITE = ("extra-fields", "background-200", "burst")
 
 
 def _param(variation: Variation, *marks: pytest.MarkDecorator) -> object:
-    if variation.needs_rules:
-        marks = (*marks, pytest.mark.xfail(reason=f"needs: {variation.needs_rules}", strict=True))
     return pytest.param(variation, id=variation.name, marks=marks)
 
 

@@ -245,6 +245,7 @@ def test_resize_answers_resized_not_ok(target: Target, loose_vm: LooseVm) -> Non
 
 
 @pytest.mark.capability("tunnels")
+@pytest.mark.requires("runs.background")  # the tunnel lives as long as a background run
 def test_tunnels_carry_state_not_status(target: Target, loose_vm: LooseVm) -> None:
     port = random.randint(20000, 59999)
     network: dict[str, Any] = {"inbound": {"ports": {str(port): {}}}}

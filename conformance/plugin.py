@@ -8,6 +8,7 @@ touches neither the exit status nor the terminal summary.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Generator
 from typing import Any
 
@@ -111,13 +112,19 @@ def pytest_runtest_call(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
-    """After the fixtures' teardown, delete what the test body created (reverse order)."""
+    """After the fixtures' teardown, delete what the test body created (reverse order);
+    a clean-up that went wrong fails (backend) or errors (suite) the teardown."""
+    state = session.state_of(item.config)
     try:
-        return (yield)
-    finally:
-        state = session.state_of(item.config)
-        if state is not None:
-            session.release_test_resources(state, item)
+        result = yield
+    except BaseException:
+        if state is not None:  # the fixture's own teardown error is the one to report
+            with contextlib.suppress(Exception):
+                session.release_test_resources(state, item)
+        raise
+    if state is not None:
+        session.release_test_resources(state, item)
+    return result
 
 
 @pytest.hookimpl(wrapper=True)
@@ -145,6 +152,14 @@ def pytest_report_teststatus(
 
 
 @pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """pytest-xdist controller: what the workers will run (a lost one leaves no result)."""
+    state = session.state_of(node.config)
+    if state is not None:
+        state.scheduled.update(ids)
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """pytest-xdist controller: merge a worker's leaks, problems and deselection count."""
     state = session.state_of(node.config)
@@ -166,16 +181,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state.is_worker:
         session.config.workeroutput[_WORKER_KEY] = worker_output(state)  # type: ignore[attr-defined]
         return
-    if state.active:
+    if state.active and not session.config.option.collectonly:  # --co judges nothing
         session.exitstatus = summary.finish(state)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     """Counts per outcome and capability, leaks, the verdict and the report path."""
     state = session.state_of(config)
-    if state is not None and state.active and not state.is_worker:
-        for line, markup in summary.summary_lines(state):
-            terminalreporter.write_line(line, **markup)
+    if state is None or not state.active or state.is_worker or config.option.collectonly:
+        return
+    for line, markup in summary.summary_lines(state):
+        terminalreporter.write_line(line, **markup)
 
 
 class _Recorder:

@@ -89,6 +89,7 @@ class TestResult:
     message: str | None = None
     evidence: list[dict[str, Any]] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
+    cleanup_error: str | None = None  # the suite's own clean-up failed (not the backend)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-ready form used in results.json."""
@@ -102,6 +103,7 @@ class TestResult:
             "message": self.message,
             "evidence": [dict(item) for item in self.evidence],
             "steps": list(self.steps),
+            "cleanup_error": self.cleanup_error,
         }
 
     @classmethod
@@ -119,6 +121,7 @@ class TestResult:
             message=None if data.get("message") is None else str(data["message"]),
             evidence=[dict(item) for item in data.get("evidence", [])],
             steps=[str(step) for step in data.get("steps", [])],
+            cleanup_error=None if data.get("cleanup_error") is None else str(data["cleanup_error"]),
         )
 
 
@@ -266,6 +269,8 @@ class RunReport:
     verdict: VerdictName = "incomplete"
     leaks: list[dict[str, Any]] = field(default_factory=list)
     operations: list[OperationStats] = field(default_factory=list)
+    incomplete_reasons: list[str] = field(default_factory=list)
+    missing_tests: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the results.json document (validated by schemas/report.schema.json)."""
@@ -287,6 +292,8 @@ class RunReport:
             "results": [item.to_dict() for item in self.results],
             "leaks": [dict(item) for item in self.leaks],
             "operations": [item.to_dict() for item in self.operations],
+            "incomplete_reasons": list(self.incomplete_reasons),
+            "missing_tests": list(self.missing_tests),
         }
 
     @classmethod
@@ -315,6 +322,8 @@ class RunReport:
             verdict=cast(VerdictName, _choice(data["verdict"], VERDICTS, "verdict")),
             leaks=[dict(item) for item in data.get("leaks", [])],
             operations=[OperationStats.from_dict(i) for i in data.get("operations", [])],
+            incomplete_reasons=[str(x) for x in data.get("incomplete_reasons", [])],
+            missing_tests=[str(x) for x in data.get("missing_tests", [])],
         )
 
     def count(self, outcome: OutcomeName) -> int:

@@ -189,8 +189,19 @@ def test_verdict(records: list[ResultRecord], expected: Verdict) -> None:
     assert verdict(records) is expected
 
 
-def test_deselected_required_tests_make_the_run_incomplete() -> None:
-    assert verdict([rec(Outcome.PASS)], deselected_required=1) is Verdict.INCOMPLETE
+def test_required_tests_not_judged_make_the_run_incomplete() -> None:
+    assert verdict([rec(Outcome.PASS)], incomplete=True) is Verdict.INCOMPLETE
+
+
+def test_a_seen_failure_decides_whatever_was_not_judged() -> None:
+    """-x, a path subset or an interrupt after a required failure: non-conformant (exit 1)."""
+    assert verdict([rec(Outcome.FAIL)], incomplete=True) is Verdict.NON_CONFORMANT
+    assert verdict([rec(Outcome.FAIL), rec(Outcome.ERROR)]) is Verdict.NON_CONFORMANT
+
+
+def test_a_leak_is_a_required_failure() -> None:
+    assert verdict([rec(Outcome.PASS)], leaks=1) is Verdict.NON_CONFORMANT
+    assert verdict([rec(Outcome.PASS)], incomplete=True, leaks=1) is Verdict.NON_CONFORMANT
 
 
 def test_exit_codes() -> None:

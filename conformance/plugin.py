@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conformance import collect, session, summary
+from conformance import collect, selection, session, summary
 from conformance.options import add_options, resolve_settings
 
 _MARKERS = (
@@ -55,6 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
         suite_dir,
         worker_id=workerinput.get("workerid"),
         workers=int(workerinput.get("workercount", 1)),
+        narrowing=selection.widen(config, suite_dir),  # collect the whole suite, then select
     )
     config.pluginmanager.register(_Recorder(config), "arker-conformance-recorder")
 
@@ -76,6 +77,15 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if state is None or not summary.wants_header(config, state):
         return None
     return summary.header_lines(state)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool | None:
+    """Collect suite paths ``--ignore`` names anyway: they are deselected after collection."""
+    state = session.state_of(config)
+    if state is None or state.narrowing is None:
+        return None
+    return selection.collect_ignored(collection_path, config, state.suite_dir, state.narrowing)
 
 
 @pytest.hookimpl(tryfirst=True)

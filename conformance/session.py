@@ -22,6 +22,7 @@ from conformance.errors import HarnessError
 if TYPE_CHECKING:
     from conformance.options import Settings
     from conformance.profiles import Profile
+    from conformance.selection import Narrowing
     from conformance.target import Target
 
 __all__ = [
@@ -64,6 +65,7 @@ class RunState:
     problems: list[str] = field(default_factory=list)  # pre-flight / harness notes
     cleanup_problems: list[str] = field(default_factory=list)  # the suite's clean-up broke
     usage_errors: list[str] = field(default_factory=list)  # from xdist workers
+    narrowing: Narrowing | None = None  # what path arguments / --ignore left out
     unjudged_cleanup: list[Any] = field(default_factory=list)  # the last test's, at close
     clock_started: float | None = None  # --deadline counts from the end of collection
     target: Target | None = None
@@ -128,6 +130,7 @@ def decide_all(state: RunState, items: list[pytest.Item]) -> None:
     from conformance.collect import DECISION
     from conformance.expected import expect
     from conformance.outcomes import MarkerUsageError, evaluate_requirements, is_conformance_item
+    from conformance.selection import narrow
     from conformance.target import worker_budget_error
 
     mine = [item for item in items if is_conformance_item(item, state.suite_dir)]
@@ -135,6 +138,8 @@ def decide_all(state: RunState, items: list[pytest.Item]) -> None:
         return
     state.conformance_items += len(mine)
     state.clock_started = time.monotonic()
+    if any(state.suite_dir in Path(str(i.path)).resolve().parents for i in mine):
+        _refuse_last_failed(state, mine[0].config)
     errors: dict[str, str] = {}
     budget_error = worker_budget_error(state.settings.max_vms, state.workers)
     try:
@@ -152,6 +157,23 @@ def decide_all(state: RunState, items: list[pytest.Item]) -> None:
         expect(state, [(i.nodeid, d) for i in mine if (d := i.stash.get(DECISION, None))])
     if errors:
         _usage_errors(state, mine, errors)
+    if state.narrowing is not None:
+        narrow(mine[0].config, items, state.suite_dir, state.narrowing)
+
+
+LAST_FAILED_REFUSED = (
+    "--lf/--last-failed cannot run the conformance suite: it hides the other tests from "
+    "the collection, so the run could not name the required tests it leaves out. Rerun "
+    "failures by node id or with -k instead (such a run ends incomplete, naming them)."
+)
+
+
+def _refuse_last_failed(state: RunState, config: pytest.Config) -> None:
+    """``--lf`` narrows the collection itself: refuse it (usage error, exit 2)."""
+    if config.getoption("lf", False):
+        if not state.is_worker:
+            pytest.exit(f"arker-conformance usage error: {LAST_FAILED_REFUSED}", returncode=2)
+        state.usage_errors.append(LAST_FAILED_REFUSED)
 
 
 def _usage_errors(state: RunState, items: list[pytest.Item], errors: dict[str, str]) -> None:

@@ -123,7 +123,8 @@ def _attach_evidence(
         since = target.log.since(item.stash.get(MARK, 0))
         data["latency"] = [[e.operation_id, e.elapsed_s * 1000] for e in since if e.operation_id]
         if judged_badly:
-            chosen = list(getattr(exc, "exchanges", None) or since)[-_EVIDENCE_LIMIT:]
+            chosen = _with_retries(list(getattr(exc, "exchanges", None) or since), since)
+            chosen = chosen[-_EVIDENCE_LIMIT:]
             data["evidence"] = [e.to_dict() for e in chosen]
             report.sections.append(("exchanges (redacted)", _render(chosen)))
     steps = getattr(item, "funcargs", {}).get("steps")
@@ -131,6 +132,20 @@ def _attach_evidence(
         data["steps"] = list(steps.lines)
         if judged_badly and data["steps"]:
             report.sections.append(("steps", steps.render()))
+
+
+def _with_retries(chosen: list[Any], since: list[Any]) -> list[Any]:
+    """The judged exchanges, each preceded by the attempts the client retried before it."""
+    position = {id(e): i for i, e in enumerate(since)}
+    found: list[Any] = []
+    for exchange in chosen:
+        index = position.get(id(exchange))
+        if index is not None and exchange.attempt > 1:
+            earlier = since[max(0, index - exchange.attempt + 1) : index]
+            found += [e for e in earlier if e.retry_note and id(e) not in map(id, found)]
+        if id(exchange) not in map(id, found):
+            found.append(exchange)
+    return found
 
 
 def _message(

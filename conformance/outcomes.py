@@ -17,8 +17,11 @@ Rules settled here (docs/architecture.md repeats them):
   else → ``fail``).
 * ``required``: violation → fail; ``UnsupportedOperation`` → fail. ``optional``: violation
   → warn; ``UnsupportedOperation`` → unsupported.
-* Anything that is not a contract verdict — :class:`HarnessError`, setup/teardown
-  failures, timeouts, any exception that is not an ``AssertionError`` — is ``error``.
+* A typed ``ContractViolation`` raised while setting a test up (a fixture's fork answered
+  wrongly) is judged like one in the test body: the backend was seen breaking the contract.
+* Anything else that is not a contract verdict — :class:`HarnessError`, other setup
+  failures, teardown failures, timeouts, any exception that is not an ``AssertionError``
+  — is ``error``.
 * pytest skips (``pytest.skip``, ``skipif``) are ``disabled`` but *not* by profile; on a
   required test they leave the run ``incomplete`` — as do read-only mode, a missing second
   key for tenancy, and required tests deselected or never run (path subsets, ``--ignore``,
@@ -285,11 +288,19 @@ def outcome_for(
         if requirement is Requirement.REQUIRED:
             return Outcome.FAIL
         return Outcome.UNSUPPORTED
-    if when != "call" or not _is_violation(exception):
+    seen = _is_violation(exception) if when == "call" else _is_contract_violation(exception)
+    if when == "teardown" or not seen:
         return Outcome.ERROR
     if honesty or requirement is Requirement.REQUIRED:
         return Outcome.FAIL
     return Outcome.WARN
+
+
+def _is_contract_violation(exception: BaseException | None) -> bool:
+    """A typed contract violation (raised by our checks, e.g. in a fixture's fork)."""
+    from conformance.checks.failures import ContractViolation
+
+    return isinstance(exception, ContractViolation)
 
 
 def _is_violation(exception: BaseException | None) -> bool:

@@ -153,9 +153,15 @@ def test_outcome_for_call_phase(
     assert outcome_for(requirement, phase, exception, honesty=honesty) is expected
 
 
-@pytest.mark.parametrize("when", ["setup", "teardown"])
-def test_violations_outside_the_call_are_errors(when: str) -> None:
-    assert outcome_for(REQ, "failed", violation(), when=when) is Outcome.ERROR
+def test_violations_in_teardown_are_errors() -> None:
+    assert outcome_for(REQ, "failed", violation(), when="teardown") is Outcome.ERROR
+
+
+def test_a_contract_violation_seen_while_setting_up_is_judged() -> None:
+    """A fixture's fork answered wrongly: a seen violation (-x must then exit 1)."""
+    assert outcome_for(REQ, "failed", violation(), when="setup") is Outcome.FAIL
+    assert outcome_for(OPT, "failed", violation(), when="setup") is Outcome.WARN
+    assert outcome_for(REQ, "failed", AssertionError("bug"), when="setup") is Outcome.ERROR
 
 
 def test_unsupported_in_setup_follows_the_requirement() -> None:

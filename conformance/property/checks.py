@@ -13,6 +13,7 @@ Built-in schemathesis checks that fit the contract are listed in :data:`BUILTIN_
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -25,6 +26,7 @@ import schemathesis
 from conformance.checks import check_run_invariants, check_transition, expect_flat_error
 from conformance.checks._evidence import describe, violation
 from conformance.checks.envelope import UNSUPPORTED, unsupported_message
+from conformance.redaction import Redactor
 
 if TYPE_CHECKING:
     from conformance.profiles import Profile
@@ -250,7 +252,12 @@ def arker_run_state(ctx: Any, response: Any, case: Any) -> bool | None:
 
 @schemathesis.check
 def arker_no_secrets(ctx: Any, response: Any, case: Any) -> bool | None:
-    """No API key appears in a response body or header."""
+    """No API key appears in a response body or header.
+
+    A key is found as a whole token, like redaction finds it (a short key's letters inside
+    an id are no echo); a key the request itself carried outside its credentials (generated
+    data that happens to spell it) may come back quoted in an error message.
+    """
     scope = _current()
     if scope is None:
         return None
@@ -258,8 +265,11 @@ def arker_no_secrets(ctx: Any, response: Any, case: Any) -> bool | None:
     places = [("body", resp.content)] + [
         (f"header {name}", value.encode("utf-8", "replace")) for name, value in resp.headers.items()
     ]
+    sent = str(resp.request.url).encode("utf-8") + b" " + (resp.request.content or b"")
+    keys = [key for key in scope.env.secrets if not _key_finder((key,)).found_in(sent)]
+    finder = _key_finder(tuple(keys))
     for where, data in places:
-        if any(secret.encode("utf-8") in data for secret in scope.env.secrets):
+        if keys and finder.found_in(data):
             raise violation(  # the recorded exchange is redacted: safe to show
                 resp,
                 "API key echoed",
@@ -282,6 +292,11 @@ def arker_auth_required(ctx: Any, response: Any, case: Any) -> bool | None:
     scope.extra.append(probe)
     expect_error(scope.env.spec, probe, "unauthorized")
     return None
+
+
+@functools.lru_cache(maxsize=16)
+def _key_finder(secrets: tuple[str, ...]) -> Redactor:
+    return Redactor(secrets)
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import threading
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
 
 import httpx
 import schemathesis
@@ -265,7 +267,7 @@ def arker_no_secrets(ctx: Any, response: Any, case: Any) -> bool | None:
     places = [("body", resp.content)] + [
         (f"header {name}", value.encode("utf-8", "replace")) for name, value in resp.headers.items()
     ]
-    sent = str(resp.request.url).encode("utf-8") + b" " + (resp.request.content or b"")
+    sent = _generated_input(resp, case)
     keys = [key for key in scope.env.secrets if not _key_finder((key,)).found_in(sent)]
     finder = _key_finder(tuple(keys))
     for where, data in places:
@@ -292,6 +294,23 @@ def arker_auth_required(ctx: Any, response: Any, case: Any) -> bool | None:
     scope.extra.append(probe)
     expect_error(scope.env.spec, probe, "unauthorized")
     return None
+
+
+def _generated_input(response: httpx.Response, case: Any) -> bytes:
+    """What the request carried as data (decoded query, the case's body), for the echo check.
+
+    The request's own content is not read: schemathesis' checks still read its stream.
+    """
+    url = unquote_plus(str(response.request.url))  # a backend quotes decoded input back
+    body = getattr(case, "body", None)
+    if isinstance(body, str | bytes):
+        text = body if isinstance(body, str) else body.decode("utf-8", "replace")
+    else:
+        try:
+            text = json.dumps(body, ensure_ascii=False, default=str)
+        except ValueError:
+            text = ""
+    return f"{url} {text}".encode("utf-8", "replace")
 
 
 @functools.lru_cache(maxsize=16)

@@ -340,8 +340,8 @@ def test_a_fork_answered_with_a_wrong_2xx_is_deleted_at_once(
     pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
 ) -> None:
     # Under a backend answering every fork 201 each test is judged on that 201 (test_a's
-    # fixture sees it at setup, test_b in its body: both fail); the VM budget that the first VM would
-    # otherwise hold turns none of them into "budget exhausted".
+    # fixture sees it at setup, test_b in its body: both fail); the VM budget that the
+    # first VM would otherwise hold turns none of them into "budget exhausted".
     url, state = fake_backend
     state.fork_status = 201
     source = """

@@ -139,3 +139,19 @@ def test_under_xdist_the_controller_names_deselected_and_lost_tests(
     ]
     reasons = " | ".join(report["incomplete_reasons"])
     assert "lost with a crashed xdist worker" in reasons and "deselected" in reasons
+
+
+def test_deadline_does_not_count_collection_time(pytester: pytest.Pytester) -> None:
+    """A collection slower than --deadline still runs its tests (they are judged)."""
+    pytester.makeconftest(
+        "import time\n"
+        "def pytest_collectstart(collector):\n"
+        "    time.sleep(0.6)  # a slow collection, e.g. a large generated suite\n"
+    )
+    pytester.makepyfile(
+        test_fake='import pytest\n@pytest.mark.capability("vms")\ndef test_a(): pass\n'
+    )
+    result = pytester.runpytest("--deadline", "1", "--report-dir", "reports", "--run-id", "r-dl")
+    report = json.loads((pytester.path / "reports/r-dl/results.json").read_text())
+    assert [r["outcome"] for r in report["results"]] == ["pass"], result.stdout.str()
+    assert result.ret == 0

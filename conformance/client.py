@@ -9,7 +9,6 @@ client knows nothing of which backend it talks to.
 
 from __future__ import annotations
 
-import email.utils
 import json as jsonlib
 import threading
 import time
@@ -31,6 +30,7 @@ from conformance.exchanges import (
     redactor_of,
 )
 from conformance.redaction import Redactor
+from conformance.retry import RetryPolicy, may_repeat, retry_after_seconds
 from conformance.urls import join_url, split_base_url
 
 if TYPE_CHECKING:
@@ -78,53 +78,6 @@ class _TokenBucket:
             self._sleep(wait)
 
 
-def retry_after_seconds(response: httpx.Response, now: float | None = None) -> float | None:
-    """Seconds asked for by a ``Retry-After`` header (delta or HTTP date), else None.
-
-    Example: a response with ``Retry-After: 2`` gives ``2.0``.
-    """
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded retry on 429 (and 503 carrying ``Retry-After``).
-
-    Args:
-        max_attempts: total attempts, the first included (1 disables retrying).
-        max_wait_s: longest single wait honoured; a longer ``Retry-After`` is not waited.
-        default_wait_s: wait after a 429 without ``Retry-After``.
-
-    Example: ``RetryPolicy(max_attempts=1)`` never retries.
-    """
-
-    max_attempts: int = 3
-    max_wait_s: float = 30.0
-    default_wait_s: float = 1.0
-
-    def wait_for(self, response: httpx.Response) -> float | None:
-        """Seconds to wait before retrying ``response``, or None to give it back."""
-        if response.status_code not in (429, 503):
-            return None
-        wait = retry_after_seconds(response)
-        if wait is None:
-            if response.status_code == 503:
-                return None
-            wait = self.default_wait_s
-        return wait if wait <= self.max_wait_s else None
-
-
 class ArkerClient:
     """HTTP client for one target and one API key; records every exchange, redacted.
 
@@ -137,7 +90,8 @@ class ArkerClient:
         recorder: shared exchange log.
         rate: requests per second (token bucket), or None for no limit.
         spec: used to name the operation of each exchange.
-        retry: 429/503 retry policy.
+        retry: when to send again (429; transient 502/503/504 of requests that may
+            repeat) — see :mod:`conformance.retry`.
         key_env: environment variable a curl reproduction reads the key from.
         sleep, clock: injectable for tests.
 
@@ -192,7 +146,9 @@ class ArkerClient:
         control: bool = False,
         api_key: str | None = None,
     ) -> httpx.Response:
-        """Send one request (retrying 429/503 per policy) and return the last response.
+        """Send one request (retrying per :class:`RetryPolicy`) and return the last response.
+
+        Every attempt is recorded; one that was retried carries ``retry_note``.
 
         Args:
             method: HTTP method.
@@ -225,11 +181,19 @@ class ArkerClient:
             method, url, headers=send_headers, content=content,
         )  # fmt: skip
         call = _Call(request, content, self._operation_id(method, path), auth_env)
+        repeatable, waited = may_repeat(method, send_headers), 0.0
         for attempt in range(1, max(1, self.retry.max_attempts) + 1):
-            response = self._send_once(call)
-            wait = self.retry.wait_for(response)
-            if wait is None or attempt >= self.retry.max_attempts:
+            response, elapsed = self._send_once(call)
+            wait = self.retry.wait_for(response, attempt=attempt, repeatable=repeatable)
+            if wait is not None and waited + wait > self.retry.budget_s:
+                wait = None  # the retry budget of this request is spent
+            note = None
+            if wait is not None:
+                note = f"answered {response.status_code}; retried after {wait:.2f} s"
+            self._record(call, response, elapsed, attempt=attempt, retry_note=note)
+            if wait is None:
                 break
+            waited += wait
             self._sleep(wait)
         return response
 
@@ -270,7 +234,7 @@ class ArkerClient:
         operation = self.spec.operation_for(method, path.split("?", 1)[0])
         return operation.operation_id if operation else None
 
-    def _send_once(self, call: _Call) -> httpx.Response:
+    def _send_once(self, call: _Call) -> tuple[httpx.Response, float]:
         if self._bucket is not None:
             self._bucket.acquire()
         started = time.perf_counter()
@@ -280,12 +244,17 @@ class ArkerClient:
             reason = self.redactor.text(f"{type(exc).__name__}: {exc}")
             url = self.redactor.url(str(call.request.url))
             raise TargetUnreachable(call.request.method, url, reason) from None
-        exchange = self._record(call, response, time.perf_counter() - started)
-        response.extensions[EXCHANGE_KEY] = exchange
-        response.extensions[REDACTOR_KEY] = self.redactor
-        return response
+        return response, time.perf_counter() - started
 
-    def _record(self, call: _Call, response: httpx.Response, elapsed: float) -> Exchange:
+    def _record(
+        self,
+        call: _Call,
+        response: httpx.Response,
+        elapsed: float,
+        *,
+        attempt: int = 1,
+        retry_note: str | None = None,
+    ) -> Exchange:
         # headers first: redacting them learns a one-off bearer key the body may echo
         request_headers = self.redactor.headers(call.request.headers.multi_items())
         request_body, cut = self._body(call.body)
@@ -302,8 +271,12 @@ class ArkerClient:
             operation_id=call.operation_id,
             auth_env=call.auth_env,
             request_body_note=note,
+            attempt=attempt,
+            retry_note=retry_note,
         )
         self.log.append(exchange)
+        response.extensions[EXCHANGE_KEY] = exchange
+        response.extensions[REDACTOR_KEY] = self.redactor
         return exchange
 
     def _body(self, data: bytes | None) -> tuple[str | None, bool]:

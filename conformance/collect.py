@@ -77,8 +77,10 @@ def annotate(
     decision = item.stash.get(DECISION, None)
     if decision is None or (report.when != "call" and report.passed):
         return
+    from conformance.cleanup import CleanupFailed, outcome_of
+
     exc = call.excinfo.value if call.excinfo is not None else None
-    outcome = outcome_for(
+    outcome = (report.when == "teardown" and outcome_of(exc)) or outcome_for(
         decision.requirement_for(exc),
         report.outcome,
         exc,
@@ -98,6 +100,9 @@ def annotate(
         "evidence": [],
         "steps": [],
         "latency": [],
+        "cleanup_error": _message(report, exc, decision, redact)
+        if isinstance(exc, CleanupFailed)
+        else None,
     }
     _attach_evidence(item, report, data, exc, outcome, target)
     report.user_properties.append((PROP, data))
@@ -118,7 +123,8 @@ def _attach_evidence(
         since = target.log.since(item.stash.get(MARK, 0))
         data["latency"] = [[e.operation_id, e.elapsed_s * 1000] for e in since if e.operation_id]
         if judged_badly:
-            chosen = list(getattr(exc, "exchanges", None) or since)[-_EVIDENCE_LIMIT:]
+            chosen = _with_retries(list(getattr(exc, "exchanges", None) or since), since)
+            chosen = chosen[-_EVIDENCE_LIMIT:]
             data["evidence"] = [e.to_dict() for e in chosen]
             report.sections.append(("exchanges (redacted)", _render(chosen)))
         if outcome in (Outcome.FAIL, Outcome.ERROR):
@@ -141,6 +147,20 @@ def _write_har(item: pytest.Item, target: Any) -> str | None:
         return None
 
 
+def _with_retries(chosen: list[Any], since: list[Any]) -> list[Any]:
+    """The judged exchanges, each preceded by the attempts the client retried before it."""
+    position = {id(e): i for i, e in enumerate(since)}
+    found: list[Any] = []
+    for exchange in chosen:
+        index = position.get(id(exchange))
+        if index is not None and exchange.attempt > 1:
+            earlier = since[max(0, index - exchange.attempt + 1) : index]
+            found += [e for e in earlier if e.retry_note and id(e) not in map(id, found)]
+        if id(exchange) not in map(id, found):
+            found.append(exchange)
+    return found
+
+
 def _message(
     report: pytest.TestReport, exc: BaseException | None, decision: Decision, redact: Any
 ) -> str | None:
@@ -160,8 +180,11 @@ def _render(exchanges: list[Any]) -> str:
 
 def record(report: pytest.TestReport, state: RunState) -> None:
     """Fold one annotated report into the run's results (controller side)."""
+    state.reported.add(report.nodeid)
     data = props_of(report)
     if data is None:
+        if report.failed and "crashed while running" in str(report.longrepr):
+            state.lost.add(report.nodeid)  # pytest-xdist's report for a worker's crash
         return
     entry = dict(data, nodeid=report.nodeid, duration_s=float(report.duration))
     previous = state.results.get(report.nodeid)
@@ -172,6 +195,7 @@ def record(report: pytest.TestReport, state: RunState) -> None:
         if worse == previous["outcome"]:
             entry = dict(previous, duration_s=previous["duration_s"] + entry["duration_s"])
         entry["latency"] = previous["latency"] + data["latency"]
+        entry["cleanup_error"] = data.get("cleanup_error") or previous.get("cleanup_error")
     stats = props_of(report, PROPERTY_PROP) or (previous or {}).get("property")
     if stats is not None:
         entry["property"] = stats
@@ -193,12 +217,20 @@ def _records(state: RunState) -> list[ResultRecord]:
 
 
 def current_verdict(state: RunState) -> Verdict:
-    """The verdict over everything recorded so far (usage errors: never judged)."""
-    from conformance.session import unfinished
+    """The verdict over everything recorded so far (usage errors: never judged).
 
-    if state.usage_errors or state.interrupted or unfinished(state):
+    A required failure (or a leak) decides first; then anything the run could not judge
+    (``expected.incomplete_reasons``) makes it incomplete.
+    """
+    from conformance.expected import counted_leaks, incomplete_reasons
+
+    if state.usage_errors:
         return Verdict.INCOMPLETE
-    return verdict(_records(state), deselected_required=state.deselected_required)
+    return verdict(
+        _records(state),
+        incomplete=bool(incomplete_reasons(state)),
+        leaks=len(counted_leaks(state)),
+    )
 
 
 def counts(state: RunState) -> dict[str, int]:
@@ -240,9 +272,12 @@ def build_report(state: RunState) -> RunReport:
 
     settings = state.settings
     spec = Spec.load(settings.spec)
+    from conformance.expected import incomplete_reasons, missing_tests
+
     traffic = run_traffic(state)
     samples = [(op, ms / 1000) for op, millis in traffic.samples.items() for ms in millis]
     rows = capability_rows(state)
+    verdict_now, reasons = current_verdict(state), incomplete_reasons(state)
     return RunReport(
         run_id=settings.run_id,
         suite_version=__version__,
@@ -257,7 +292,7 @@ def build_report(state: RunState) -> RunReport:
         latencies=operation_latencies(samples),
         capabilities=[CapabilityCount(c, cast(Any, r), e, x, p) for c, r, e, x, p in rows],
         counts=counts(state),
-        verdict=cast(Any, str(current_verdict(state))),
+        verdict=cast(Any, str(verdict_now)),
         leaks=list(state.leaks),
         operations=operation_stats(state),
         cost=traffic.cost,
@@ -265,6 +300,8 @@ def build_report(state: RunState) -> RunReport:
         versions=run_versions(
             __version__, spec, profile_of(state), embedded=settings.backend_url is None
         ),
+        missing_tests=missing_tests(state),
+        incomplete_reasons=reasons if verdict_now is Verdict.INCOMPLETE else [],
     )
 
 

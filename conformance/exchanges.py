@@ -40,7 +40,10 @@ class Exchange:
 
     ``auth_env`` names the environment variable a reproduction should read the key
     from (``None``: no key was sent, or it was a one-off key shown as ``***``);
-    ``request_body_note`` says why the recorded request body is not the exact one.
+    ``request_body_note`` says why the recorded request body is not the exact one;
+    ``attempt`` counts the sends of one request (retries), and ``retry_note`` marks an
+    attempt whose answer the client did not give back but retried (saying why and after
+    how long).
     """
 
     method: str
@@ -54,6 +57,8 @@ class Exchange:
     operation_id: str | None = None
     auth_env: str | None = None
     request_body_note: str | None = None
+    attempt: int = 1
+    retry_note: str | None = None
 
     def curl(self) -> str:
         """A runnable ``curl`` line reproducing the request, with the key read from env.
@@ -81,13 +86,16 @@ class Exchange:
         Example: ``"POST http://h/v1/fork\\n  body: {...}\\n-> 200 (0.012 s)\\n  body: {...}"``.
         """
         named = f"  [{self.operation_id}]" if self.operation_id else ""
-        lines = [f"{self.method} {self.url}{named}"]
+        tried = f"  (attempt {self.attempt})" if self.attempt > 1 else ""
+        lines = [f"{self.method} {self.url}{named}{tried}"]
         if self.request_body is not None:
             lines.append(f"  request body: {self.request_body}")
         ctype = self.response_headers.get("content-type", "-")
         lines.append(f"-> {self.status} ({self.elapsed_s:.3f} s, content-type {ctype})")
         if self.response_body:
             lines.append(f"  response body: {self.response_body}")
+        if self.retry_note:
+            lines.append(f"  retried: {self.retry_note}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

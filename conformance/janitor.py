@@ -12,15 +12,30 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from conformance.client import ArkerClient
+from conformance.client import ArkerClient, Exchange, exchange_of
 from conformance.errors import HarnessError
 from conformance.ledger import LedgerEntry
 
-__all__ = ["Janitor"]
+__all__ = ["DeleteRefused", "Janitor"]
 
 _PAGES = 1000  # bound on list walks (production may list many VMs)
 _BUSY_WAIT_S = 30.0
 _BUSY_POLL_S = 0.2
+
+
+class DeleteRefused(HarnessError):
+    """The backend answered a DELETE of the suite's own resource with neither success nor
+    404 (nor a 409 that cleared before the busy deadline).
+
+    For ``sweep`` it is one more error; the plugin judges it as the backend's failure
+    (``conformance.cleanup``), unlike a clean-up that never got an answer.
+    """
+
+    def __init__(self, path: str, status: int, exchange: Exchange | None) -> None:
+        self.path = path
+        self.status = status
+        self.exchange = exchange
+        super().__init__(f"DELETE {path} answered {status}")
 
 
 class Janitor:
@@ -60,7 +75,7 @@ class Janitor:
             if response.is_success or response.status_code == 404:
                 return
             if response.status_code != 409 or time.monotonic() > deadline:
-                raise HarnessError(f"DELETE {path} answered {response.status_code}")
+                raise DeleteRefused(path, response.status_code, exchange_of(response))
             time.sleep(_BUSY_POLL_S)  # busy: poll until the run ends or the deadline passes
 
     def still_there(self, entry: LedgerEntry) -> bool:

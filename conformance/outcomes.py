@@ -17,12 +17,17 @@ Rules settled here (docs/architecture.md repeats them):
   else → ``fail``).
 * ``required``: violation → fail; ``UnsupportedOperation`` → fail. ``optional``: violation
   → warn; ``UnsupportedOperation`` → unsupported.
-* Anything that is not a contract verdict — :class:`HarnessError`, setup/teardown
-  failures, timeouts, any exception that is not an ``AssertionError`` — is ``error``.
+* A typed ``ContractViolation`` raised while setting a test up (a fixture's fork answered
+  wrongly) is judged like one in the test body: the backend was seen breaking the contract.
+* Anything else that is not a contract verdict — :class:`HarnessError`, other setup
+  failures, teardown failures, timeouts, any exception that is not an ``AssertionError``
+  — is ``error``.
 * pytest skips (``pytest.skip``, ``skipif``) are ``disabled`` but *not* by profile; on a
   required test they leave the run ``incomplete`` — as do read-only mode, a missing second
-  key for tenancy, and deselecting required tests (``-k``/``-m``). Only "disabled by
-  profile" is neutral: a run that did not judge a required test cannot be conformant.
+  key for tenancy, and required tests deselected or never run (path subsets, ``--ignore``,
+  ``-k``/``-m``/``--deselect``, ``-x``). Only "disabled by profile" is neutral: a run that
+  did not judge a required test cannot be conformant — but a run that saw a required
+  failure is non-conformant whatever it did not judge.
 """
 
 from __future__ import annotations
@@ -283,11 +288,19 @@ def outcome_for(
         if requirement is Requirement.REQUIRED:
             return Outcome.FAIL
         return Outcome.UNSUPPORTED
-    if when != "call" or not _is_violation(exception):
+    seen = _is_violation(exception) if when == "call" else _is_contract_violation(exception)
+    if when == "teardown" or not seen:
         return Outcome.ERROR
     if honesty or requirement is Requirement.REQUIRED:
         return Outcome.FAIL
     return Outcome.WARN
+
+
+def _is_contract_violation(exception: BaseException | None) -> bool:
+    """A typed contract violation (raised by our checks, e.g. in a fixture's fork)."""
+    from conformance.checks.failures import ContractViolation
+
+    return isinstance(exception, ContractViolation)
 
 
 def _is_violation(exception: BaseException | None) -> bool:
@@ -299,22 +312,26 @@ def _is_violation(exception: BaseException | None) -> bool:
     return isinstance(exception, AssertionError | pytest.fail.Exception)
 
 
-def verdict(results: Iterable[ResultRecord], *, deselected_required: int = 0) -> Verdict:
-    """Compute the run's verdict from every result.
+def verdict(
+    results: Iterable[ResultRecord], *, incomplete: bool = False, leaks: int = 0
+) -> Verdict:
+    """Compute the run's verdict from every result, in this order.
 
-    Non-conformant: any fail. Incomplete: a required or honesty test errored or was not
-    judged for a reason other than the profile, required tests were deselected, or there
-    is no result at all. Partial: conformant with warns.
+    Non-conformant: any fail, or a leak (the backend kept a resource the suite deleted) —
+    a seen violation decides, whatever else did not run. Incomplete: otherwise, when the
+    caller knows a required test was not judged (``incomplete``: deselected, never run,
+    lost), a required or honesty test errored or was disabled for a reason other than the
+    profile, or there is no result at all. Partial: conformant with warns.
 
     Example: ``verdict([ResultRecord("t", "vms", Requirement.REQUIRED, Outcome.PASS)])``
-    is ``Verdict.CONFORMANT``.
+    is ``Verdict.CONFORMANT``; with ``incomplete=True`` it is ``Verdict.INCOMPLETE``.
     """
     records = list(results)
-    if any(r.outcome is Outcome.FAIL for r in records):
+    if leaks or any(r.outcome is Outcome.FAIL for r in records):
         return Verdict.NON_CONFORMANT
     blocking = [r for r in records if r.blocking and not r.by_profile]
     unjudged = (Outcome.ERROR, Outcome.DISABLED)
-    if deselected_required or not records or any(r.outcome in unjudged for r in blocking):
+    if incomplete or not records or any(r.outcome in unjudged for r in blocking):
         return Verdict.INCOMPLETE
     if any(r.outcome is Outcome.WARN for r in records):
         return Verdict.PARTIAL

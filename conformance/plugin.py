@@ -8,12 +8,13 @@ touches neither the exit status nor the terminal summary.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Generator
 from typing import Any
 
 import pytest
 
-from conformance import collect, session, summary
+from conformance import collect, selection, session, summary
 from conformance.options import add_options, resolve_settings
 
 _MARKERS = (
@@ -54,6 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
         suite_dir,
         worker_id=workerinput.get("workerid"),
         workers=int(workerinput.get("workercount", 1)),
+        narrowing=selection.widen(config, suite_dir),  # collect the whole suite, then select
     )
     config.pluginmanager.register(_Recorder(config), "arker-conformance-recorder")
 
@@ -102,6 +104,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool | None:
+    """Collect suite paths ``--ignore`` names anyway: they are deselected after collection."""
+    state = session.state_of(config)
+    if state is None or state.narrowing is None:
+        return None
+    return selection.collect_ignored(collection_path, config, state.suite_dir, state.narrowing)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Decide, for every conformance test, whether it runs (usage errors end the run)."""
     state = session.state_of(config)
@@ -135,13 +146,19 @@ def pytest_runtest_call(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
-    """After the fixtures' teardown, delete what the test body created (reverse order)."""
+    """After the fixtures' teardown, delete what the test body created (reverse order);
+    a clean-up that went wrong fails (backend) or errors (suite) the teardown."""
+    state = session.state_of(item.config)
     try:
-        return (yield)
-    finally:
-        state = session.state_of(item.config)
-        if state is not None:
-            session.release_test_resources(state, item)
+        result = yield
+    except BaseException:
+        if state is not None:  # the fixture's own teardown error is the one to report
+            with contextlib.suppress(Exception):
+                session.release_test_resources(state, item)
+        raise
+    if state is not None:
+        session.release_test_resources(state, item)
+    return result
 
 
 @pytest.hookimpl(wrapper=True)
@@ -169,6 +186,14 @@ def pytest_report_teststatus(
 
 
 @pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """pytest-xdist controller: what the workers will run (a lost one leaves no result)."""
+    state = session.state_of(node.config)
+    if state is not None:
+        state.scheduled.update(ids)
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """pytest-xdist controller: merge a worker's leaks, problems and deselection count."""
     state = session.state_of(node.config)
@@ -190,16 +215,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state.is_worker:
         session.config.workeroutput[_WORKER_KEY] = worker_output(state)  # type: ignore[attr-defined]
         return
-    if state.active:
+    if state.active and not session.config.option.collectonly:  # --co judges nothing
         session.exitstatus = summary.finish(state)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     """Counts per outcome and capability, leaks, the verdict and the report path."""
     state = session.state_of(config)
-    if state is not None and state.active and not state.is_worker:
-        for line, markup in summary.summary_lines(state):
-            terminalreporter.write_line(line, **markup)
+    if state is None or not state.active or state.is_worker or config.option.collectonly:
+        return
+    for line, markup in summary.summary_lines(state):
+        terminalreporter.write_line(line, **markup)
 
 
 class _Recorder:

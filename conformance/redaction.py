@@ -5,6 +5,12 @@ Three kinds of secret: bearer API keys (given up front, or learned from the
 parameters whose name says signature, credential or token) and the userinfo of any
 URL (``https://user:password@host``). Every recorded
 exchange, curl line and failure message passes through one :class:`Redactor`.
+
+A key is found as a whole token — not preceded or followed by a letter, digit, ``_`` or
+``-`` — whatever its length: a two-letter key ``KA`` is hidden in ``Bearer KA`` or
+``"key": "KA"``, never in the VM id ``vm_01KA9…`` or a test named ``test_KA_x``. A key of
+:data:`ANYWHERE_MIN` characters or more is also found inside a longer token (``%20<key>``
+in an encoded URL): nothing else contains it by chance.
 """
 
 from __future__ import annotations
@@ -16,7 +22,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 from conformance.urls import mask_userinfo
 
-__all__ = ["LEARN_MIN", "MASK", "Redactor", "is_secret_param", "url_secrets"]
+__all__ = [
+    "ANYWHERE_MIN",
+    "LEARN_MIN",
+    "MASK",
+    "Redactor",
+    "is_secret_param",
+    "url_secrets",
+]
 
 MASK = "***"
 
@@ -32,6 +45,9 @@ _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "
 # made-up bad key such as "bad" would otherwise mangle "bad_request" everywhere.
 # The header itself always shows "Bearer ***".
 LEARN_MIN = 8
+# Keys at least this long are hidden even inside a longer token (see the module docs).
+ANYWHERE_MIN = 16
+_TOKEN_CHARS = "A-Za-z0-9_\\-"
 # A query parameter anywhere in text: after ? & or ; (also JSON-escaped \u0026),
 # so URLs inside bodies, headers and escaped JSON (https:\/\/...) are all covered
 # without parsing (and re-encoding) them.
@@ -79,11 +95,9 @@ class Redactor:
             if new <= self._secrets:
                 return
             self._secrets = self._secrets | new
-            ordered = sorted(self._secrets, key=len, reverse=True)
-            self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
-            self._bytes_pattern = re.compile(
-                b"|".join(re.escape(s.encode("utf-8")) for s in ordered)
-            )
+            source = _secrets_pattern(self._secrets)
+            self._pattern = re.compile(source)
+            self._bytes_pattern = re.compile(source.encode("utf-8"))
 
     def _learn(self, value: str) -> None:
         if len(value) >= LEARN_MIN:
@@ -98,6 +112,15 @@ class Redactor:
     def longest(self) -> int:
         """Length of the longest known secret (0 when none): the most a cut can split."""
         return max(map(len, self._secrets), default=0)
+
+    def found_in(self, value: str | bytes) -> bool:
+        """True when a known secret appears in ``value`` (as :meth:`text` would hide it).
+
+        Example: ``Redactor(["KA"]).found_in(b'{"vm_id": "vm_KA1"}') is False``.
+        """
+        if isinstance(value, bytes):
+            return self._bytes_pattern is not None and bool(self._bytes_pattern.search(value))
+        return self._pattern is not None and bool(self._pattern.search(value))
 
     def text(self, value: str | bytes) -> str:
         """Redact ``value``; bytes that are not UTF-8 come back backslash-escaped.
@@ -169,6 +192,18 @@ def url_secrets(url: str | None) -> list[str]:
         return []
     found += [value for name, value in parse_qsl(parts.query) if is_secret_param(name)]
     return [value for value in found if len(value) >= LEARN_MIN]
+
+
+def _secrets_pattern(secrets: frozenset[str]) -> str:
+    """A regex source matching any secret: as a whole token, or anywhere when long."""
+    ordered = sorted(secrets, key=len, reverse=True)  # longest first
+    loose = [re.escape(s) for s in ordered if len(s) >= ANYWHERE_MIN]
+    bounded = [re.escape(s) for s in ordered if len(s) < ANYWHERE_MIN]
+    parts = [*loose]
+    if bounded:
+        edge = f"[{_TOKEN_CHARS}]"
+        parts.append(f"(?<!{edge})(?:{'|'.join(bounded)})(?!{edge})")
+    return "|".join(parts)
 
 
 def _mask_param(match: re.Match[str]) -> str:

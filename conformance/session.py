@@ -22,6 +22,7 @@ from conformance.errors import HarnessError
 if TYPE_CHECKING:
     from conformance.options import Settings
     from conformance.profiles import Profile
+    from conformance.selection import Narrowing
     from conformance.target import Target
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
     "profile_of",
     "release_test_resources",
     "state_of",
-    "unfinished",
     "worker_output",
 ]
 
@@ -52,16 +52,23 @@ class RunState:
     worker_id: str | None = None
     workers: int = 1
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
-    started_mono: float = field(default_factory=time.monotonic)
     conformance_items: int = 0
-    deselected_required: int = 0
-    deselected: int = 0  # conformance tests deselected (-k/-m), required or not
     interrupted: bool = False
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the expected set: node id -> capability of every test that decides conformance
+    expected: dict[str, str] = field(default_factory=dict)
+    dropped: dict[str, str] = field(default_factory=dict)  # deselected node id -> why
+    scheduled: set[str] = field(default_factory=set)  # xdist: what the workers collected
+    reported: set[str] = field(default_factory=set)  # every node id a report came for
+    lost: set[str] = field(default_factory=set)  # tests a crashed xdist worker took along
     leaks: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # pre-flight / harness notes
+    cleanup_problems: list[str] = field(default_factory=list)  # the suite's clean-up broke
     usage_errors: list[str] = field(default_factory=list)  # from xdist workers
     traffic: list[dict[str, Any]] = field(default_factory=list)  # xdist workers' samples, cost
+    narrowing: Narrowing | None = None  # what path arguments / --ignore left out
+    unjudged_cleanup: list[Any] = field(default_factory=list)  # the last test's, at close
+    clock_started: float | None = None  # --deadline counts from the end of collection
     target: Target | None = None
     closed: bool = False
 
@@ -76,9 +83,14 @@ class RunState:
         return bool(self.conformance_items or self.results or self.problems or self.usage_errors)
 
     def deadline_passed(self) -> bool:
-        """True when the overall ``--deadline`` is behind us."""
+        """True when the overall ``--deadline`` (counted from the end of collection) is
+        behind us."""
         limit = self.settings.deadline
-        return limit is not None and time.monotonic() - self.started_mono > limit
+        if limit is None:
+            return False
+        if self.clock_started is None:
+            self.clock_started = time.monotonic()
+        return time.monotonic() - self.clock_started > limit
 
 
 STATE = pytest.StashKey[RunState]()
@@ -117,13 +129,18 @@ def decide_all(state: RunState, items: list[pytest.Item]) -> None:
     which exits 2) and the affected tests error at setup.
     """
     from conformance.collect import DECISION
+    from conformance.expected import expect
     from conformance.outcomes import MarkerUsageError, evaluate_requirements, is_conformance_item
+    from conformance.selection import narrow
     from conformance.target import worker_budget_error
 
     mine = [item for item in items if is_conformance_item(item, state.suite_dir)]
     if not mine:
         return
     state.conformance_items += len(mine)
+    state.clock_started = time.monotonic()
+    if any(state.suite_dir in Path(str(i.path)).resolve().parents for i in mine):
+        _refuse_last_failed(state, mine[0].config)
     errors: dict[str, str] = {}
     budget_error = worker_budget_error(state.settings.max_vms, state.workers)
     try:
@@ -138,8 +155,26 @@ def decide_all(state: RunState, items: list[pytest.Item]) -> None:
                 item.stash[DECISION] = evaluate_requirements(item, profile, state.settings)
             except MarkerUsageError as exc:
                 errors[item.nodeid] = str(exc)
+        expect(state, [(i.nodeid, d) for i in mine if (d := i.stash.get(DECISION, None))])
     if errors:
         _usage_errors(state, mine, errors)
+    if state.narrowing is not None:
+        narrow(mine[0].config, items, state.suite_dir, state.narrowing)
+
+
+LAST_FAILED_REFUSED = (
+    "--lf/--last-failed cannot run the conformance suite: it hides the other tests from "
+    "the collection, so the run could not name the required tests it leaves out. Rerun "
+    "failures by node id or with -k instead (such a run ends incomplete, naming them)."
+)
+
+
+def _refuse_last_failed(state: RunState, config: pytest.Config) -> None:
+    """``--lf`` narrows the collection itself: refuse it (usage error, exit 2)."""
+    if config.getoption("lf", False):
+        if not state.is_worker:
+            pytest.exit(f"arker-conformance usage error: {LAST_FAILED_REFUSED}", returncode=2)
+        state.usage_errors.append(LAST_FAILED_REFUSED)
 
 
 def _usage_errors(state: RunState, items: list[pytest.Item], errors: dict[str, str]) -> None:
@@ -153,17 +188,11 @@ def _usage_errors(state: RunState, items: list[pytest.Item], errors: dict[str, s
 
 
 def note_deselected(state: RunState, items: list[pytest.Item]) -> None:
-    """Count deselected conformance tests, and among them the required (or honesty) ones."""
+    """Remember the deselected conformance tests and why (see ``expected``)."""
     from conformance.collect import DECISION
+    from conformance.expected import note_dropped
 
-    decisions = [d for item in items if (d := item.stash.get(DECISION, None)) is not None]
-    state.deselected += len(decisions)
-    state.deselected_required += sum(1 for d in decisions if d.blocking and not d.by_profile)
-
-
-def unfinished(state: RunState) -> int:
-    """Collected conformance tests that produced no result (interrupted, crashed worker)."""
-    return max(0, state.conformance_items - state.deselected - len(state.results))
+    note_dropped(state, [item for item in items if DECISION in item.stash])
 
 
 def gate(state: RunState, item: pytest.Item) -> None:
@@ -192,15 +221,25 @@ def mark_call(state: RunState, item: pytest.Item) -> None:
 
 
 def release_test_resources(state: RunState, item: pytest.Item) -> None:
-    """After a test: delete what its body created (newest first), so budgets count live VMs.
+    """After a test: delete what its body created (newest first), so budgets count live VMs,
+    and judge every delete of the test's resources that went wrong (``cleanup``).
 
-    Only resources created during the call phase: those of session- or module-scoped
-    fixtures (created during setup) stay until the session teardown.
+    Only resources created during the call phase are released here: those of session- or
+    module-scoped fixtures (created during setup) stay until the session teardown.
     """
-    if state.target is None or state.closed or CALL_MARK not in item.stash:
+    from conformance.cleanup import judge_test_cleanup
+
+    target = state.target
+    if target is None:
         return
-    ledger = state.target.ledger
-    ledger.release(ledger.alive_since(item.stash[CALL_MARK]), state.target.delete_entry)
+    if state.closed:  # the session ended in this test's teardown: judge what it saw before
+        failures, state.unjudged_cleanup = state.unjudged_cleanup, []
+    else:
+        if CALL_MARK in item.stash:
+            ledger = target.ledger
+            ledger.release(ledger.alive_since(item.stash[CALL_MARK]), target.delete_entry)
+        failures = target.take_cleanup_failures()
+    judge_test_cleanup(failures, target.profile, target.redactor.text)
 
 
 def worker_output(state: RunState) -> dict[str, Any]:
@@ -210,23 +249,25 @@ def worker_output(state: RunState) -> dict[str, Any]:
     return {
         "leaks": state.leaks,
         "problems": state.problems,
+        "cleanup_problems": state.cleanup_problems,
         "usage_errors": state.usage_errors,
-        "deselected_required": state.deselected_required,
-        "deselected": state.deselected,
+        "expected": state.expected,
+        "dropped": state.dropped,
         "conformance_items": state.conformance_items,
         "traffic": [t.to_dict() for t in target_traffic(state.target)],
     }
 
 
 def merge_worker(state: RunState, output: dict[str, Any]) -> None:
-    """Controller side of :func:`worker_output` (every worker deselects the same items)."""
+    """Controller side of :func:`worker_output` (every worker collects the same set)."""
     state.leaks.extend(output.get("leaks", []))
     state.problems.extend(output.get("problems", []))
+    state.cleanup_problems.extend(output.get("cleanup_problems", []))
     for message in output.get("usage_errors", []):
         if message not in state.usage_errors:
             state.usage_errors.append(message)
-    state.deselected_required = max(state.deselected_required, output["deselected_required"])
-    state.deselected = max(state.deselected, output["deselected"])
+    state.expected.update(output.get("expected", {}))
+    state.dropped.update(output.get("dropped", {}))
     state.conformance_items = max(state.conformance_items, output["conformance_items"])
     state.traffic.extend(output.get("traffic", []))
 
@@ -294,23 +335,24 @@ def close_target(state: RunState) -> None:
     if target is None or state.closed:
         return
     state.closed = True
+    from conformance.cleanup import session_findings
+
+    state.unjudged_cleanup = target.take_cleanup_failures()  # the last test's own
     try:
-        problems = target.ledger.teardown(target.delete_entry)
+        target.ledger.teardown(target.delete_entry)  # what went wrong: cleanup_failures
+        failures = target.take_cleanup_failures()
         leaks = target.ledger.leaks(target.still_there)
+        leaks, notes = session_findings(failures, leaks, target.redactor.text)
         known = {leak.get("id") for leak in leaks}
         leaks += [
             dict(x, reason="left over with the run prefix")
             for x in target.prefixed_leftovers()
             if x.get("id") not in known
         ]
-        for problem in problems:
-            state.problems.append(
-                f"teardown of {problem.entry.kind} {problem.entry.id}: "
-                f"{target.redactor.text(problem.error)}"
-            )
+        state.cleanup_problems.extend(notes)
         state.leaks.extend(leaks)
     except (HarnessError, OSError, ValueError) as exc:
-        state.problems.append(f"leak check could not run: {target.redactor.text(str(exc))}")
+        state.cleanup_problems.append(f"leak check could not run: {target.redactor.text(str(exc))}")
     finally:
         for client in (target.client, target.other_client, target.anon_client):
             if client is not None:

@@ -17,6 +17,7 @@ from conformance.collect import (
     counts,
     current_verdict,
 )
+from conformance.expected import counted_leaks, incomplete_reasons, missing_tests
 from conformance.outcomes import EXIT_CODES, Outcome, Verdict
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["finish", "header_lines", "summary_lines", "wants_header"]
 
+MISSING_SHOWN = 20  # missing tests named in the terminal summary (all are in the report)
 _VERDICT_MARKUP = {
     Verdict.CONFORMANT: {"green": True, "bold": True},
     Verdict.PARTIAL: {"yellow": True, "bold": True},
@@ -97,16 +99,12 @@ def summary_lines(state: RunState) -> list[tuple[str, dict[str, Any]]]:
         ):
             first = str(result["message"] or "").strip().splitlines()[:1]
             lines.append((f"{result['outcome'].upper()} {nodeid}: {' '.join(first)}", {}))
-    from conformance.session import unfinished
-
-    if unfinished(state) or state.interrupted:
-        why = "interrupted" if state.interrupted else "no result"
-        lines.append((f"{unfinished(state)} conformance test(s) did not finish ({why})", {}))
-    if state.deselected_required:
-        lines.append((f"{state.deselected_required} required test(s) deselected", {}))
-    lines += [(f"usage error: {u}", {"red": True}) for u in state.usage_errors]
+    lines += _incomplete_lines(state, verdict)
     lines += [(f"problem: {p}", {"red": True}) for p in dict.fromkeys(state.problems)]
     leak_word = f"{len(state.leaks)} leak(s)" if state.leaks else "no leaks"
+    counted = len(counted_leaks(state))
+    if counted:
+        leak_word += f" ({counted} counted as a required failure: the backend kept them)"
     lines.append((f"resources: {leak_word} after teardown", {"red": bool(state.leaks)}))
     lines += [(f"  leak: {leak}", {"red": True}) for leak in state.leaks]
     from conformance.traffic import cost_line
@@ -116,6 +114,21 @@ def summary_lines(state: RunState) -> list[tuple[str, dict[str, Any]]]:
     lines.append(
         (f"verdict: {verdict} (profile {_profile_label(state)})", _VERDICT_MARKUP[verdict])
     )
+    return lines
+
+
+def _incomplete_lines(state: RunState, verdict: Verdict) -> list[tuple[str, dict[str, Any]]]:
+    """Why the run is incomplete, and the required tests it did not judge (capped)."""
+    missing = missing_tests(state)
+    lines: list[tuple[str, dict[str, Any]]] = []
+    if verdict is Verdict.INCOMPLETE:
+        lines += [(f"incomplete: {reason}", {"red": True}) for reason in incomplete_reasons(state)]
+    if missing:
+        lines.append((f"{len(missing)} required test(s) not judged:", {}))
+        lines += [(f"  missing: {nodeid}", {}) for nodeid in missing[:MISSING_SHOWN]]
+        if len(missing) > MISSING_SHOWN:
+            more = len(missing) - MISSING_SHOWN
+            lines.append((f"  ... and {more} more (all in results.json: missing_tests)", {}))
     return lines
 
 

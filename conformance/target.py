@@ -91,6 +91,8 @@ class Target:
     log: ExchangeLog
     embedded: EmbeddedBackend | None = field(default=None, repr=False)
     worker: str | None = None  # the pytest-xdist worker id ("gw0"), None outside xdist
+    # deletes that went wrong since last taken (judged by conformance.cleanup)
+    cleanup_failures: list[tuple[LedgerEntry, HarnessError]] = field(default_factory=list)
 
     @property
     def golden(self) -> str:
@@ -303,8 +305,19 @@ class Target:
         return Janitor(self.client, self.other_client)
 
     def delete_entry(self, entry: LedgerEntry) -> None:
-        """Delete one ledgered resource; "already gone" is success, anything else raises."""
-        self.janitor.delete_entry(entry)
+        """Delete one ledgered resource; "already gone" is success, anything else raises
+        (and is remembered for :meth:`take_cleanup_failures`, even when a caller swallows
+        it)."""
+        try:
+            self.janitor.delete_entry(entry)
+        except HarnessError as exc:
+            self.cleanup_failures.append((entry, exc))
+            raise
+
+    def take_cleanup_failures(self) -> list[tuple[LedgerEntry, HarnessError]]:
+        """The deletes that went wrong since the last call (then forgotten)."""
+        taken, self.cleanup_failures[:] = list(self.cleanup_failures), []
+        return taken
 
     def still_there(self, entry: LedgerEntry) -> bool:
         """Leak check for one entry: True unless the backend answers 404 for it."""

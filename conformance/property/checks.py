@@ -13,11 +13,14 @@ Built-in schemathesis checks that fit the contract are listed in :data:`BUILTIN_
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import threading
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
 
 import httpx
 import schemathesis
@@ -25,6 +28,7 @@ import schemathesis
 from conformance.checks import check_run_invariants, check_transition, expect_flat_error
 from conformance.checks._evidence import describe, violation
 from conformance.checks.envelope import UNSUPPORTED, unsupported_message
+from conformance.redaction import Redactor
 
 if TYPE_CHECKING:
     from conformance.profiles import Profile
@@ -280,7 +284,12 @@ def arker_run_state(ctx: Any, response: Any, case: Any) -> bool | None:
 
 @schemathesis.check
 def arker_no_secrets(ctx: Any, response: Any, case: Any) -> bool | None:
-    """No API key appears in a response body or header."""
+    """No API key appears in a response body or header.
+
+    A key is found as a whole token, like redaction finds it (a short key's letters inside
+    an id are no echo); a key the request itself carried outside its credentials (generated
+    data that happens to spell it) may come back quoted in an error message.
+    """
     scope = _current()
     if scope is None:
         return None
@@ -288,8 +297,11 @@ def arker_no_secrets(ctx: Any, response: Any, case: Any) -> bool | None:
     places = [("body", resp.content)] + [
         (f"header {name}", value.encode("utf-8", "replace")) for name, value in resp.headers.items()
     ]
+    sent = _generated_input(resp, case)
+    keys = [key for key in scope.env.secrets if not _key_finder((key,)).found_in(sent)]
+    finder = _key_finder(tuple(keys))
     for where, data in places:
-        if any(secret.encode("utf-8") in data for secret in scope.env.secrets):
+        if keys and finder.found_in(data):
             raise violation(  # the recorded exchange is redacted: safe to show
                 resp,
                 "API key echoed",
@@ -312,6 +324,28 @@ def arker_auth_required(ctx: Any, response: Any, case: Any) -> bool | None:
     scope.extra.append(probe)
     expect_error(scope.env.spec, probe, "unauthorized")
     return None
+
+
+def _generated_input(response: httpx.Response, case: Any) -> bytes:
+    """What the request carried as data (decoded query, the case's body), for the echo check.
+
+    The request's own content is not read: schemathesis' checks still read its stream.
+    """
+    url = unquote_plus(str(response.request.url))  # a backend quotes decoded input back
+    body = getattr(case, "body", None)
+    if isinstance(body, str | bytes):
+        text = body if isinstance(body, str) else body.decode("utf-8", "replace")
+    else:
+        try:
+            text = json.dumps(body, ensure_ascii=False, default=str)
+        except ValueError:
+            text = ""
+    return f"{url} {text}".encode("utf-8", "replace")
+
+
+@functools.lru_cache(maxsize=16)
+def _key_finder(secrets: tuple[str, ...]) -> Redactor:
+    return Redactor(secrets)
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:

@@ -103,8 +103,10 @@ def _warnings(report: RunReport) -> list[str]:
 def _leaks(report: RunReport) -> list[str]:
     if not report.leaks:
         return []
+    counted = sum(1 for leak in report.leaks if not leak.get("cleanup_error"))
+    blame = f" — {counted} counted as a required failure (the backend kept them)" if counted else ""
     return [
-        f"**{len(report.leaks)} resource(s) left behind** — see report.html; "
+        f"**{len(report.leaks)} resource(s) left behind**{blame} — see report.html; "
         "`arker-conformance sweep` removes leftovers carrying the run prefix.",
         "",
     ]
@@ -116,6 +118,24 @@ def _cost(report: RunReport) -> list[str]:
     return ["Cost: " + " · ".join(parts), ""]
 
 
+def _not_judged(report: RunReport) -> list[str]:
+    """Why the run is incomplete, and every required test it did not judge."""
+    lines = [f"- incomplete: {md_cell(reason)}" for reason in report.incomplete_reasons]
+    if lines:
+        lines.append("")
+    missing = report.missing_tests
+    if missing:
+        lines += [
+            f"<details><summary>{len(missing)} required test(s) not judged</summary>",
+            "",
+            *(f"- {_code(nodeid)}" for nodeid in missing),
+            "",
+            "</details>",
+            "",
+        ]
+    return lines
+
+
 def render_markdown(report: RunReport) -> str:
     """Return summary.md text for ``report``.
 
@@ -125,6 +145,7 @@ def render_markdown(report: RunReport) -> str:
         *_heading(report),
         *_counts(report),
         *_property(report),
+        *_not_judged(report),
         *_failing(report),
         *_warnings(report),
         *_leaks(report),

@@ -57,14 +57,22 @@ def test_suite_catches_fault(
     assert in_family, f"fault {fault}: failures outside {modules}: {failing}"
 
 
-def test_honesty_baseline_disabled_capability_is_conformant(tmp_path: Path) -> None:
-    """Without the fault, the same set-up is conformant: the zoo's failures are the fault's."""
+def test_honesty_baseline_disabled_capability_is_clean(tmp_path: Path) -> None:
+    """Without the fault, the same set-up finds nothing: the zoo's failures are the fault's.
+
+    A family subset cannot certify (exit 2, incomplete), but every test it ran passed.
+    """
+    modules = FAMILY_MODULES["capabilities"]
     run = run_suite(
-        FAMILY_MODULES["capabilities"],
+        modules,
         tmp_path,
         disabled=(HONESTY_CAPABILITY,),
         profile=str(honesty_profile(tmp_path)),
     )
-    assert run.report is not None, run.output
-    assert run.report["verdict"] in {"conformant", "partial"}, run.output
-    assert run.returncode == 0, run.output
+    run.assert_clean_subset(modules)
+
+
+def test_a_clean_family_subset_exits_two(tmp_path: Path) -> None:
+    """No fault, one family's modules: incomplete (exit 2), judged clean from results.json."""
+    modules = FAMILY_MODULES["auth"][:1]
+    run_suite(modules, tmp_path).assert_clean_subset(modules)

@@ -70,6 +70,25 @@ class SuiteRun:
         results = (self.report or {}).get("results", [])
         return [r["nodeid"] for r in results if r["outcome"] == outcome]
 
+    def assert_clean_subset(self, modules: tuple[str, ...]) -> None:
+        """A subset that found nothing wrong: incomplete (exit 2), only for what it left out.
+
+        Judged from results.json: every test of ``modules`` ran and passed (or read as an
+        honest unsupported), and every missing required test lies outside them.
+        """
+        report = self.report
+        assert report is not None, f"no results.json; exit {self.returncode}\n{self.output}"
+        assert (self.returncode, report["verdict"]) == (2, "incomplete"), self.output
+        assert report["incomplete_reasons"] == [
+            r for r in report["incomplete_reasons"] if "not selected by the path arguments" in r
+        ], report["incomplete_reasons"]
+        judged = [r for r in report["results"] if r["outcome"] != "disabled"]
+        assert judged and all(r["outcome"] in ("pass", "unsupported") for r in judged), [
+            (r["nodeid"], r["outcome"], r["message"]) for r in judged if r["outcome"] != "pass"
+        ]
+        inside = [n for n in report["missing_tests"] if any(f"/{m}::" in n for m in modules)]
+        assert not inside, f"required tests of {modules} not judged: {inside}"
+
 
 def honesty_profile(directory: Path, capability: str = HONESTY_CAPABILITY) -> Path:
     """A profile like ``reference`` but declaring ``capability`` unsupported."""

@@ -2,8 +2,10 @@
 
 Enough of the contract for the plugin's machinery: auth, list/fork/get/delete VMs and
 list/create/delete filesystems. ``refuse_deletes`` makes every DELETE fail (to provoke
-leaks); ``fork_status`` is the status a successful fork answers (201: a contract breach).
-``posted`` keeps every POST body.
+leaks); ``keep_deleted`` answers DELETE with 200 but keeps the VM (a leak the backend
+causes); ``drop_deletes`` closes the connection without an answer (the suite's clean-up
+breaks, not the backend's contract); ``fork_status`` is the status a successful fork
+answers (201: a contract breach). ``posted`` keeps every POST body.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class FakeState:
     requests: list[str] = field(default_factory=list)
     posted: list[dict[str, Any]] = field(default_factory=list)
     refuse_deletes: bool = False
+    keep_deleted: bool = False
+    drop_deletes: bool = False
     fork_status: int = 200
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -84,7 +88,11 @@ def _handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
                 return self._send(200, state.vms[vm_id])
             if state.refuse_deletes:
                 return self._send(500, {"code": "internal", "message": "delete broken"})
-            del state.vms[vm_id]
+            if state.drop_deletes:
+                self.close_connection = True  # no answer at all: a transport error
+                return None
+            if not state.keep_deleted:
+                del state.vms[vm_id]
             return self._send(200, {"deleted": True})
 
         def _body(self) -> dict[str, Any]:

@@ -144,6 +144,17 @@ def test_no_secrets_fails_on_an_echoed_key_in_body_or_header() -> None:
     judge("arker_no_secrets", response(200, {"vm_id": "vm_1"}))
 
 
+def test_no_secrets_judges_a_short_key_as_a_whole_token() -> None:
+    """A two-letter key's letters inside an id are no echo; the key itself is."""
+    env = CheckEnv(SPEC, load_profile("reference"), ("KA", "KB"))
+    judge("arker_no_secrets", response(200, {"vm_id": "vm_01KA9KB", "name": "conf-KA-1"}), env=env)
+    with pytest.raises(ContractViolation, match="API key echoed"):
+        judge("arker_no_secrets", response(401, {"code": "unauthorized", "message": "KB"}), env=env)
+    generated = "/v1/vms?state=%C2%A6KB%13"  # generated data that spells the key, quoted back
+    quoted = response(400, {"code": "bad_request", "message": "state '¦KB\x13'"}, path=generated)
+    judge("arker_no_secrets", quoted, env=env)
+
+
 def test_auth_required_fails_when_a_wrong_key_is_accepted() -> None:
     refused = response(401, {"code": "unauthorized", "message": "bad key"})
     judge("arker_auth_required", response(200, {}), probe=lambda: refused)

@@ -84,7 +84,7 @@ def _over_xdist(report: pytest.TestReport) -> pytest.TestReport:
 
 
 def _state() -> Any:
-    return cast(Any, SimpleNamespace(results={}))
+    return cast(Any, SimpleNamespace(results={}, reported=set(), lost=set()))
 
 
 @pytest.mark.parametrize("transport", [lambda r: r, _over_xdist], ids=["local", "xdist"])

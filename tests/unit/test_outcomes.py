@@ -153,9 +153,15 @@ def test_outcome_for_call_phase(
     assert outcome_for(requirement, phase, exception, honesty=honesty) is expected
 
 
-@pytest.mark.parametrize("when", ["setup", "teardown"])
-def test_violations_outside_the_call_are_errors(when: str) -> None:
-    assert outcome_for(REQ, "failed", violation(), when=when) is Outcome.ERROR
+def test_violations_in_teardown_are_errors() -> None:
+    assert outcome_for(REQ, "failed", violation(), when="teardown") is Outcome.ERROR
+
+
+def test_a_contract_violation_seen_while_setting_up_is_judged() -> None:
+    """A fixture's fork answered wrongly: a seen violation (-x must then exit 1)."""
+    assert outcome_for(REQ, "failed", violation(), when="setup") is Outcome.FAIL
+    assert outcome_for(OPT, "failed", violation(), when="setup") is Outcome.WARN
+    assert outcome_for(REQ, "failed", AssertionError("bug"), when="setup") is Outcome.ERROR
 
 
 def test_unsupported_in_setup_follows_the_requirement() -> None:
@@ -189,8 +195,19 @@ def test_verdict(records: list[ResultRecord], expected: Verdict) -> None:
     assert verdict(records) is expected
 
 
-def test_deselected_required_tests_make_the_run_incomplete() -> None:
-    assert verdict([rec(Outcome.PASS)], deselected_required=1) is Verdict.INCOMPLETE
+def test_required_tests_not_judged_make_the_run_incomplete() -> None:
+    assert verdict([rec(Outcome.PASS)], incomplete=True) is Verdict.INCOMPLETE
+
+
+def test_a_seen_failure_decides_whatever_was_not_judged() -> None:
+    """-x, a path subset or an interrupt after a required failure: non-conformant (exit 1)."""
+    assert verdict([rec(Outcome.FAIL)], incomplete=True) is Verdict.NON_CONFORMANT
+    assert verdict([rec(Outcome.FAIL), rec(Outcome.ERROR)]) is Verdict.NON_CONFORMANT
+
+
+def test_a_leak_is_a_required_failure() -> None:
+    assert verdict([rec(Outcome.PASS)], leaks=1) is Verdict.NON_CONFORMANT
+    assert verdict([rec(Outcome.PASS)], incomplete=True, leaks=1) is Verdict.NON_CONFORMANT
 
 
 def test_exit_codes() -> None:

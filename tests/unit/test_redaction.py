@@ -125,3 +125,34 @@ def test_escaped_and_html_urls_lose_their_signature_too() -> None:
         redactor.text(escaped) == r'{"u": "https:\/\/h\/x?expires=1\u0026signature=***\u0026a=1"}'
     )
     assert redactor.text("<a href='/x?a=1&amp;sig=abc123'>") == "<a href='/x?a=1&amp;sig=***'>"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "vm_01KA9ZX", "test_KA_x[KB1]", "conf-KA-1-vm", "KAKB",
+        "curl -X GET 'http://h/v1/vms/vm_01KA9ZX/runs' -H \"Authorization: Bearer $ARKER_API_KEY\"",
+    ],
+)  # fmt: skip
+def test_a_short_key_inside_an_id_or_a_curl_line_is_left_alone(text: str) -> None:
+    redactor = Redactor(["KA", "KB"])
+    assert redactor.text(text) == text and not redactor.found_in(text.encode())
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        ("Bearer KA", "Bearer ***"),
+        ('{"key": "KB"}', '{"key": "***"}'),
+        ("key KA.", "key ***."),
+        ("a=KA&b=1", "a=***&b=1"),
+    ],
+)
+def test_a_short_key_standing_alone_is_hidden(text: str, hidden: str) -> None:
+    redactor = Redactor(["KA", "KB"])
+    assert redactor.text(text) == hidden and redactor.found_in(text)
+    assert redactor.bytes(text.encode()) == hidden.encode()
+
+
+def test_a_long_key_is_hidden_even_inside_a_longer_token() -> None:
+    assert Redactor([KEY]).text(f"Bearer%20{KEY}") == "Bearer%20***"

@@ -6,6 +6,7 @@ Against a real HTTP server on 127.0.0.1 that answers 502/503/504 before succeedi
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -90,7 +91,7 @@ def test_a_post_with_an_idempotency_key_is_retried(
 
 
 def test_the_evidence_of_a_judged_answer_shows_the_retries_before_it(
-    client: ArkerClient, server: ScriptedServer
+    client: ArkerClient, server: ScriptedServer, tmp_path: Path
 ) -> None:
     server.script["/v1/vms"] = [UNAVAILABLE, UNAVAILABLE, Answer.json(500, {})]
     client.request("GET", "/v1/vms/other")  # unrelated, before
@@ -98,7 +99,7 @@ def test_the_evidence_of_a_judged_answer_shows_the_retries_before_it(
     judged = exchange_of(response)
     exc = SimpleNamespace(exchanges=[judged])
     data: dict[str, Any] = {}
-    target = SimpleNamespace(log=client.log)
+    target = SimpleNamespace(log=client.log, settings=SimpleNamespace(run_dir=tmp_path))
     item = SimpleNamespace(stash={}, funcargs={})
     report = SimpleNamespace(sections=[])
     collect._attach_evidence(item, report, data, exc, collect.Outcome.FAIL, target)  # type: ignore[arg-type]

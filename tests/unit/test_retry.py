@@ -100,7 +100,7 @@ def test_the_evidence_of_a_judged_answer_shows_the_retries_before_it(
     exc = SimpleNamespace(exchanges=[judged])
     data: dict[str, Any] = {}
     target = SimpleNamespace(log=client.log, settings=SimpleNamespace(run_dir=tmp_path))
-    item = SimpleNamespace(stash={}, funcargs={})
+    item = SimpleNamespace(stash={}, funcargs={}, nodeid="t.py::test_judged")
     report = SimpleNamespace(sections=[])
     collect._attach_evidence(item, report, data, exc, collect.Outcome.FAIL, target)  # type: ignore[arg-type]
     assert [e["status"] for e in data["evidence"]] == [503, 503, 500]

@@ -1,6 +1,6 @@
 """Per-run resources (``vcpu_count``/``memory_mib``/``disk_mib``) and acquire/release.
 
-FACTS §B.6 (RunRequest), §B.1 (ResourceKind), §C.1, §D.8, §F.16. A run may carry
+0.5.1's ``RunRequest`` and ``ResourceKind``, and the error-code table. A run may carry
 per-run resource overrides; it then executes as usual (what the VM gets is not
 observable through 0.5.1, so only that it runs and its output are checked). Sizes are
 numbers (integers, the d.ts ``number``): 0, a negative value or a string is a schema

@@ -1,6 +1,6 @@
 """Sessions: persistent shells that keep cwd and env between runs.
 
-FACTS §A rows 10-13, §B.5, §D.2: a session is created with optional ``env`` and ``cwd``;
+``Session``, ``CreateSessionRequest``: a session is created with optional ``env`` and ``cwd``;
 a ``cd`` or ``export`` in one run holds in the next run of that session and nowhere else;
 runs naming no session share the default session; a deleted session takes no more runs.
 """

@@ -32,6 +32,7 @@ FORBIDDEN: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"FACTS"), "a team-internal fact sheet outside the repository"),
     (re.compile(r"\.\./shared"), "the design folder beside the checkout"),
     (re.compile(r"\b(?:DESIGN|STYLE)(?:\.md| §| rule)"), "a team-internal design document"),
+    (re.compile(r"§"), "a numbered section of a document outside the repository"),
     # The machine's workspace: checkouts, the shared folder, its tools and notes.
     (
         re.compile(r"/work/(?:main|shared|tools|ci-check|h\d+-|COORDINATION|\.)"),
@@ -104,6 +105,7 @@ def test_the_fidelity_test_still_reads_the_sdk_declarations_from_the_design_fold
         ("docs/x.md", "Development venv: `/work/main/.venv`\n"),
         ("README.md", "Read with ../shared/DESIGN.md\n"),
         ("tests/unit/x.py", '"""Profiles resolve per DESIGN §3."""\n'),
+        ("conformance/suite/x.py", "# the SDKs read run_id only from executed runs (§B.6)\n"),
         ("schemas/x.yaml", "# written from /work/shared/contract/FACTS.md\n"),
         ("tests/contract/other.py", 'DIFF = REPO.parent / "shared" / "contract" / "x.diff"\n'),
         (

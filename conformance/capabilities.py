@@ -1,4 +1,4 @@
-"""The closed capability catalogue (DESIGN §3).
+"""The closed capability catalogue.
 
 Every conformance test names one capability; every profile maps capabilities to a
 requirement. Names outside this catalogue are errors wherever they appear.

@@ -1,7 +1,7 @@
 """Harness errors: the suite itself broke or could not run.
 
 These are never a backend *fail*. The plugin maps them to the ``error`` outcome
-(DESIGN §3), so an unreachable target leaves a run *incomplete*, not
+(docs/architecture.md, verdict), so an unreachable target leaves a run *incomplete*, not
 *non-conformant*.
 """
 

@@ -1,4 +1,4 @@
-"""Outcomes, requirement gating and the verdict (DESIGN §3).
+"""Outcomes, requirement gating and the verdict (see docs/architecture.md).
 
 Shaped like pytest's ``skipping.py``: pure functions decide, ``plugin.py`` acts.
 

@@ -1,5 +1,5 @@
 """The flat error envelope: ``{"code": <ErrorCode>, "message": <string>}`` with the
-status the contract's ``x-arker-error-status`` table gives the code (FACTS §C).
+status the contract's ``x-arker-error-status`` table gives the code.
 
 Example: ``expect_error(spec, client.request("GET", "/v1/vms/nope"), "not_found")``.
 """
@@ -101,7 +101,7 @@ def expect_flat_error(spec: Spec, response: httpx.Response) -> dict[str, Any]:
         raise violation(
             response,
             "Error not served as JSON",
-            f"{label}: error bodies are application/json (FACTS §C.2)",
+            f"{label}: error bodies are application/json (0.5.1's ErrorResponse)",
             expected="application/json",
             actual=response.headers.get("content-type"),
         )
@@ -120,7 +120,7 @@ def expect_flat_error(spec: Spec, response: httpx.Response) -> dict[str, Any]:
             response,
             "Nested error envelope",
             f"{label} used the later nested {{error: {{code, message}}}} envelope; "
-            "0.5.1 requires the flat {code, message} body (FACTS §C.2)",
+            "0.5.1 requires the flat {code, message} body (ErrorResponse)",
             expected={"code": "<ErrorCode>", "message": "<string>"},
             actual=body,
         )

@@ -59,7 +59,7 @@ def expect_json_object(response: httpx.Response) -> dict[str, Any]:
         raise violation(
             response,
             "Body is not a JSON object",
-            f"{describe(response)} must answer a JSON object (FACTS §1.2)",
+            f"{describe(response)} must answer a JSON object (the 0.5.1 clients require one)",
             expected="a JSON object",
             actual=response.text[:300] if not parsed else type(body).__name__,
         )
@@ -129,7 +129,7 @@ def expect_ok(
 
 
 def _expect_not_error_shaped(response: httpx.Response, body: dict[str, Any]) -> None:
-    """The SDKs raise on a 2xx whose body looks like an error (FACTS §C.2 precedence)."""
+    """The SDKs raise on a 2xx whose body looks like an error (a parsed error wins)."""
     flat = isinstance(body.get("code"), str) and isinstance(body.get("message"), str)
     if flat or isinstance(body.get("error"), dict):
         raise violation(

@@ -1,4 +1,4 @@
-"""Run-state legality, read from the contract's ``x-arker-state-machine`` (FACTS §B.6).
+"""Run-state legality, read from the contract's ``x-arker-state-machine`` (``RunState``).
 
 Example::
 

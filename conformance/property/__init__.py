@@ -1,4 +1,4 @@
-"""The spec-driven property layer (DESIGN §4, layer 1): schemathesis + hypothesis.
+"""The spec-driven property layer (layer 1 of the suite's checks): schemathesis + hypothesis.
 
 ``plan`` decides which tests exist (one per operation and generation mode, gated by
 capability), ``runner`` runs a stateless one, ``stateful`` the links-driven state machine;

@@ -1,4 +1,4 @@
-"""``/v1/vms/{id}/syncs``: bind a filesystem into a VM at a path (FACTS §B.8, §D.5, §F.9).
+"""``/v1/vms/{id}/syncs``: bind a filesystem into a VM at a path (``Sync``).
 
 A binding ("sync") makes the filesystem's host directory appear at ``path`` in every
 run of the VM and in ``/sync`` transfers (through ``hooks.mounts``), read-write in both

@@ -1,4 +1,4 @@
-"""The capability catalogue (DESIGN §3), copied so the backend imports nothing from the checks."""
+"""The capability catalogue, copied so the backend imports nothing from the checks."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from typing import Any
 
 __all__ = ["STATUS_OF", "ApiError"]
 
-# FACTS §C.1; network_error is client-side only and never sent.
+# 0.5.1's error-code/status table; network_error is client-side only and never sent.
 STATUS_OF: dict[str, int] = {
     "bad_request": 400,
     "unauthorized": 401,

@@ -1,4 +1,4 @@
-"""``/v1/filesystems``: standalone, persistent, org-scoped volumes (FACTS §B.8, §D.5).
+"""``/v1/filesystems``: standalone, persistent, org-scoped volumes (``Filesystem``).
 
 Each filesystem is a host directory ``<data_dir>/filesystems/<filesystem_id>``; it
 appears inside VMs through bindings (``bindings.py``, ``/v1/vms/{id}/syncs``). Names are

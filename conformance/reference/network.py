@@ -1,4 +1,4 @@
-"""``NetworkPolicyInput`` (FACTS §B.3, §F.15) normalised to a ``NetworkPolicy`` object."""
+"""``NetworkPolicyInput`` (``ForkRequest.network``) normalised to a ``NetworkPolicy`` object."""
 
 from __future__ import annotations
 

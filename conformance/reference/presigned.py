@@ -58,7 +58,7 @@ __all__ = [
 
 EXPIRES_IN = 900  # seconds a presigned URL stays valid
 UPLOAD_TTL_S = 24 * 3600  # uploads (committed or not) are forgotten a day after they began
-MAX_FILE_BYTES = 2 * 1024**3  # per-file bound (2 GiB, FACTS §D.11)
+MAX_FILE_BYTES = 2 * 1024**3  # per-file bound (2 GiB, as the later SDKs state)
 _COPY_BLOCK = 1024 * 1024
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 

@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 CHUNK_SIZE = 4 * 1024 * 1024  # inline read limit and the clients' inline/presigned switch
-INLINE_BUDGET = 20 * 1024 * 1024  # decoded inline bytes per request (FACTS §D.11)
+INLINE_BUDGET = 20 * 1024 * 1024  # decoded inline bytes per request (later SDKs' budget)
 MAX_ENTRIES = 64
 # base64 of the budget plus JSON framing; beyond this the body is not even parsed
 MAX_SYNC_BODY = INLINE_BUDGET * 4 // 3 + 1024 * 1024

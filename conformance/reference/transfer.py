@@ -1,4 +1,4 @@
-"""``POST /v1/vms/{id}/sync``: move files in and out of a VM (FACTS §B.9, §D.4).
+"""``POST /v1/vms/{id}/sync``: move files in and out of a VM.
 
 Reads answer inline (base64) up to ``CHUNK_SIZE`` and with a presigned GET above it.
 Writes take a list of entries told apart by their keys: an inline chunk

@@ -1,4 +1,4 @@
-"""Tunnels: inbound ports a run asks for, proxied by the backend (FACTS §B.7, §D.7).
+"""Tunnels: inbound ports a run asks for, proxied by the backend (``Tunnel``).
 
 A run whose request carries ``network.inbound.ports`` (``{"8080": {visibility,
 protocol}}``) gets one tunnel per port, ``starting`` with ``url`` null. A watcher thread

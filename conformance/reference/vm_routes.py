@@ -53,7 +53,7 @@ def _list_query(backend: Backend, request: Request, org: str) -> tuple[str, list
 
 
 async def list_vms(request: Request) -> Response:
-    """``GET /v1/vms``: the caller's VMs, filtered (FACTS §D.10) and paged."""
+    """``GET /v1/vms``: the caller's VMs, filtered (its 0.5.1 query parameters) and paged."""
     backend, org = backend_of(request), org_of(request)
     backend.require_capability("vms")
     sql, params = _list_query(backend, request, org)

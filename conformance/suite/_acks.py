@@ -1,4 +1,4 @@
-"""Completed acknowledgements: a run request that executes nothing (FACTS §B.6, §F.4, §F.16).
+"""Completed acknowledgements: a run request that executes nothing (``RunRequest``).
 
 A signal (``signal``) or a resource-only request (``acquire``/``release`` with
 ``command: ""``) runs no command; the answer is a completed run response (any 2xx, as
@@ -49,7 +49,7 @@ def expect_acknowledgement(
     )
     run_id = body.get("run_id")
     assert run_id is None or (may_echo is not None and run_id == may_echo), (
-        f"{request} executes nothing, so its acknowledgement names no new run (FACTS §B.6); "
+        f"{request} executes nothing, so its acknowledgement names no new run (RunRequest.signal); "
         f"got run_id {run_id!r} (the only id it may echo is {may_echo!r})"
     )
     return body

@@ -21,7 +21,7 @@ __all__ = ["CompletedCommand", "decode_output", "run_command", "runs_path", "vm_
 
 
 def vm_path(vm_id: str) -> str:
-    """Return ``/v1/vms/{id}`` with the id percent-encoded as the SDKs do (FACTS §1.2)."""
+    """Return ``/v1/vms/{id}`` with the id percent-encoded as the SDKs do."""
     return f"/v1/vms/{quote(vm_id, safe='')}"
 
 
@@ -46,7 +46,7 @@ class CompletedCommand:
 
 
 def decode_output(body: dict[str, Any], field: str) -> bytes:
-    """Decode ``stdout``/``stderr`` per its ``*_encoding`` (base64, else UTF-8; FACTS §B.6)."""
+    """Decode ``stdout``/``stderr`` per its ``*_encoding`` (base64, else UTF-8)."""
     encoding = body.get(f"{field}_encoding")
     value = body.get(field, "")
     if encoding == "base64":

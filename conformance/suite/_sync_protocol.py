@@ -1,4 +1,4 @@
-"""The file-transfer protocol of ``POST /v1/vms/{id}/sync`` spoken on the wire (FACTS §D.4).
+"""The file-transfer protocol of ``POST /v1/vms/{id}/sync`` spoken on the wire.
 
 This is what the 0.5.1 SDKs do, written out step by step so a test can stop between steps:
 inline chunk writes, presigned upload / PUT / commit, and reads that answer inline or with
@@ -44,13 +44,13 @@ __all__ = [
 ]
 
 CHUNK_SIZE = 4 * 1024 * 1024
-"""The SDKs' switch-over size between inline and presigned transfers (FACTS §D.11)."""
+"""The SDKs' switch-over size between inline and presigned transfers (4 MiB)."""
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def new_upload_id() -> str:
-    """Return a fresh client ULID, as the SDKs generate for inline writes (FACTS §1.3)."""
+    """Return a fresh client ULID, as the SDKs generate for inline writes."""
     value = (int(time.time() * 1000) << 80) | secrets.randbits(80)
     return "".join(_CROCKFORD[(value >> (5 * shift)) & 31] for shift in reversed(range(26)))
 
@@ -123,7 +123,7 @@ def expect_committed(result: dict[str, Any], path: str) -> None:
 
 def expect_entry_rejected(spec: Spec, response: httpx.Response, what: str) -> None:
     """A refused single-entry write: HTTP 400 ``bad_request``, or a 200 whose result carries
-    ``error.code == bad_request`` and is not written (both allowed by FACTS §A row 20, §D.4).
+    ``error.code == bad_request`` and is not written (0.5.1 allows both).
     """
     if response.status_code != 200:
         expect_error(spec, response, "bad_request")

@@ -1,4 +1,4 @@
-"""Every operation requires ``Authorization: Bearer <key>`` (FACTS §1.2, §C.1).
+"""Every operation requires ``Authorization: Bearer <key>`` (the 0.5.1 SDKs send it).
 
 No key, a wrong key, or another scheme is 401 ``unauthorized`` with the flat error body,
 on the control plane and the compute host alike. ``WWW-Authenticate`` is only required by

@@ -1,4 +1,4 @@
-"""Capability honesty (DESIGN §3): what a profile declares unsupported must say so.
+"""Capability honesty: what a profile declares unsupported must say so.
 
 Each probe runs only where the profile declares its capability ``unsupported`` (marker
 ``honesty``). The backend must refuse the capability's characteristic operation with a flat

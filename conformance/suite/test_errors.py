@@ -1,4 +1,4 @@
-"""Server-side error codes, provoked where the contract allows (FACTS §C, §A.1).
+"""Server-side error codes, provoked where the contract allows.
 
 Each error must carry the status of the contract's code table AND the flat JSON body
 ``{code, message}`` (never the later nested ``{error: {...}}``); ``expect_error`` checks
@@ -22,7 +22,7 @@ import pytest
 from conformance.checks import expect_error
 from conformance.suite._shell import runs_path, vm_path
 
-RUN_BODY_LIMIT = 4 * 1024 * 1024  # FACTS §D.11
+RUN_BODY_LIMIT = 4 * 1024 * 1024  # a run body above 4 MiB is 413
 
 
 def _missing(kind: str) -> str:

@@ -1,4 +1,4 @@
-"""Standalone filesystems: create, get, list with ``name_prefix``, delete (FACTS §B.8, §D.5).
+"""Standalone filesystems: create, get, list with ``name_prefix``, delete (``Filesystem``).
 
 Names are org-scoped and unique (a duplicate is 409 ``conflict``), must be non-empty, and
 another org sees none of them.

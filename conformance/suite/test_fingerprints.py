@@ -1,6 +1,6 @@
 """0.3.0 fingerprints: name a backend that speaks the previous contract generation.
 
-FACTS §E.3: the 0.5.1 paths 404 while ``/run`` or ``/v1/vms/{id}/fork`` answer; run
+Compared with 0.3.0's SDK: the 0.5.1 paths 404 while ``/run`` or ``/v1/vms/{id}/fork`` answer; run
 bodies carry ``completed``; a tunnel has ``status`` instead of ``state``; a VM has
 ``owner_id`` and no ``public``; ``GET /sessions`` is a bare array; resize answers ``{ok}``;
 error codes fall outside the 12-value enum. Each test looks at raw bodies *before* any
@@ -164,7 +164,7 @@ def test_vm_carries_public_not_owner_id(target: Target, loose_vm: LooseVm) -> No
     got = target.client.request("GET", vm_path(loose_vm.vm_id))
     for label, response in (("the fork answer", loose_vm.fork), ("GET /v1/vms/{id}", got)):
         shape = json_of(response)
-        # 0.3.0's VmInfo had owner_id (renamed owner_org_id) and no public (FACTS §E.2).
+        # 0.3.0's VmInfo had owner_id (renamed owner_org_id) and no public.
         legacy = isinstance(shape, dict) and "owner_id" in shape
         if legacy and not {"owner_org_id", "public"} <= shape.keys():
             missing = sorted({"owner_org_id", "public"} - shape.keys())
@@ -275,7 +275,7 @@ def test_tunnels_carry_state_not_status(target: Target, loose_vm: LooseVm) -> No
 @pytest.mark.capability("vms")
 @pytest.mark.creates_nothing
 def test_error_codes_stay_in_the_enum(target: Target) -> None:
-    # Every one of these must fail with a flat {code, message} body (FACTS §C.1, §C.2), so
+    # Every one of these must fail with a flat {code, message} body (ErrorResponse), so
     # the test cannot pass on a backend that sends no flat code at all.
     missing = vm_path(f"{target.prefix}-no-such-vm")
     provoked = [
@@ -309,7 +309,7 @@ def test_error_codes_stay_in_the_enum(target: Target) -> None:
         raise ContractViolation(
             "Error without a flat code",
             "these requests must fail with a flat {code, message} body carrying a string "
-            f"ErrorCode (FACTS §C.2), but no top-level code came back: {codeless}",
+            f"ErrorCode (ErrorResponse), but no top-level code came back: {codeless}",
             expected={"code": "<ErrorCode>", "message": "<string>"},
             actual=codeless,
             exchanges=[e for e in map(exchange_of, provoked) if e is not None],

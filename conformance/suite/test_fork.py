@@ -1,6 +1,6 @@
 """Fork semantics: copies by id, fork chains, public VMs across orgs, sizing, durability.
 
-FACTS §B.4 and §D.6: a fork by id copies the source's files, after which the two VMs are
+``ForkRequest`` and ``Vm``: a fork by id copies the source's files, after which the two VMs are
 independent; ``root_source_vm_id`` names the deepest ancestor of a chain; other orgs may
 fork a ``public: true`` VM but not run on it, and cannot see a private one.
 """
@@ -139,7 +139,7 @@ def test_private_vm_is_invisible_to_another_org(
     expect_error(target.spec, refused, ("not_found", "forbidden"))  # both listed; both pass
     steps.log("org B forks it by id")
     response = target.fork_raw(client=other_client, source_vm_id=vm["vm_id"])
-    # 404 hides the VM; 403 is also allowed for a fork (FACTS §C.1, §F.19).
+    # 404 hides the VM; 403 is also allowed for a fork (see docs/rules.md).
     expect_error(target.spec, response, ("not_found", "forbidden"))
 
 

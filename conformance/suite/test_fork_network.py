@@ -1,6 +1,6 @@
 """Fork egress policy: ``network`` on ``POST /v1/fork`` decides what the new VM may reach.
 
-FACTS §B.3, §B.4, §F.15: ``NetworkPolicyInput`` is a boolean, a string or a
+0.5.1's ``ForkRequest.network``: ``NetworkPolicyInput`` is a boolean, a string or a
 ``NetworkPolicy`` object. ``true``/``"true"``/``"open"``/``{"type": "open"}`` mean open
 egress; ``false``/``"false"``/``"blocked"``/``"none"``/``{"type": "blocked"}`` mean none;
 other strings are 400; ``allow``/``block`` carry lists whose entry syntax is unspecified
@@ -139,7 +139,7 @@ def test_open_policy_reaches_the_api_host(
         if not request.getfixturevalue("vm_reaches_api"):
             raise unjudgeable(target)
     assert seen == CONNECTED, (
-        f"network {policy!r} means open egress (FACTS §B.3), yet a TCP connect from the VM to "
+        f"network {policy!r} means open egress (ForkRequest), yet a TCP connect from the VM to "
         f"the API's own host {target.public_url} failed"
     )
 
@@ -159,7 +159,7 @@ def test_blocked_policy_cuts_egress(
     steps.log(f"forked {vm['vm_id']} with network {policy!r}; dial the API host from inside")
     seen = egress(target, vm["vm_id"])
     assert seen == UNREACHABLE, (
-        f"network {policy!r} means no egress (FACTS §B.3, §F.15), yet the VM connected to the "
+        f"network {policy!r} means no egress (NetworkPolicyInput), yet the VM connected to the "
         f"API's own host {target.public_url} (the policy was ignored)"
     )
 
@@ -177,7 +177,7 @@ def test_invalid_policy_is_bad_request(
 def test_allow_and_block_lists_are_accepted(
     target: Target, request: pytest.FixtureRequest, policy: dict[str, Any]
 ) -> None:
-    # What the lists let through is unspecified in 0.5.1 (FACTS §B.3): only that the VM is
+    # What the lists let through is unspecified in 0.5.1: only that the VM is
     # created and works is checked.
     vm = fork_for_test(target, request, capability="fork.network", network=policy)
     seen = run_command(target.spec, target.client, vm["vm_id"], "echo listed-ok").text.strip()

@@ -1,6 +1,6 @@
 """Idempotency-Key on ``POST /v1/vms/{id}/runs``: one key, one execution.
 
-FACTS §D.9, §F.6, §F.7: the same key with the same request returns the original run (and
+0.5.1's key rules: the same key with the same request returns the original run (and
 runs nothing again); the same key with a different request is 409 ``conflict`` (an extra
 ``run_id`` naming the original is allowed); a key is 1-64 printable ASCII characters.
 Executions are counted inside the VM: every execution appends one line to a file.

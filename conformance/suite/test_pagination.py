@@ -1,4 +1,4 @@
-"""Cursor pagination on every list endpoint (FACTS §D.10, §D.11).
+"""Cursor pagination on every list endpoint (``cursor``, ``limit``, ``next_cursor``).
 
 For each list: create a few items, then walk it with every ``limit`` from 1 to n. Each walk
 must see every created item exactly once (no duplicates, no gaps), never get more items

@@ -1,6 +1,6 @@
 """Resize: ``POST /v1/vms/{id}/resize`` answers ``{resized}`` and the VM shows the sizes.
 
-FACTS §A row 5, §B.4 (ResizeRequest, ResizeResponse), §D.8: any subset of ``vcpu_count``,
+0.5.1's ``ResizeRequest`` and ``ResizeResponse``: any subset of ``vcpu_count``,
 ``memory_mib``, ``disk_mib``; a backend without resize answers ``unsupported_operation``.
 """
 

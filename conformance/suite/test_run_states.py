@@ -1,6 +1,6 @@
 """The run state machine, read from the contract (``x-arker-state-machine``), and cancel.
 
-FACTS §B.1 (RunState), §B.6 (Run), §D.1: only declared transitions happen; terminal
+0.5.1's ``RunState`` and ``Run``: only declared transitions happen; terminal
 states never change; ``exit_code`` is null while running and an integer once completed;
 ``completed_at`` is set exactly when terminal; ``failed`` carries ``fail_reason``; cancel
 answers ``{cancelled}``, ends the run ``cancelled`` and stops what it was doing.
@@ -190,7 +190,7 @@ def test_cancel_of_a_finished_run_changes_nothing(target: Target, vm: dict[str, 
     started = start_background(target.spec, target.client, vm["vm_id"], "echo done")
     final = follow_run(target.spec, target.client, vm["vm_id"], started.run_id)
     response = target.client.request("DELETE", run_path(vm["vm_id"], started.run_id))
-    # FACTS §F.18: 200 {cancelled: false}, or 409 conflict.
+    # Cancelling a finished run: 200 {cancelled: false}, or 409 conflict.
     if response.status_code == 409:
         expect_error(target.spec, response, "conflict")
     else:

@@ -1,6 +1,6 @@
 """Background runs: answered at once, followed with GET, listed, filtered by state.
 
-FACTS §A rows 6-8, §B.6 (BackgroundRunResponse, Run, RunSummary), §D.1: ``background:
+0.5.1's ``BackgroundRunResponse``, ``Run`` and ``RunSummary``: ``background:
 true`` answers 200 or 202 with a ``run_id`` before the command ends (never synchronously);
 GET shows the output and exit code once terminal; the list has summaries without output.
 """

@@ -1,6 +1,6 @@
 """Foreground runs: exit codes, stdout/stderr, encodings, isolation and timeouts.
 
-FACTS §B.6 (CompletedRunResponse) and §D.1: a foreground run blocks until the command
+0.5.1's ``CompletedRunResponse``: a foreground run blocks until the command
 ends and answers 200 with the exit code and the encoded output; a non-zero exit is still
 ``completed``; valid UTF-8 comes back as ``utf-8``, arbitrary bytes as ``base64``.
 """
@@ -46,7 +46,7 @@ def test_exit_code_is_reported_and_run_is_completed(
     assert body["exit_code"] == code, (
         f"`exit {code}`: expected exit_code {code}, got {body['exit_code']!r}"
     )
-    # A non-zero exit is still the program's verdict, not a platform failure (FACTS §D.1).
+    # A non-zero exit is still the program's verdict, not a platform failure (RunState).
     state = body.get("state", "completed")
     assert state == "completed", f"`exit {code}`: expected state 'completed', got {state!r}"
     if "run_id" in body:

@@ -1,14 +1,14 @@
 """Per-run resources (``vcpu_count``/``memory_mib``/``disk_mib``) and acquire/release.
 
-FACTS §B.6 (RunRequest), §B.1 (ResourceKind), §C.1, §D.8, §F.16. A run may carry
+0.5.1's ``RunRequest`` and ``ResourceKind``, and the error-code table. A run may carry
 per-run resource overrides; it then executes as usual (what the VM gets is not
 observable through 0.5.1, so only that it runs and its output are checked). Sizes are
 numbers (integers, the d.ts ``number``): 0, a negative value or a string is a schema
 violation, ``bad_request``, and nothing runs. ``acquire``/``release`` are comma-separated
 ``cpu``/``memory``/``disk``; a run carrying them runs normally; a request whose only
-purpose is to acquire or release (``command: ""``, §F.16) executes nothing and is
-answered with a completed acknowledgement that names no new run ([M], §B.6); an unknown
-kind is ``bad_request``. Released resources are what the *next* run gets back (§D.8:
+purpose is to acquire or release (``command: ""``, still required) executes nothing and is
+answered with a completed acknowledgement that names no new run (a later contract); an unknown
+kind is ``bad_request``. Released resources are what the *next* run gets back (``release``:
 ``release: "cpu"`` keeps memory hot "for the next run"), so a run after a release works.
 """
 

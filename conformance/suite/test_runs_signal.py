@@ -1,11 +1,11 @@
 """Signals: a run request with ``signal`` signals the session's process, runs nothing.
 
-FACTS §B.6 (``RunRequest.signal``), §C.1, §D.1, §F.16. What 0.5.1 fixes: ``command`` stays
-required and is ignored when ``signal`` is set (§F.16); the answer is a *completed
+0.5.1's ``RunRequest.signal`` and the error-code table. What 0.5.1 fixes: ``command`` stays
+required and is ignored when ``signal`` is set (see docs/rules.md); the answer is a *completed
 acknowledgement* (a ``CompletedRunResponse``, any 2xx) with no ``run_id`` — the SDKs
-read ``run_id`` only from executed runs (§B.6); a ``signal`` that is not a string is
+read ``run_id`` only from executed runs; a ``signal`` that is not a string is
 ``bad_request``. The set {SIGINT, SIGTERM, SIGKILL, SIGHUP} and "the signal goes to
-the selected session's foreground process group" come from [M]/[L]: another name may be
+the selected session's foreground process group" come from the later contracts: another name may be
 refused or acknowledged, but never runs the command.
 
 Capabilities: a signal needs a running process, so every test that signals one starts it
@@ -175,7 +175,7 @@ def test_signal_reaches_the_session_process(
     target: Target, vm: dict[str, Any], steps: StepLog, name: str, in_session: bool
 ) -> None:
     # Probes read files through /sync, never through a run: a session runs one command at a
-    # time ([L]), and the probes must not be what the signal hits.
+    # time (later contract), and the probes must not be what the signal hits.
     vm_id, got = vm["vm_id"], f"/tmp/conf-signal-{name}-{secrets.token_hex(4)}"
     signalled = create_session(target, vm_id) if in_session else None
     signal_a_running_script(target, vm_id, steps, trap_script(name, got), name, signalled=signalled)
@@ -218,7 +218,7 @@ def test_sigkill_stops_the_session_process(
 def test_command_beside_a_signal_is_not_executed(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
-    # FACTS §F.16: servers ignore `command` when `signal` is set.
+    # `command` stays required in 0.5.1, and is ignored when `signal` is set.
     vm_id, token = vm["vm_id"], secrets.token_hex(4)
     executed = f"/tmp/conf-signal-command-ran-{token}"
     script = trap_script("SIGTERM", f"/tmp/conf-signal-SIGTERM-{token}")

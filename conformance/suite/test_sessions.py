@@ -1,6 +1,6 @@
 """Sessions: persistent shells that keep cwd and env between runs.
 
-FACTS §A rows 10-13, §B.5, §D.2: a session is created with optional ``env`` and ``cwd``;
+``Session``, ``CreateSessionRequest``: a session is created with optional ``env`` and ``cwd``;
 a ``cd`` or ``export`` in one run holds in the next run of that session and nowhere else;
 runs naming no session share the default session; a deleted session takes no more runs.
 """
@@ -60,7 +60,7 @@ def test_created_session_starts_with_its_env_and_cwd(target: Target, vm: dict[st
     sh(target, vm["vm_id"], f"mkdir -p {WORKDIR}")
     session = create_session(target, vm["vm_id"], env={"CONF_GREETING": "hello"}, cwd=WORKDIR)
     sid = session["session_id"]
-    # [L] lets cwd read "" before the first run; anything else must be the requested one.
+    # A later contract lets cwd read "" before the first run; else it must be the requested one.
     assert session["cwd"] in (WORKDIR, ""), (
         f"expected the new session's cwd {WORKDIR!r}, got {session['cwd']!r}"
     )

@@ -1,4 +1,4 @@
-"""Inline file transfer through ``POST /v1/vms/{id}/sync`` (FACTS §B.9, §D.4).
+"""Inline file transfer through ``POST /v1/vms/{id}/sync``.
 
 The SDK protocol spoken on the wire: whole-file chunk writes, reads that answer inline
 (or presigned, which is followed), chunked uploads sharing an ``upload_id``, idempotent

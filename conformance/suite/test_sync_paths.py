@@ -1,8 +1,8 @@
-"""Path handling of ``POST /v1/vms/{id}/sync`` (FACTS §A row 20: 400 for a bad path).
+"""Path handling of ``POST /v1/vms/{id}/sync`` (a bad path is 400 ``bad_request``).
 
 Paths are absolute VM paths. A relative path or a ``..`` component is a bad request,
 whether it arrives as a whole-request 400 or, for a write entry, as a per-entry
-``bad_request`` inside a 200 (FACTS §D.4); a directory is not a readable file.
+``bad_request`` inside a 200 (per-entry errors); a directory is not a readable file.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def test_reading_a_directory_is_refused(
     spec: Spec, client: ArkerClient, vm: dict[str, Any]
 ) -> None:
     response = post_read(client, vm["vm_id"], "/tmp")
-    # FACTS does not pin the code: a directory is either not a file (404) or a bad path (400).
+    # 0.5.1 does not pin the code: a directory is either not a file (404) or a bad path (400).
     expect_error(spec, response, "not_found" if response.status_code == 404 else "bad_request")
 
 

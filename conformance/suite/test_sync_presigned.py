@@ -1,4 +1,4 @@
-"""Presigned file transfer for files above CHUNK_SIZE (FACTS §B.9, §D.4, §1.2).
+"""Presigned file transfer for files above CHUNK_SIZE (as the 0.5.1 SDKs do it).
 
 Upload: the client chooses it above CHUNK_SIZE: request a presigned PUT, PUT the raw bytes
 with no auth header, commit. Download: the *backend* chooses the shape of a read answer —

@@ -1,4 +1,4 @@
-"""Filesystem bindings (``/v1/vms/{id}/syncs``, FACTS §B.8, §D.5, §F.9).
+"""Filesystem bindings (``/v1/vms/{id}/syncs``, 0.5.1's ``Sync`` schemas).
 
 A filesystem bound into two VMs shares its files both ways. The same filesystem at the
 same path is either the existing binding (``idempotent: true``) or 409 (0.5.1 says a taken

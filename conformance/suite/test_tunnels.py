@@ -1,4 +1,4 @@
-"""Tunnels opened by a run's ``network.inbound.ports`` (FACTS §B.7, §D.7).
+"""Tunnels opened by a run's ``network.inbound.ports`` (0.5.1's ``Tunnel``).
 
 A background ``python3 -m http.server`` asks for its port; the tunnel shows in the run,
 goes ``starting`` → ``open`` with a ``url`` that serves the VM's port, is listed (with a

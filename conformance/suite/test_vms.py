@@ -1,6 +1,6 @@
 """VMs: fork a golden by name, get, list, delete, and the fork request's own rules.
 
-FACTS §A (rows 1-4), §B.4 (ForkRequest, Vm), §D.6: a fork answers 200 with a ``Vm`` in the
+0.5.1's ``ForkRequest`` and ``Vm``: a fork answers 200 with a ``Vm`` in the
 caller's org, private unless asked otherwise; exactly one source; an unknown source is 404;
 the destination name is unique within the caller's org only.
 """
@@ -84,7 +84,7 @@ def test_fork_without_a_source_is_bad_request(target: Target) -> None:
 
 
 def test_fork_with_both_sources_is_bad_request(target: Target, vm: dict[str, Any]) -> None:
-    # Both sources exist, so only "exactly one" can be the reason to refuse (FACTS §B.4).
+    # Both sources exist, so only "exactly one" can be the reason to refuse (ForkRequest).
     response = target.fork_raw(
         source_vm_id=vm["vm_id"], source_vm_name=target.golden, source_org_id=GOLDEN_ORG
     )

@@ -4,8 +4,8 @@ The structural comparison (fidelity.py) cannot see inside the diff's hidden
 gaps. This one can count them: laid out as the SDK's bundler prints it, the
 rendered `components` must put every visible d.ts line at the same line
 number, comments included. That holds only if each hidden gap is filled by
-exactly as many lines as the d.ts hides there, which is how FACTS rebuilt the
-hidden schemas (§B.2/§B.3/§B.9); a field added to or dropped from a hidden
+exactly as many lines as the d.ts hides there, which is how the document rebuilt the
+hidden schemas (network policy, sync writes and results); a field added to or dropped from a hidden
 schema moves every later line.
 
 Two layout differences are set aside, both outside the SDK's types:

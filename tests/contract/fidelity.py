@@ -9,7 +9,7 @@ of the SDK's d.ts diff, after :func:`tslayout.normalise`:
 - visible lines after a gap must end the entry that precedes the next visible
   entry (this is how the tails of hidden schemas are checked);
 - every d.ts entry must exist, in the same order, and the document may add
-  only the entries the caller names as reconstructed from FACTS.
+  only the entries the caller names as reconstructed in hidden gaps.
 
 The renderer runs with ``--default-non-nullable=false``: the d.ts keeps fields
 with a default optional (``disk?: boolean`` with ``@default true``), which is
@@ -57,8 +57,8 @@ __all__ = [
 
 REPO = Path(__file__).resolve().parents[2]
 NODE_DIR = Path(__file__).resolve().parent / "node"
-# The SDK's own declarations are the oracle; they are read where the workplace keeps
-# them (shared/ beside the checkout), never copied into this repository.
+# The SDK's own type declarations are the oracle; they are read from the design folder
+# beside the repository (or ARKER_SDK_DTS_DIFF), never copied into this repository.
 DIFF_PATH = Path(
     os.environ.get(
         "ARKER_SDK_DTS_DIFF",
@@ -195,7 +195,10 @@ def render_typescript(document: Path) -> str:
 def dts_lines(diff_path: Path = DIFF_PATH) -> dict[int, str]:
     """The visible 0.5.1 lines of the SDK d.ts, by line number."""
     if not diff_path.is_file():
-        raise FileNotFoundError(f"the SDK d.ts diff is missing: {diff_path}")
+        raise FileNotFoundError(
+            "the SDK's type declarations (the design folder beside the repository, or "
+            f"ARKER_SDK_DTS_DIFF) are missing: {diff_path}"
+        )
     return diff_new_side(diff_path.read_text())
 
 
@@ -208,7 +211,7 @@ def compare(dts: Layout, generated: Layout, reconstructed: Iterable[str]) -> Fid
     """Compare the d.ts layout with the rendered one; see the module docstring.
 
     ``reconstructed`` names the entries the document may add where the diff
-    hides lines (FACTS §B.2/§B.3/§B.9).
+    hides lines (network policy, sync writes and results).
     """
     report = FidelityReport()
     gen = generated.by_name()

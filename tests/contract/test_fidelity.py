@@ -1,4 +1,4 @@
-"""The contract document renders to the SDK's 0.5.1 `components` (DESIGN §2).
+"""The contract document renders to the SDK's 0.5.1 `components`.
 
 Needs the pinned openapi-typescript: ``npm ci --prefix tests/contract/node``.
 Without it these tests FAIL (never skip): a fidelity check that quietly does
@@ -16,10 +16,10 @@ from tests.contract import fidelity
 from tests.contract.fidelity import FidelityReport, ToolMissing
 
 # Entries the document adds where the d.ts diff hides their header lines,
-# rebuilt from FACTS: the network-policy variants (§B.3, hidden lines 34..48),
-# the sync write entries (§B.9, hidden lines 327..355), the sync write results
-# and SyncEntryError (§B.2/§B.9, hidden lines 377..408) and the `Error`
-# response (§A.2, header on hidden line 439).
+# rebuilt to fit the hidden line counts: the network-policy variants (hidden lines
+# 34..48), the sync write entries (hidden lines 327..355), the sync write results
+# and SyncEntryError (hidden lines 377..408) and the `Error` response (header on
+# hidden line 439).
 RECONSTRUCTED = (
     "NetworkPolicyBlocked",
     "NetworkPolicyAllow",

@@ -21,7 +21,7 @@ from tests.contract.document import (
     walk,
 )
 
-# Capabilities the shipped core profile requires (DESIGN §3); every other one is
+# Capabilities the shipped core profile requires; every other one is
 # optional somewhere, so its operations must be able to answer 422.
 CORE_REQUIRED = {
     name
@@ -31,12 +31,12 @@ CORE_REQUIRED = {
     if requirement == "required"
 }
 # Core operations with an optional part: durable forks (fork.durable), background
-# runs and per-run options (runs.*), presigned transfers (sync.presigned), FACTS §A.1.
+# runs and per-run options (runs.*), presigned transfers (sync.presigned).
 CORE_WITH_OPTIONAL_PARTS = {"forkVm", "createRun", "syncFiles"}
 ERROR_REF = "#/components/responses/Error"
 UNSUPPORTED_REF = "#/components/responses/UnsupportedOperation"
 # Required keys that the d.ts itself declares nullable (`exit_code: number | null`,
-# no `?`): the one exception to "nullable fields are not required" (FACTS §B.6).
+# no `?`): the one exception to "nullable fields are not required".
 REQUIRED_NULLABLE = {("Run", "exit_code"), ("RunSummary", "exit_code")}
 
 

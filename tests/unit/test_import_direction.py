@@ -1,4 +1,4 @@
-"""The reference backend and the checks share no code (STYLE rule 7).
+"""The reference backend and the checks share no code.
 
 A shared bug would pass both sides, so the import graph is checked: the backend
 may import only itself and ``conformance.resources``; of the rest of the

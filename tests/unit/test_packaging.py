@@ -1,4 +1,4 @@
-"""An installed copy works outside the repository (DESIGN §1).
+"""An installed copy works outside the repository.
 
 Builds the wheel, unpacks it into a scratch directory and asks
 ``conformance.resources`` from there, with the checkout out of sight.

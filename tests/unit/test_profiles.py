@@ -1,4 +1,4 @@
-"""Profiles: shipped ones resolve per DESIGN §3; bad files name file, key and closest name."""
+"""Profiles: shipped ones resolve through extends:; bad files name file, key and closest name."""
 
 from __future__ import annotations
 

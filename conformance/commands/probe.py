@@ -3,7 +3,8 @@
 Forks one VM from the golden (ledgered, deleted at the end), calls each optional
 capability's characteristic operation once, and writes a profile: capabilities that
 answered a correct ``unsupported_operation`` are ``unsupported``, everything else
-``required``; ``burst.routing`` is ``required`` when the probe's fork came back as a burst
+``required``; ``fork.public`` is ``optional`` (one org's key cannot probe it);
+``burst.routing`` is ``required`` when the probe's fork came back as a burst
 VM (an id of the burst form, provider ``aws-burst``), else ``optional``. Review the result
 before certifying against it.
 
@@ -71,6 +72,15 @@ PROBES: dict[str, Probe] = {
         "POST", f"/v1/vms/{quote(vm, safe='')}/resize", json={}
     ),
     "filesystems": lambda t, vm: t.client.request("GET", "/v1/filesystems"),
+    "sync.inline": lambda t, vm: t.client.request(
+        "POST", f"/v1/vms/{quote(vm, safe='')}/sync", json={"op": "read", "path": "/etc/hostname"}
+    ),
+    "runs.idempotency": lambda t, vm: t.client.request(
+        "POST",
+        f"/v1/vms/{quote(vm, safe='')}/runs",
+        json={"command": "true"},
+        headers={"Idempotency-Key": f"conf-probe-{t.settings.run_id}"},
+    ),
     "sync.presigned": lambda t, vm: t.client.request(
         "POST",
         f"/v1/vms/{quote(vm, safe='')}/sync",
@@ -115,6 +125,9 @@ def probe(target: Target) -> dict[str, str]:
     burst = BURST_VM_ID.fullmatch(vm) and forked.get("provider") in ("aws-burst", None)
     answers: dict[str, str] = {"burst.routing": "required" if burst else "optional"}
     print(f"  {'burst.routing':<22} vm id {vm} -> {answers['burst.routing']}")
+    # Another org's public VM is what fork.public is about: one org's key cannot tell.
+    answers["fork.public"] = "optional"
+    print(f"  {'fork.public':<22} not probed (needs a second org) -> optional")
     for capability, call in PROBES.items():
         response = call(target, vm)
         refused = unsupported_message(target.spec, response) is not None

@@ -182,6 +182,8 @@ async def create_run(request: Request) -> Response:
     inp = parse_run_request(body, check_sizes=not backend.fault("run-resources-unchecked"))
     _require(backend, inp, body)
     key = idempotency.idempotency_key(request)
+    if key is not None:
+        backend.require_capability("runs.idempotency")
     session, explicit = sessions_mod.resolve_session(
         backend, vm["vm_id"], inp.session_id, inp.session_idx
     )

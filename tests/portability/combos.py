@@ -56,6 +56,19 @@ COMBOS: tuple[Combo, ...] = (
         ),
     ),
     Combo(
+        "no-inline-no-idempotency",
+        # sync.presigned rides on /sync, which a backend without inline sync refuses whole
+        ("sync.inline", "sync.presigned", "runs.idempotency", "runs.timeout", "resize"),
+        (
+            "test_capability_honesty.py",
+            "test_sync_inline.py",
+            "test_sync_presigned.py",
+            "test_idempotency.py",
+            "test_resize.py",
+        ),
+        profiles=(),  # core requires sync.inline: only the probed profile fits this backend
+    ),
+    Combo(
         "burst",
         BURST_DISABLED,
         ("test_burst_routing.py", "test_capability_honesty.py", "test_runs_background.py"),

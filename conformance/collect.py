@@ -57,6 +57,10 @@ _SEVERITY = [
 ]
 
 
+# outcomes that never decide a verdict against the backend
+_NOT_BLOCKING = frozenset({Outcome.UNSUPPORTED, Outcome.WARN})
+
+
 def props_of(report: pytest.TestReport, name: str = PROP) -> dict[str, Any] | None:
     """Our outcome data (or, with ``name=PROPERTY_PROP``, a property test's per-operation
     stats) on a (possibly xdist-deserialised) report, or None."""
@@ -105,6 +109,11 @@ def annotate(
         else None,
     }
     _attach_evidence(item, report, data, exc, outcome, target)
+    if report.failed and outcome in _NOT_BLOCKING:
+        # pytest counts a failed report toward -x / --maxfail (xdist too): a correct refusal
+        # or an optional capability's violation must not stop a run before the verdict can
+        # be reached. Our outcome, message and evidence stay on the report.
+        report.outcome = "passed"
     report.user_properties.append((PROP, data))
     report.arker_outcome = str(outcome)  # type: ignore[attr-defined]  # convenience for hooks
 

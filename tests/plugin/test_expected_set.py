@@ -95,6 +95,18 @@ def test_a_path_subset_that_sees_a_fault_is_non_conformant_even_with_x(tmp_path:
     assert report["missing_tests"] and report["incomplete_reasons"] == []
 
 
+def test_x_does_not_stop_at_a_correct_refusal(tmp_path: Path) -> None:
+    """A regular backend's burst tests end unsupported: -x goes on past them."""
+    code, output, report = certify(
+        tmp_path, f"{SUITE}/test_burst_routing.py", f"{SUITE}/test_auth.py", "-x"
+    )
+    assert report is not None, output
+    outcomes = [r["outcome"] for r in report["results"]]
+    assert "unsupported" in outcomes and outcomes.count("pass") >= 20, output[-3000:]
+    assert "stopping after" not in output
+    assert (code, report["verdict"]) == (2, "incomplete"), output[-3000:]
+
+
 def test_last_failed_is_refused_with_a_reason(tmp_path: Path) -> None:
     cache = f"cache_dir={tmp_path / 'cache'}"
     code, output, report = certify(tmp_path, "-o", "addopts=", "-o", cache, "--lf", ONE, "--co")

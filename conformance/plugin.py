@@ -55,6 +55,8 @@ def pytest_configure(config: pytest.Config) -> None:
         worker_id=workerinput.get("workerid"),
         workers=int(workerinput.get("workercount", 1)),
     )
+    if not workerinput:
+        session.refuse_unshareable_budget(config, settings)
     config.pluginmanager.register(_Recorder(config), "arker-conformance-recorder")
 
 

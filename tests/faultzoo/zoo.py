@@ -77,11 +77,17 @@ def honesty_profile(directory: Path) -> Path:
 
 
 def suite_command(
-    base_url: str, modules: tuple[str, ...], report_dir: Path, run_id: str, profile: str
+    base_url: str,
+    modules: tuple[str, ...],
+    report_dir: Path,
+    run_id: str,
+    profile: str,
+    *extra: str,
 ) -> tuple[list[str], dict[str, str]]:
     """argv and environment for running ``modules`` of the suite against ``base_url``.
 
-    The keys travel in the environment, never on the command line.
+    The keys travel in the environment, never on the command line; ``extra`` are further
+    pytest arguments (``-x``).
     """
     key_a, key_b = KEYS
     env = {**os.environ, "ARKER_API_KEY": key_a, "ARKER_OTHER_API_KEY": key_b}
@@ -100,6 +106,7 @@ def suite_command(
         f"--profile={profile}",
         f"--report-dir={report_dir}",
         f"--run-id={run_id}",
+        *extra,
     ]
     return argv, env
 
@@ -112,10 +119,11 @@ def run_against(
     run_id: str,
     profile: str = "reference",
     timeout_s: float = 600,
+    extra: tuple[str, ...] = (),
 ) -> SuiteRun:
     """Run ``modules`` of the suite against a backend that is already up."""
     report_dir = workdir / "reports"
-    argv, env = suite_command(base_url, modules, report_dir, run_id, profile)
+    argv, env = suite_command(base_url, modules, report_dir, run_id, profile, *extra)
     proc = subprocess.run(
         argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout_s, check=False
     )
@@ -133,9 +141,21 @@ def run_suite(
     profile: str = "reference",
     timeout_s: float = 600,
 ) -> SuiteRun:
-    """Start a backend with ``faults``, run ``modules`` of the suite against it."""
+    """Start a backend with ``faults``, run ``modules`` of the suite against it.
+
+    With a fault on, the run stops at its first failing test (``-x``): one required
+    failure already makes the backend non-conformant, and the rest of the family would
+    only cost time (the zoo was most of CI's time).
+    """
     run_id = "zoo-" + ("-".join(faults) or "baseline")
+    extra = ("-x",) if faults else ()
     with ReferenceServer(workdir / "data", api_keys=KEYS, faults=faults, disabled=disabled) as srv:
         return run_against(
-            srv.base_url, modules, workdir, run_id=run_id, profile=profile, timeout_s=timeout_s
+            srv.base_url,
+            modules,
+            workdir,
+            run_id=run_id,
+            profile=profile,
+            timeout_s=timeout_s,
+            extra=extra,
         )

@@ -88,9 +88,10 @@ class LooseVm:
     fork: httpx.Response
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def loose_vm(target: Target, request: pytest.FixtureRequest) -> LooseVm:
-    """A ledgered fork of the golden, deleted after the test; only its id is required."""
+    """A ledgered fork of the golden, shared by the module's tests (each only reads a shape)
+    and deleted after the last; only its id is required."""
     response = fork_raw_for_test(target, request)
     body = json_of(response)
     vm_id = body.get("vm_id") or body.get("id") if isinstance(body, dict) else None

@@ -19,7 +19,7 @@ from conformance.suite._shell import decode_output, run_command, runs_path
 if TYPE_CHECKING:
     from conformance.target import Target
 
-pytestmark = pytest.mark.capability("runs.foreground")
+pytestmark = [pytest.mark.capability("runs.foreground"), pytest.mark.shares_vm]
 
 # A timeout of 1 s on a 20 s sleep must end well before the sleep would; 20 s stays under
 # the client's per-request timeout, so a backend that ignores `timeout` fails here (with the

@@ -24,7 +24,7 @@ from conformance.suite._sync_protocol import (
     write_inline,
 )
 
-pytestmark = pytest.mark.capability("tenancy")
+pytestmark = [pytest.mark.capability("tenancy"), pytest.mark.shares_vm]
 
 
 def _visible_vm_ids(target: Any, client: Any) -> set[str]:

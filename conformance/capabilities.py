@@ -35,6 +35,7 @@ CAPABILITIES: dict[str, str] = {
     "pagination": "cursor pagination on every list endpoint",
     "auth": "bearer key required; missing or bad key → 401",
     "tenancy": "org isolation (needs a second org's key)",
+    "burst.routing": "a burst backend: arkuntu forks, ULID_suffix VM ids, provider aws-burst",
 }
 
 

@@ -6,6 +6,8 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
+from conformance import __version__
+
 __all__ = ["main"]
 
 # subcommand → (module under conformance.commands, one-line help)
@@ -24,11 +26,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="arker-conformance",
         description="Conformance suite and reference backend for the Arker VM API (0.5.1).",
+        allow_abbrev=False,
     )
+    parser.add_argument("--version", action="version", version=f"arker-conformance {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         module = importlib.import_module(f"conformance.commands.{module_name}")
-        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        # no abbreviations: `--backend` is not silently `--backend-url` (refuse, not guess)
+        command_parser = sub.add_parser(
+            name, help=help_text, description=help_text, allow_abbrev=False
+        )
         module.add_arguments(command_parser)
         command_parser.set_defaults(handler=module.run)
     return parser

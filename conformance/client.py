@@ -31,6 +31,7 @@ from conformance.exchanges import (
     redactor_of,
 )
 from conformance.redaction import Redactor
+from conformance.urls import join_url, split_base_url
 
 if TYPE_CHECKING:
     from conformance.spec import Spec
@@ -163,8 +164,9 @@ class ArkerClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.control_url = (control_url or base_url).rstrip("/")
+        # no userinfo (never sent: see conformance.urls), the query kept apart from the path
+        self.base_url, self._base_query = split_base_url(base_url)
+        self.control_url, self._control_query = split_base_url(control_url or base_url)
         self.api_key = api_key
         self.redactor = redactor if redactor is not None else Redactor()
         self.redactor.add(api_key)
@@ -216,9 +218,11 @@ class ArkerClient:
             content = jsonlib.dumps(json).encode("utf-8")
             send_headers.setdefault("content-type", "application/json")
         query = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        url = httpx.URL(self._url(path, control))
+        if query:  # merged: params alone would replace a query the base URL carries
+            url = url.copy_merge_params(query)
         request = self._http.build_request(
-            method, self._url(path, control), params=query or None, headers=send_headers,
-            content=content,
+            method, url, headers=send_headers, content=content,
         )  # fmt: skip
         call = _Call(request, content, self._operation_id(method, path), auth_env)
         for attempt in range(1, max(1, self.retry.max_attempts) + 1):
@@ -247,8 +251,9 @@ class ArkerClient:
     def _url(self, path: str, control: bool) -> str:
         if path.startswith(("http://", "https://")):
             return path
-        base = self.control_url if control else self.base_url
-        return base + (path if path.startswith("/") else "/" + path)
+        if control:
+            return join_url(self.control_url, path, self._control_query)
+        return join_url(self.base_url, path, self._base_query)
 
     def _authorize(self, headers: dict[str, str], auth: bool, api_key: str | None) -> str | None:
         """Add the bearer header; return the env var a curl line reads the key from."""

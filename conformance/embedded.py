@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ORG_A", "ORG_B", "EmbeddedBackend", "start_embedded"]
+__all__ = ["ORG_A", "ORG_B", "EmbeddedBackend", "sandbox_problem", "start_embedded"]
 
 ORG_A = "conf-org-a"
 ORG_B = "conf-org-b"
@@ -42,6 +42,15 @@ class EmbeddedBackend:
             log_path = getattr(self.server, "log_path", None)
             if isinstance(log_path, Path):
                 log_path.unlink(missing_ok=True)
+
+
+def sandbox_problem() -> str | None:
+    """Why the embedded backend cannot sandbox runs here (what to install, how to run), or
+    None. Certifying it unsandboxed would judge the host, not the backend, so the run
+    stops instead (exit 2)."""
+    from conformance.reference.preflight import sandbox_problem as problem
+
+    return problem()
 
 
 def start_embedded(disabled: tuple[str, ...] = ()) -> EmbeddedBackend:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ __all__ = [
     "Settings",
     "add_options",
     "command_settings",
+    "metavar",
     "new_run_id",
     "resolve_settings",
 ]
@@ -160,9 +161,10 @@ _MINIMUM = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Settings:
-    """Resolved run settings (CLI > env > ini > default). Keys are hidden from ``repr``."""
+    """Resolved run settings (CLI > env > ini > default). Keys are hidden from ``repr``,
+    and URLs show no credentials or secret query values there."""
 
     backend_url: str | None
     control_url: str | None
@@ -202,6 +204,47 @@ class Settings:
         """The secrets to redact from every output."""
         return [key for key in (self.api_key, self.other_api_key) if key]
 
+    def __repr__(self) -> str:
+        # a traceback's locals (pytest -l) may print settings: URLs go through the redactor
+        from conformance.redaction import Redactor
+
+        redact = Redactor().url
+        shown = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name.endswith("_url") and isinstance(value, str):
+                value = redact(value)
+            if item.repr:
+                shown.append(f"{item.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
+
+# What an option's value is, as `--help` shows it (``--backend-url=URL``). Without one the
+# metavar would be the upper-cased dest, ``ARKER_BACKEND_URL``, which reads like an
+# environment name the suite does not read.
+METAVARS: dict[str, str] = {
+    "--backend-url": "URL",
+    "--control-url": "URL",
+    "--api-key": "KEY",
+    "--other-api-key": "KEY",
+    "--profile": "NAME|PATH",
+    "--report-dir": "DIR",
+    "--spec": "PATH",
+    "--seed": "N|random",
+    "--rate": "PER_SECOND",
+    "--golden": "NAME",
+    "--run-id": "ID",
+}
+_KIND_METAVARS = {"int": "N", "float": "SECONDS", "path": "PATH", "seed": "N", "str": "VALUE"}
+
+
+def metavar(opt: Option) -> str:
+    """The placeholder ``--help`` shows for ``opt``'s value.
+
+    Example: ``metavar(option("--backend-url"))`` → ``"URL"``; an int option → ``"N"``.
+    """
+    return METAVARS.get(opt.flag, _KIND_METAVARS.get(opt.kind, "VALUE"))
+
 
 def add_options(parser: pytest.Parser) -> None:
     """Register the ``arker-conformance`` option group and its ini keys."""
@@ -215,7 +258,12 @@ def add_options(parser: pytest.Parser) -> None:
             parser.addini(opt.dest, opt.help, type="bool", default=None)
         else:
             group.addoption(
-                opt.flag, action="store", default=None, dest=opt.dest, help=opt.help + env
+                opt.flag,
+                action="store",
+                default=None,
+                dest=opt.dest,
+                metavar=metavar(opt),
+                help=opt.help + env,
             )
             parser.addini(opt.dest, opt.help, type="string", default=None)
 

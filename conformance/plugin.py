@@ -80,6 +80,30 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     return summary.header_lines(state)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Name every ``ARKER_`` environment variable the suite does not know, and credentials
+    in a URL (not sent), after the header (also under ``-q``): either would otherwise be
+    ignored without a word."""
+    import os
+
+    from conformance.environment import warning_lines
+    from conformance.session import state_of
+    from conformance.urls import userinfo_warning
+
+    state = state_of(session.config)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if state is None or state.is_worker or reporter is None:
+        return
+    if summary.wants_header(session.config, state):
+        urls = [
+            userinfo_warning(state.settings.backend_url, "--backend-url"),
+            userinfo_warning(state.settings.control_url, "--control-url"),
+        ]
+        for line in [*warning_lines(os.environ), *filter(None, urls)]:
+            reporter.write_line(line, yellow=True, bold=True)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Decide, for every conformance test, whether it runs (usage errors end the run)."""

@@ -1,8 +1,9 @@
 """Remove secrets from anything the suite records or prints.
 
-Two kinds of secret: bearer API keys (given up front, or learned from the
-``Authorization`` headers the client sends) and presigned-URL signatures (query
-parameters whose name says signature, credential or token). Every recorded
+Three kinds of secret: bearer API keys (given up front, or learned from the
+``Authorization`` headers the client sends), presigned-URL signatures (query
+parameters whose name says signature, credential or token) and the userinfo of any
+URL (``https://user:password@host``). Every recorded
 exchange, curl line and failure message passes through one :class:`Redactor`.
 """
 
@@ -11,8 +12,11 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Mapping
+from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["LEARN_MIN", "MASK", "Redactor", "is_secret_param"]
+from conformance.urls import mask_userinfo
+
+__all__ = ["LEARN_MIN", "MASK", "Redactor", "is_secret_param", "url_secrets"]
 
 MASK = "***"
 
@@ -105,7 +109,7 @@ class Redactor:
         pattern = self._pattern
         if pattern is not None:
             value = pattern.sub(MASK, value)
-        return _PARAM.sub(_mask_param, value)
+        return mask_userinfo(_PARAM.sub(_mask_param, value))
 
     def bytes(self, value: bytes) -> bytes:
         """Redact known secrets inside raw bytes (no decoding needed).
@@ -146,6 +150,25 @@ class Redactor:
             else:
                 redacted[lower] = self.text(value)
         return redacted
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """What a reader must never see of a configured URL, to hide wherever it appears: the
+    userinfo's password and secret-looking query values (at least ``LEARN_MIN`` long;
+    shorter ones are masked where they stand in a URL, not in free text).
+
+    Example: ``url_secrets("https://bot:hunter2-secret@h/?sig=0123456789")``
+    → ``["hunter2-secret", "0123456789"]``.
+    """
+    if not url:
+        return []
+    try:
+        parts = urlsplit(url.strip())
+        found = [parts.password or ""]
+    except ValueError:
+        return []
+    found += [value for name, value in parse_qsl(parts.query) if is_secret_param(name)]
+    return [value for value in found if len(value) >= LEARN_MIN]
 
 
 def _mask_param(match: re.Match[str]) -> str:

@@ -255,6 +255,7 @@ def open_target(state: RunState) -> Target:
     embedded = None
     keys: tuple[str | None, str | None]
     if settings.backend_url is None:
+        _refuse_unsandboxed(state)
         embedded = start_embedded(disabled=tuple(profile.by_requirement("unsupported")))
         base_url, keys = embedded.base_url, (embedded.api_key, embedded.other_api_key)
     else:
@@ -277,6 +278,19 @@ def open_target(state: RunState) -> Target:
             raise HarnessError(f"pre-flight failed: {problem}")
         pytest.exit(f"arker-conformance pre-flight failed: {problem}", returncode=2)
     return state.target
+
+
+def _refuse_unsandboxed(state: RunState) -> None:
+    """Stop at once (exit 2) when the embedded backend could not sandbox its runs."""
+    from conformance.embedded import sandbox_problem
+
+    problem = sandbox_problem()
+    if problem is None:
+        return
+    state.problems.append(f"embedded backend: {problem}")
+    if state.is_worker:  # pytest.exit would crash and respawn the worker
+        raise HarnessError(problem)
+    pytest.exit(f"arker-conformance: {problem}", returncode=2)
 
 
 def close_target(state: RunState) -> None:

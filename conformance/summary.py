@@ -41,6 +41,7 @@ def wants_header(config: pytest.Config, state: RunState) -> bool:
 
 def header_lines(state: RunState) -> list[str]:
     """Target (secrets removed), profile, spec version + hash prefix, seed, run id."""
+    from conformance import __version__
     from conformance.spec import Spec
 
     settings = state.settings
@@ -51,7 +52,7 @@ def header_lines(state: RunState) -> list[str]:
         spec_line = f"unreadable: {exc}"
     mode = " [read-only]" if settings.read_only else ""
     return [
-        f"arker-conformance: target {backend_label(state)}{mode}",
+        f"arker-conformance {__version__}: target {backend_label(state)}{mode}",
         f"arker-conformance: profile {_profile_label(state)}, spec {spec_line}",
         f"arker-conformance: seed {_seed_label(settings.seed, settings.seed_drawn)}, "
         f"run id {settings.run_id}",

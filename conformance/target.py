@@ -17,7 +17,7 @@ from conformance.client import ArkerClient, ExchangeLog
 from conformance.errors import HarnessError, TargetUnreachable
 from conformance.janitor import Janitor
 from conformance.ledger import Ledger, LedgerEntry
-from conformance.redaction import Redactor
+from conformance.redaction import Redactor, url_secrets
 from conformance.reports.model import public_url
 from conformance.traffic import MeteredLog
 
@@ -331,6 +331,7 @@ def build_clients(
 ) -> tuple[ArkerClient, ArkerClient | None, ArkerClient, Redactor, ExchangeLog]:
     """Create the three clients sharing one redactor and one exchange log."""
     redactor = Redactor([k for k in keys if k])
+    redactor.add(*url_secrets(base_url), *url_secrets(settings.control_url))
     log: ExchangeLog = MeteredLog()  # notes end times: the run's samples and cost
     rate = settings.rate / workers if settings.rate else None
     control = settings.control_url or base_url
@@ -380,7 +381,7 @@ def connect(
         settings,
         spec,
         profile,
-        base_url,
+        client.base_url,  # without userinfo or query: what request paths are relative to
         client,
         other,
         anon,

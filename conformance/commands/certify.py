@@ -2,10 +2,12 @@
 
 It runs ``python -m pytest --pyargs conformance.suite`` in a child process (a fresh
 interpreter, so pytest can rewrite the plugin's assertions), which works from an
-installed copy anywhere; options it does not know are passed to pytest unchanged
-(``--max-vms 4``, ``-n 4``, ``-k tunnels`` ...). Certification is deterministic: the seed
-defaults to 0 (the plugin's default, or ARKER_SEED); ``--seed random`` draws one. Keys
-come from the environment (ARKER_API_KEY, ARKER_OTHER_API_KEY).
+installed copy anywhere; options it does not declare are passed to pytest unchanged
+(``--max-vms 4``, ``-n 4``, ``-k tunnels`` ...), and options pytest does not know either
+are refused before anything starts (exit 2), with the closest known option. Certification
+is deterministic: the seed defaults to 0 (the plugin's default, or ARKER_SEED);
+``--seed random`` draws one. Keys come from the environment (ARKER_API_KEY,
+ARKER_OTHER_API_KEY).
 
 Example::
 
@@ -20,20 +22,28 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conformance.commands.passthrough import refusal, unknown_options
 from conformance.options import new_run_id
 
-__all__ = ["add_arguments", "pytest_args", "run"]
+__all__ = ["BLOCKED_PLUGINS", "OWN_OPTIONS", "add_arguments", "pytest_args", "run"]
+
+
+# certify's own options: (flag, metavar, default, help). Everything else goes to pytest.
+OWN_OPTIONS: tuple[tuple[str, str, str | None, str], ...] = (
+    ("--backend-url", "URL", None, "backend under test (absent: embedded reference)"),
+    ("--profile", "NAME|PATH", None, "profile name or YAML path (default core / reference)"),
+    ("--report-dir", "DIR", "reports", "where reports go (reports/)"),
+    ("--run-id", "ID", None, "run id (default generated)"),
+    ("--seed", "N|random", None, "an integer, or 'random' to draw one (default 0 or ARKER_SEED)"),
+)
+# plugins the child pytest runs without (so their options are unknown there)
+BLOCKED_PLUGINS = ("cacheprovider",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare this command's options (everything else goes to pytest)."""
-    parser.add_argument("--backend-url", help="backend under test (absent: embedded reference)")
-    parser.add_argument("--profile", help="profile name or YAML path (default core / reference)")
-    parser.add_argument("--report-dir", default="reports", help="where reports go (reports/)")
-    parser.add_argument("--run-id", help="run id (default generated)")
-    parser.add_argument(
-        "--seed", help="an integer, or 'random' to draw one (default 0 or ARKER_SEED)"
-    )
+    for flag, metavar, default, help_text in OWN_OPTIONS:
+        parser.add_argument(flag, metavar=metavar, default=default, help=help_text)
 
 
 def pytest_args(args: argparse.Namespace, run_id: str) -> list[str]:
@@ -41,7 +51,8 @@ def pytest_args(args: argparse.Namespace, run_id: str) -> list[str]:
 
     Example: ``pytest_args(ns, "r1")[:2] == ["--pyargs", "conformance.suite"]``.
     """
-    argv = ["--pyargs", "conformance.suite", "-p", "no:cacheprovider", "--strict-markers"]
+    blocked = [word for name in BLOCKED_PLUGINS for word in ("-p", f"no:{name}")]
+    argv = ["--pyargs", "conformance.suite", *blocked, "--strict-markers"]
     argv += ["--run-id", run_id, "--report-dir", str(args.report_dir)]
     if getattr(args, "seed", None) is not None:
         argv += ["--seed", str(args.seed)]
@@ -53,7 +64,16 @@ def pytest_args(args: argparse.Namespace, run_id: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the suite; print the verdict; return its exit code (0 / 1 / 2)."""
+    """Run the suite; print the verdict; return its exit code (0 / 1 / 2).
+
+    Options neither certify nor pytest knows are refused first (exit 2), nothing started.
+    """
+    extra = list(getattr(args, "extra", []) or [])
+    unknown, known = unknown_options(extra, BLOCKED_PLUGINS) if extra else ([], [])
+    if unknown:
+        own = [flag for flag, *_ in OWN_OPTIONS]
+        print(refusal(unknown, [*own, *known], "certify"), file=sys.stderr)
+        return 2
     run_id = args.run_id or new_run_id()
     command = [sys.executable, "-m", "pytest", *pytest_args(args, run_id)]
     code = subprocess.run(command, check=False).returncode

@@ -3,7 +3,9 @@
 Forks one VM from the golden (ledgered, deleted at the end), calls each optional
 capability's characteristic operation once, and writes a profile: capabilities that
 answered a correct ``unsupported_operation`` are ``unsupported``, everything else
-``required``. Review the result before certifying against it.
+``required``; ``burst.routing`` is ``required`` when the probe's fork came back as a burst
+VM (an id of the burst form, provider ``aws-burst``), else ``optional``. Review the result
+before certifying against it.
 
 Example::
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -30,6 +33,8 @@ from conformance.target import Target
 __all__ = ["PROBES", "add_arguments", "probe", "run"]
 
 Probe = Callable[[Target, str], httpx.Response]
+
+BURST_VM_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}_[A-Za-z0-9]+")
 
 
 def _run(**extra: Any) -> Probe:
@@ -77,21 +82,39 @@ PROBES: dict[str, Probe] = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare this command's options."""
     env = os.environ.get
-    parser.add_argument("--backend-url", default=env("ARKER_BASE_URL"), help="[env ARKER_BASE_URL]")
-    parser.add_argument("--control-url", default=env("ARKER_CONTROL_BASE_URL"))
-    parser.add_argument("--api-key", default=env("ARKER_API_KEY"), help="[env ARKER_API_KEY]")
-    parser.add_argument("--golden", default="ubuntu", help="golden VM to fork (ubuntu)")
+    parser.add_argument(
+        "--backend-url", metavar="URL", default=env("ARKER_BASE_URL"), help="[env ARKER_BASE_URL]"
+    )
+    parser.add_argument(
+        "--control-url",
+        metavar="URL",
+        default=env("ARKER_CONTROL_BASE_URL"),
+        help="[env ARKER_CONTROL_BASE_URL]",
+    )
+    parser.add_argument(
+        "--api-key", metavar="KEY", default=env("ARKER_API_KEY"), help="[env ARKER_API_KEY]"
+    )
+    parser.add_argument(
+        "--golden", metavar="NAME", default="ubuntu", help="golden VM to fork (ubuntu)"
+    )
     parser.add_argument("--name", default="probed", help="name of the written profile")
-    parser.add_argument("--output", type=Path, default=Path("probed.yaml"), help="profile file")
-    parser.add_argument("--report-dir", type=Path, default=Path("reports"), help="ledger location")
+    parser.add_argument(
+        "--output", type=Path, metavar="PATH", default=Path("probed.yaml"), help="profile file"
+    )
+    parser.add_argument(
+        "--report-dir", type=Path, metavar="DIR", default=Path("reports"), help="ledger location"
+    )
 
 
 def probe(target: Target) -> dict[str, str]:
     """Call every probe once on a fresh VM; return ``{capability: requirement}``."""
     from conformance.checks.envelope import unsupported_message
 
-    vm = target.fork(suffix="probe")["vm_id"]
-    answers: dict[str, str] = {}
+    forked = target.fork(suffix="probe")
+    vm = forked["vm_id"]
+    burst = BURST_VM_ID.fullmatch(vm) and forked.get("provider") in ("aws-burst", None)
+    answers: dict[str, str] = {"burst.routing": "required" if burst else "optional"}
+    print(f"  {'burst.routing':<22} vm id {vm} -> {answers['burst.routing']}")
     for capability, call in PROBES.items():
         response = call(target, vm)
         refused = unsupported_message(target.spec, response) is not None
@@ -146,13 +169,14 @@ def _connect(args: argparse.Namespace) -> Target:
 def _write(args: argparse.Namespace, target: Target, answers: dict[str, str]) -> None:
     from conformance.profiles import load_profile
 
-    unsupported = {cap: req for cap, req in answers.items() if req == "unsupported"}
+    declared = {cap: req for cap, req in answers.items() if req != "required"}
+    unsupported = [cap for cap, req in answers.items() if req == "unsupported"]
     document = {
         "name": args.name,
         "description": f"probed from {target.public_url} at "
         f"{datetime.now(UTC).isoformat(timespec='seconds')}; review before certifying",
         "default": "required",
-        "capabilities": unsupported,
+        "capabilities": declared,
     }
     args.output.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     load_profile(args.output)  # the written profile must itself be valid

@@ -46,20 +46,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare this command's options."""
     env = os.environ.get
     parser.add_argument(
-        "--backend-url", default=env("ARKER_BASE_URL"), help="backend base URL [env ARKER_BASE_URL]"
+        "--backend-url",
+        metavar="URL",
+        default=env("ARKER_BASE_URL"),
+        help="backend base URL [env ARKER_BASE_URL]",
     )
     parser.add_argument(
         "--control-url",
+        metavar="URL",
         default=env("ARKER_CONTROL_BASE_URL"),
         help="control-plane URL for GET /v1/vms [env ARKER_CONTROL_BASE_URL]",
     )
     parser.add_argument(
         "--api-key",
+        metavar="KEY",
         default=env("ARKER_API_KEY"),
         help="API key (prefer the env var) [env ARKER_API_KEY]",
     )
     parser.add_argument(
         "--other-api-key",
+        metavar="KEY",
         default=env("ARKER_OTHER_API_KEY"),
         help="second org's key, for its leftovers [env ARKER_OTHER_API_KEY]",
     )
@@ -71,7 +77,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="AGE",
         help="only resources older than this (default 1h; 0 for all)",
     )
-    parser.add_argument("--ledger", type=Path, help="sweep exactly the live entries of this ledger")
+    parser.add_argument(
+        "--ledger", type=Path, metavar="PATH", help="sweep exactly the live entries of this ledger"
+    )
     parser.add_argument("--dry-run", action="store_true", help="list, delete nothing")
 
 

@@ -20,8 +20,11 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .delays import DelayMiddleware
+from .dishonest import DishonestMiddleware, dishonest_faults
 from .errors import ApiError
+from .legacy030 import Legacy030Middleware, faults_030
 from .state import Backend
+from .variations import ExtraFieldsMiddleware
 
 __all__ = ["CORE_MODULES", "FAMILY_MODULES", "build_app", "error_response"]
 
@@ -126,6 +129,12 @@ def build_app(backend: Backend) -> Starlette:
 
     app = Starlette(routes=routes, exception_handlers=_handlers(backend), lifespan=lifespan)
     app.state.backend = backend
+    if dishonest_faults(backend):
+        app.add_middleware(DishonestMiddleware, rules=dishonest_faults(backend))
+    if faults_030(backend):
+        app.add_middleware(Legacy030Middleware, faults=faults_030(backend))
+    if backend.variations.extra_fields:
+        app.add_middleware(ExtraFieldsMiddleware)
     if backend.latency_ms > 0:
         app.add_middleware(LatencyMiddleware, latency_ms=backend.latency_ms)
     if backend.delays.active:

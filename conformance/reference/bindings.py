@@ -155,6 +155,8 @@ async def post_sync(request: Request) -> Response:
     body = await json_body(request)
     filesystem_id, path = req_str(body, "filesystem_id"), opt_str(body, "path")
     row, existed = create_binding(backend, org, vm, filesystem_id, path)
+    if existed and backend.variations.rebind == "conflict":
+        raise ApiError("conflict", f"sync {row['sync_id']} already binds {row['path']}")
     return JSONResponse({**render_sync(vm, row), "idempotent": existed})
 
 

@@ -32,6 +32,7 @@ CAPABILITIES: frozenset[str] = frozenset(
         "pagination",
         "auth",
         "tenancy",
+        "burst.routing",
     }
 )
 

@@ -8,6 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import keys as keys_mod
+from . import limits as limits_mod
+from . import variations
 from .capabilities import CAPABILITIES, closest
 from .delays import add_delay_arguments, delays_from_args
 from .faults import FAULTS
@@ -32,8 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=ORG",
-        help="an API key and its org (repeatable); none → one is generated",
+        help="an API key and its org (repeatable; visible in ps: prefer --api-key-file); "
+        "none anywhere → one is generated",
     )
+    keys_mod.add_arguments(parser)
     parser.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
     parser.add_argument(
         "--fault",
@@ -52,21 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latency-ms", type=int, default=0, help="delay every response")
     add_delay_arguments(parser)
     parser.add_argument("--list-faults", action="store_true", help="list the faults and exit")
+    limits_mod.add_arguments(parser)
+    variations.add_arguments(parser)
 
 
 def _closest_error(kind: str, name: str, choices: frozenset[str] | set[str]) -> str:
     hint = closest(name, choices)
     return f"unknown {kind} {name!r}" + (f"; did you mean {hint!r}?" if hint else "")
-
-
-def _api_keys(values: list[str]) -> dict[str, str] | str:
-    keys: dict[str, str] = {}
-    for value in values:
-        key, sep, org = value.partition("=")
-        if not sep or not key or not org:
-            return f"--api-key must be KEY=ORG, got {value!r}"
-        keys[key] = org
-    return keys
 
 
 def _usage_error(args: argparse.Namespace) -> str | None:
@@ -90,9 +87,18 @@ def run(args: argparse.Namespace) -> int:
         for name, fault in sorted(FAULTS.items()):
             print(f"{name:32} [{fault.family}] {fault.description}")
         return 0
-    keys = _api_keys(args.api_key)
-    problem = keys if isinstance(keys, str) else _usage_error(args)
-    if problem is not None or isinstance(keys, str):
+    keys = keys_mod.gather_keys(args)
+    limits = limits_mod.from_args(args)
+    varied = variations.from_args(args)
+    problem = next((p for p in (keys, limits, varied) if isinstance(p, str)), None) or _usage_error(
+        args
+    )
+    if (
+        problem is not None
+        or isinstance(keys, str)
+        or isinstance(limits, str)
+        or isinstance(varied, str)
+    ):
         print(problem, file=sys.stderr)
         return 2
     if not keys:
@@ -111,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         disabled=frozenset(args.disable),
         latency_ms=args.latency_ms,
         delays=delays_from_args(args),
+        limits=limits,
+        variations=varied,
     )
     try:
         return serve(settings)

@@ -1,38 +1,46 @@
 """A VM's filesystem as seen from the host: the same bytes a run sees at the same path.
 
-Path rules: a VM path is absolute and normalised (no ``.`` or ``..`` components, no NUL);
-anything else is a 400 ``bad_request``. Paths under a bound filesystem
-(``backend.hooks.mounts_for(vm_id)``) resolve into that filesystem's host directory;
-``/etc`` is the backend's minimal one (``sysroot.py``) and ``/usr``, ``/bin``, ``/lib*``,
-``/sbin`` the host's, all read-only; ``/proc``, ``/dev``, ``/sys``, ``/run`` → 400;
-everything else lives in the VM's layered disk (see ``layers.py``), read through the
-layers honouring overlayfs whiteouts and opaque directories, written into the VM's upper.
+Path rules: a VM path is absolute and normalised (no ``.`` or ``..`` components, no NUL)
+and within the bounds of ``bounds.py``; anything else is a 400 ``bad_request``. Paths under
+a bound filesystem (``backend.hooks.mounts_for(vm_id)``) resolve into that filesystem's
+host directory; ``/etc`` is the backend's minimal one (``sysroot.py``) and ``/usr``,
+``/bin``, ``/lib*``, ``/sbin`` the host's, all read-only; ``/proc``, ``/dev``, ``/sys``,
+``/run`` → 400; everything else lives in the VM's layered disk (see ``layers.py``), read
+through the layers honouring overlayfs whiteouts and opaque directories
+(``overlaywalk.py``), written into the VM's upper.
 
-Confinement: the host kernel never follows a symlink on the way. Every component is
-``lstat``-ed; a symlink (one a run made, or ``/bin -> usr/bin``) is resolved as a *VM*
-path and the lookup starts again, so ``ln -s /etc/shadow /tmp/x`` in a run makes
-``/tmp/x`` read the VM's minimal ``/etc/shadow`` (absent: 404), never the host's, and
-``/tmp/x -> /proc/self/environ`` is a 400. Writes follow symlinks in the directories
-above the file the same way, replace a symlink at the file itself, and check that the
-directory they land in really lies under the VM's upper layer or mount.
+Confinement: the host kernel never resolves a VM path. Every lookup starts from an open
+directory fd of a layer (or mount) and opens one name at a time with ``O_NOFOLLOW``
+(``resolve.py``; ``openat2`` with ``RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`` where a single
+host tree allows it), so a run renaming a directory and a symlink to ``/`` meanwhile gets
+at worst a 409, never the host's files. A symlink met on the way (one a run made, or
+``/bin -> usr/bin``) is resolved as a *VM* path and the lookup starts again, so
+``ln -s /etc/shadow /tmp/x`` in a run makes ``/tmp/x`` read the VM's minimal
+``/etc/shadow`` (absent: 404), never the host's, and ``/tmp/x -> /proc/self/environ`` is
+a 400. Writes follow symlinks in the directories above the file the same way, replace a
+symlink at the file itself, and land through the fd of the directory they checked.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import secrets
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, TypeVar
 
+from .bounds import check_vm_path_bounds
 from .errors import ApiError
 from .hooks import Mount
 from .layers import DiskLayout, LayerStore
+from .overlaywalk import OPAQUE, Changed, Found, Link, follow, is_whiteout, walk
+from .resolve import lstat_at, open_file, open_root, step_dir
 from .sysroot import etc_dir
 
 if TYPE_CHECKING:
@@ -43,16 +51,9 @@ __all__ = ["SYSTEM_DIRS", "VmDisk", "split_vm_path"]
 # Bound read-only from the host into every sandbox; /proc, /dev, /sys are virtual.
 SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc")
 VIRTUAL_DIRS = ("proc", "dev", "sys", "run")
-_OPAQUE = "trusted.overlay.opaque"
 _MAX_HOPS = 40  # symlinks followed per lookup, as Linux's MAXSYMLINKS
-
-
-@dataclass(frozen=True)
-class _Link:
-    """A symlink met at ``parts[:depth]``, pointing at ``target`` (a VM path)."""
-
-    depth: int
-    target: str
+_ATTEMPTS = 8  # lookups started again when a run renames things under one
+T = TypeVar("T")
 
 
 def split_vm_path(vm_path: object) -> list[str]:
@@ -65,6 +66,7 @@ def split_vm_path(vm_path: object) -> list[str]:
     if "\x00" in vm_path:
         raise ApiError("bad_request", "path must not contain NUL")
     parts = [p for p in vm_path.split("/") if p]
+    check_vm_path_bounds(vm_path, parts)
     if any(p in (".", "..") for p in parts):
         raise ApiError("bad_request", f"path must be normalised (no . or ..): {vm_path!r}")
     if not parts:
@@ -72,15 +74,14 @@ def split_vm_path(vm_path: object) -> list[str]:
     return parts
 
 
-def _is_whiteout(st: os.stat_result) -> bool:
-    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
-
-
-def _is_opaque(path: Path) -> bool:
-    try:
-        return os.getxattr(path, _OPAQUE) == b"y"
-    except OSError:
-        return False
+def _retrying(operation: Callable[[], T], what: str) -> T:
+    """``operation()``, started again while a concurrent rename changes its path."""
+    for _ in range(_ATTEMPTS):
+        try:
+            return operation()
+        except Changed:
+            continue
+    raise ApiError("conflict", f"{what} kept changing during the request; try again")
 
 
 @dataclass
@@ -110,10 +111,10 @@ class VmDisk:
                 best = (mount.host_dir, len(mparts))
         return best
 
-    def _host_root(self, parts: list[str]) -> tuple[Path, int] | _Link | None:
+    def _host_root(self, parts: list[str]) -> tuple[Path, int] | Link | None:
         """The host directory serving ``parts`` and how many components it covers.
 
-        None when ``parts`` lives in the layered disk; a ``_Link`` for a system directory
+        None when ``parts`` lives in the layered disk; a ``Link`` for a system directory
         that is a symlink (``/bin -> usr/bin``), as it is in every VM.
         """
         mount = self._mount_root(parts)
@@ -125,125 +126,138 @@ class VmDisk:
             return (self.etc, 1)
         if parts[0] in SYSTEM_DIRS:
             host = Path("/") / parts[0]
-            return _Link(1, os.readlink(host)) if host.is_symlink() else (host, 1)
+            return Link(1, os.readlink(host)) if host.is_symlink() else (host, 1)
         return None
 
-    def _walk_layers(self, parts: list[str]) -> Path | _Link | None:
-        layers = [self.layout.upper, *self.layout.lowers]
-        for depth, _ in enumerate(parts):
-            rel = parts[: depth + 1]
-            found: list[Path] = []
-            for layer in layers:
-                path = layer.joinpath(*rel)
-                try:
-                    st = os.lstat(path)
-                except (FileNotFoundError, NotADirectoryError):
-                    continue
-                if _is_whiteout(st):
-                    break
-                if stat.S_ISLNK(st.st_mode):
-                    if found:  # hidden below a directory of an upper layer
-                        break
-                    return _Link(depth + 1, os.readlink(path))
-                if depth == len(parts) - 1:
-                    return path
-                if not stat.S_ISDIR(st.st_mode):
-                    break
-                found.append(layer)
-                if _is_opaque(path):
-                    break
-            if not found:
-                return None
-            layers = found
-        return None
-
-    def _walk(self, parts: list[str]) -> Path | _Link | None:
-        """The host entry at ``parts`` without following any symlink (a ``_Link`` if met)."""
+    def _walk(self, parts: list[str]) -> Found | Link | None:
+        """The entry at ``parts`` (an open ``Found``) without following any symlink."""
         if not parts:
-            return self.layout.upper
+            return walk([self.layout.upper], [])
         root = self._host_root(parts)
         if root is None:
-            return self._walk_layers(parts)
-        if isinstance(root, _Link):
+            return walk([self.layout.upper, *self.layout.lowers], parts)
+        if isinstance(root, Link):
             return root
-        return _walk_host(root[0], root[1], parts)
+        return walk([root[0]], parts, root[1])
 
-    def _resolve(self, parts: list[str]) -> tuple[list[str], Path | None]:
-        """Follow symlinks inside the VM's namespace: the canonical parts and their host file.
+    def _resolve(self, parts: list[str]) -> tuple[list[str], Found | None]:
+        """Follow symlinks inside the VM's namespace: the canonical parts and their entry.
 
         A symlink made by a run means a VM path, never a host one, so it is resolved here
         rather than by the host kernel (which would read the host's ``/etc/shadow``).
+        The caller closes the entry.
         """
         for _ in range(_MAX_HOPS):
             found = self._walk(parts)
-            if not isinstance(found, _Link):
+            if not isinstance(found, Link):
                 return parts, found
-            parts = _follow(parts, found)
+            parts = follow(parts, found)
         raise ApiError("bad_request", "too many levels of symbolic links")
 
-    def _locate(self, parts: list[str]) -> Path | None:
-        """The host file shown at ``parts``, or None if the VM has nothing there."""
-        return self._resolve(parts)[1]
+    def _stat(self, parts: list[str]) -> os.stat_result | None:
+        found = _retrying(lambda: self._resolve(parts)[1], "/" + "/".join(parts))
+        if found is None:
+            return None
+        found.close()
+        return found.st
 
     def exists(self, vm_path: str) -> bool:
         """Whether a file or directory exists at ``vm_path``."""
-        return self._locate(split_vm_path(vm_path)) is not None
+        return self._stat(split_vm_path(vm_path)) is not None
 
     def is_dir(self, vm_path: str) -> bool:
         """Whether ``vm_path`` is a directory."""
-        found = self._locate(split_vm_path(vm_path))
-        return found is not None and found.is_dir()
+        st = self._stat(split_vm_path(vm_path))
+        return st is not None and stat.S_ISDIR(st.st_mode)
 
-    def _file(self, vm_path: str) -> Path:
-        found = self._locate(split_vm_path(vm_path))
+    def _open_once(self, vm_path: str, parts: list[str]) -> int:
+        found = self._resolve(parts)[1]
         if found is None:
             raise ApiError("not_found", f"{vm_path} does not exist")
-        if found.is_dir():
-            raise ApiError("bad_request", f"{vm_path} is a directory")
-        return found
+        try:
+            if found.is_dir:
+                raise ApiError("bad_request", f"{vm_path} is a directory")
+            return open_file(found.dirfd, found.name)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ELOOP, errno.ENOTDIR, errno.EISDIR):
+                raise Changed(vm_path) from None
+            if exc.errno == errno.EINVAL:
+                raise ApiError("bad_request", f"{vm_path} is not a regular file") from None
+            raise
+        finally:
+            found.close()
+
+    def open_read(self, vm_path: str) -> IO[bytes]:
+        """The file at ``vm_path`` opened for reading (404 missing, 400 directory or FIFO).
+
+        The handle is the file the lookup checked, wherever a run renames it afterwards.
+        """
+        parts = split_vm_path(vm_path)
+        fd = _retrying(lambda: self._open_once(vm_path, parts), vm_path)
+        return os.fdopen(fd, "rb")
 
     def size(self, vm_path: str) -> int:
         """Size in bytes of the file at ``vm_path`` (404 missing, 400 directory)."""
-        return self._file(vm_path).stat().st_size
+        with self.open_read(vm_path) as handle:
+            return os.fstat(handle.fileno()).st_size
 
     def read_bytes(self, vm_path: str) -> bytes:
         """The whole file at ``vm_path`` (404 missing, 400 directory)."""
-        fd = os.open(self._file(vm_path), os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as handle:
+        with self.open_read(vm_path) as handle:
             return handle.read()
 
-    def host_path_for_read(self, vm_path: str) -> Path:
-        """The host file to stream for ``vm_path`` (for large reads; 404 missing)."""
-        return self._file(vm_path)
+    def _make_dirs(self, root: Path, base: list[str], names: list[str], *, layered: bool) -> int:
+        """An fd on ``root/names`` with the missing directories made (one name at a time).
 
-    def _writable_target(self, vm_path: str) -> Path:
-        """The host path a write of ``vm_path`` replaces (directories made on the way).
+        ``layered``: ``root`` is the upper, so a directory is refused where the merged view
+        shows a file, and one replacing a whiteout is made opaque.
+        """
+        fd = open_root(root)
+        merged_exists = layered
+        try:
+            for i, name in enumerate(names):
+                st = lstat_at(fd, name)
+                if layered and st is None and merged_exists:
+                    below = self._stat([*base, *names[: i + 1]])
+                    merged_exists = below is not None
+                    if below is not None and not stat.S_ISDIR(below.st_mode):
+                        where = "/" + "/".join([*base, *names[: i + 1]])
+                        raise ApiError("bad_request", f"{where} is not a directory")
+                nxt = _ensure_dir(fd, name, st, layered=layered, where=[*base, *names[: i + 1]])
+                os.close(fd)
+                fd = nxt
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _write_parent(self, vm_path: str) -> tuple[int, str]:
+        """An fd on the host directory a write of ``vm_path`` lands in, and the file's name.
 
         Symlinks in the directories above it are followed inside the VM; a symlink at
-        ``vm_path`` itself is replaced, not written through.
+        ``vm_path`` itself is replaced, not written through. The caller closes the fd.
         """
         given = split_vm_path(vm_path)
-        parts = [*self._resolve(given[:-1])[0], given[-1]] if len(given) > 1 else given
-        root = self._host_root(parts)
-        if isinstance(root, tuple) and self._mount_root(parts) is not None:
-            target = root[0].joinpath(*parts[root[1] :])
-            if target.is_dir() and not target.is_symlink():
-                raise ApiError("bad_request", f"{vm_path} is a directory")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            return _confined(target, root[0])
-        if root is not None:
-            raise ApiError("bad_request", f"/{parts[0]} is read-only in the VM")
-        cur = self.layout.upper
-        for i, part in enumerate(parts[:-1]):
-            cur = cur / part
-            lower_view = self._locate(parts[: i + 1])
-            if lower_view is not None and not lower_view.is_dir():
-                raise ApiError("bad_request", f"/{'/'.join(parts[: i + 1])} is not a directory")
-            _ensure_upper_dir(cur)
-        final = _confined(cur / parts[-1], self.layout.upper)
-        if final.is_dir() and not final.is_symlink():
+        parts = given
+        if len(given) > 1:
+            canonical, found = self._resolve(given[:-1])
+            if found is not None:
+                found.close()
+            parts = [*canonical, given[-1]]
+        mount = self._mount_root(parts)
+        if mount is not None and mount[1] < len(parts):
+            fd = self._make_dirs(mount[0], parts[: mount[1]], parts[mount[1] : -1], layered=False)
+        elif mount is not None:  # the mount point itself
             raise ApiError("bad_request", f"{vm_path} is a directory")
-        return final
+        elif self._host_root(parts) is not None:
+            raise ApiError("bad_request", f"/{parts[0]} is read-only in the VM")
+        else:
+            fd = self._make_dirs(self.layout.upper, [], parts[:-1], layered=True)
+        st = lstat_at(fd, parts[-1])
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            os.close(fd)
+            raise ApiError("bad_request", f"{vm_path} is a directory")
+        return fd, parts[-1]
 
     def write_bytes(self, vm_path: str, data: bytes) -> None:
         """Create or replace the file at ``vm_path`` with ``data`` (atomically)."""
@@ -263,7 +277,7 @@ class VmDisk:
                 for chunk in chunks:
                     out.write(chunk)
         """
-        self._writable_target(vm_path)  # refuse bad paths before any byte is sent
+        os.close(_retrying(lambda: self._write_parent(vm_path), vm_path)[0])  # refuse early
         fd, tmp = tempfile.mkstemp(prefix="w-", dir=self.store.staging_dir())
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -274,76 +288,60 @@ class VmDisk:
                 if layout is None:
                     raise ApiError("not_found", f"vm {self.vm_id} not found")
                 self.layout = layout
-                final = self._writable_target(vm_path)
-                if final.exists() or _lexists_whiteout(final):
-                    final.unlink()
-                _move(tmp, final)
+                _retrying(lambda: self._land(vm_path, tmp), vm_path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-
-def _walk_host(root: Path, covered: int, parts: list[str]) -> Path | _Link | None:
-    """Walk ``parts[covered:]`` under ``root`` with ``lstat``: no host symlink is followed."""
-    if not root.is_dir():
-        return None
-    path = root
-    for i in range(covered, len(parts)):
-        path = path / parts[i]
+    def _land(self, vm_path: str, tmp: str) -> None:
+        parent, name = self._write_parent(vm_path)
         try:
-            st = os.lstat(path)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        if stat.S_ISLNK(st.st_mode):
-            return _Link(i + 1, os.readlink(path))
-        if i < len(parts) - 1 and not stat.S_ISDIR(st.st_mode):
-            return None
-    return path
+            _move(tmp, parent, name)
+        finally:
+            os.close(parent)
 
 
-def _follow(parts: list[str], link: _Link) -> list[str]:
-    """``parts`` with the symlink at ``parts[: link.depth]`` replaced by its target (VM paths)."""
-    base = [] if link.target.startswith("/") else parts[: link.depth - 1]
-    out: list[str] = []
-    for part in [*base, *link.target.split("/"), *parts[link.depth :]]:
-        if part == "..":
-            if out:
-                out.pop()
-        elif part not in ("", "."):
-            out.append(part)
-    return out
-
-
-def _confined(path: Path, root: Path) -> Path:
-    """``path`` if its directory really lies under ``root`` (no symlink swapped in), else 400."""
-    real_root, parent = os.path.realpath(root), os.path.realpath(path.parent)
-    if parent != real_root and not parent.startswith(real_root.rstrip("/") + "/"):
-        raise ApiError("bad_request", f"{path.name}: a directory on the way is not the VM's")
-    return path
-
-
-def _move(src: str, dst: Path) -> None:
+def _ensure_dir(
+    dirfd: int, name: str, st: os.stat_result | None, *, layered: bool, where: list[str]
+) -> int:
+    """An fd on the directory ``name`` in ``dirfd``, made if missing (see ``_make_dirs``)."""
+    if st is not None and layered and is_whiteout(st):  # replaces a deleted directory
+        os.unlink(name, dir_fd=dirfd)
+        os.mkdir(name, 0o755, dir_fd=dirfd)
+        fd = step_dir(dirfd, name)
+        os.setxattr(fd, OPAQUE, b"y")
+        return fd
+    if st is not None and stat.S_ISLNK(st.st_mode):
+        raise Changed(name)  # the lookup above followed links: this one is new
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        raise ApiError("bad_request", f"/{'/'.join(where)} is not a directory")
+    if st is None:
+        with suppress(FileExistsError):
+            os.mkdir(name, 0o755, dir_fd=dirfd)
     try:
-        os.replace(src, dst)
+        return step_dir(dirfd, name)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ELOOP, errno.ENOTDIR):
+            raise Changed(name) from None
+        raise
+
+
+def _move(src: str, dirfd: int, name: str) -> None:
+    """Rename the staged file ``src`` to ``name`` in ``dirfd`` (a copy across devices)."""
+    try:
+        os.replace(src, name, dst_dir_fd=dirfd)
+        return
     except OSError as exc:
         if exc.errno != errno.EXDEV:  # a bound filesystem on another device
             raise
-        shutil.move(src, dst)
-
-
-def _lexists_whiteout(path: Path) -> bool:
+    part = f".arker-{secrets.token_hex(6)}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    out = os.open(part, flags, 0o644, dir_fd=dirfd)
     try:
-        return _is_whiteout(os.lstat(path))
-    except OSError:
-        return False
-
-
-def _ensure_upper_dir(path: Path) -> None:
-    """Make ``path`` a directory in the upper layer; opaque if it replaces a deleted one."""
-    if _lexists_whiteout(path):
-        path.unlink()
-        path.mkdir(mode=0o755)
-        os.setxattr(path, _OPAQUE, b"y")
-        return
-    if not path.is_dir():
-        path.mkdir(mode=0o755)
+        with open(src, "rb") as source, os.fdopen(out, "wb") as sink:
+            shutil.copyfileobj(source, sink, 1024 * 1024)
+        os.replace(part, name, src_dir_fd=dirfd, dst_dir_fd=dirfd)
+    except BaseException:
+        os.unlink(part, dir_fd=dirfd)
+        raise
+    os.unlink(src)

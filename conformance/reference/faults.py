@@ -130,4 +130,39 @@ FAULTS: dict[str, Fault] = {
         "deleting a tunnel answers deleted:true but it stays open", "tunnels"
     ),
     "tunnel-url-never-set": Fault("open tunnels keep url null", "tunnels"),
+    # capability honesty: a disabled capability answers 422 but does the work (dishonest.py)
+    "unsupported-session-created": Fault(
+        "with sessions disabled, creating a session answers 422 but creates it", "honesty"
+    ),
+    "unsupported-binding-created": Fault(
+        "with syncs disabled, a binding answers 422 but binds the filesystem", "honesty"
+    ),
+    "unsupported-signal-delivered": Fault(
+        "with runs.signal disabled, a signal answers 422 but is delivered", "honesty"
+    ),
+    "unsupported-cancel-done": Fault(
+        "with runs.cancel disabled, cancel answers 422 but cancels the run", "honesty"
+    ),
+    "unsupported-tunnel-opened": Fault(
+        "with tunnels disabled, a run asking for inbound ports answers 422 but runs and opens"
+        " the tunnel",
+        "honesty",
+    ),
+    # burst routing (judged with profile burst; the zoo serves the first and last in burst mode)
+    "burst-provider-aws": Fault("burst-mode VMs say provider aws", "burst"),
+    "burst-ids-regular": Fault("VMs say provider aws-burst but have regular (vm_...) ids", "burst"),
+    "burst-provider-filter-ignored": Fault("GET /v1/vms ignores the provider filter", "burst"),
+    # the 0.3.0 generation (served by legacy030.py around the app)
+    "speaks-030": Fault("every 0.3.0 marker below at once, and owner_id on VMs", "fingerprints"),
+    "fork-route-030": Fault(
+        "fork is served at POST /v1/vms/{id}/fork; POST /v1/fork answers 404", "fingerprints"
+    ),
+    "run-route-030": Fault(
+        "runs are created at POST /v1/vms/{id}/run; POST .../runs answers 404", "fingerprints"
+    ),
+    "run-completed-030": Fault("run bodies carry the 0.3.0 completed flag", "fingerprints"),
+    "sessions-array-030": Fault("GET sessions answers a bare JSON array", "fingerprints"),
+    "resize-ok-030": Fault("resize answers {ok} instead of {resized}", "fingerprints"),
+    "tunnel-status-030": Fault("tunnels carry status instead of state", "fingerprints"),
+    "error-codes-030": Fault("error codes are 0.3.0-era strings outside the enum", "fingerprints"),
 }

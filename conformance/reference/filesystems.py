@@ -9,10 +9,9 @@ unknown one (404). Deleting a filesystem that a binding still uses is a 409 conf
 
 from __future__ import annotations
 
-import os
+import logging
 import re
 import secrets
-import shutil
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +27,8 @@ from .errors import ApiError
 from .pagination import keyset_page
 from .requests import json_body, req_str
 from .state import Backend, backend_of
+from .trash import remove_tree, tree_size
+from .variations import cross_org_refusal
 
 __all__ = [
     "REGION",
@@ -39,6 +40,7 @@ __all__ = [
     "routes",
 ]
 
+log = logging.getLogger("arker.reference")
 REGION = "us-west-2"
 PROVIDER = "aws"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -65,17 +67,6 @@ def filesystem_dir(backend: Backend, filesystem_id: str) -> Path:
     return Path(backend.data_dir) / "filesystems" / filesystem_id
 
 
-def _size_bytes(root: Path) -> int:
-    total = 0
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(folder, name)).st_size
-            except OSError:  # removed while we walked
-                continue
-    return total
-
-
 def render_filesystem(backend: Backend, row: sqlite3.Row) -> dict[str, Any]:
     """The ``Filesystem`` shape of a row (``size_bytes`` measured now)."""
     return {
@@ -83,9 +74,9 @@ def render_filesystem(backend: Backend, row: sqlite3.Row) -> dict[str, Any]:
         "name": row["name"],
         "owner_org_id": row["org"],
         "created_at": row["created_at"],
-        "size_bytes": _size_bytes(filesystem_dir(backend, row["filesystem_id"])),
+        "size_bytes": tree_size(filesystem_dir(backend, row["filesystem_id"])),  # any depth
         "region": REGION,
-        "provider": PROVIDER,
+        "provider": backend.variations.provider,
     }
 
 
@@ -95,6 +86,9 @@ def lookup_filesystem(backend: Backend, org: str, filesystem_id: str) -> sqlite3
         "SELECT * FROM filesystems WHERE filesystem_id = ? AND org = ?", (filesystem_id, org)
     )
     if row is None:
+        theirs = "SELECT 1 FROM filesystems WHERE filesystem_id = ?"
+        if backend.db.one(theirs, (filesystem_id,)) is not None:
+            raise cross_org_refusal(backend, f"filesystem {filesystem_id}")
         raise ApiError("not_found", f"filesystem {filesystem_id} not found")
     return row
 
@@ -142,7 +136,10 @@ def delete_filesystem(backend: Backend, org: str, filesystem_id: str) -> None:
                 f" vm {bound['vm_id']}; delete that sync first",
             )
         db.execute("DELETE FROM filesystems WHERE filesystem_id = ?", (filesystem_id,))
-    shutil.rmtree(filesystem_dir(backend, filesystem_id), ignore_errors=True)
+    try:
+        remove_tree(filesystem_dir(backend, filesystem_id))  # a run may have made it deep
+    except OSError as exc:
+        log.warning("could not remove filesystem %s: %s", filesystem_id, exc)
 
 
 # ── routes ─────────────────────────────────────────────────────────────────

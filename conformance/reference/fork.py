@@ -15,9 +15,10 @@ from .auth import org_of
 from .errors import ApiError
 from .network import normalize_network
 from .requests import json_body, opt_bool, opt_int, opt_str
-from .runstore import new_id, now
+from .runstore import now
 from .sessions import create_session
 from .state import Backend, backend_of
+from .variations import new_vm_id, pause
 from .vm_render import render_vm, vm_state
 from .vms import DDL, GOLDEN_ORG, lookup_vm
 
@@ -34,7 +35,7 @@ def install(backend: Backend) -> None:
         with backend.db.transaction():
             if backend.db.one("SELECT 1 FROM vms WHERE org = ? AND name = ?", (GOLDEN_ORG, name)):
                 continue
-            vm_id = new_id("vm")
+            vm_id = new_vm_id(backend)
             backend.db.execute(
                 "INSERT INTO vms (vm_id, org, name, public, golden, created_at, started_at) "
                 "VALUES (?, ?, ?, 1, 1, ?, ?)",
@@ -99,7 +100,7 @@ def _root(backend: Backend, source: sqlite3.Row) -> tuple[str | None, str | None
 
 
 def _insert(backend: Backend, org: str, source: sqlite3.Row, f: dict[str, Any]) -> str:
-    vm_id = new_id("vm")
+    vm_id = new_vm_id(backend)
     root_id, root_name = _root(backend, source)
     inherited = {k: f[k] if f[k] is not None else source[k] for k in _SIZES}
     network = (
@@ -145,6 +146,7 @@ async def fork_vm(request: Request) -> Response:
     backend, org = backend_of(request), org_of(request)
     backend.require_capability("vms")
     body = await json_body(request)
+    await pause(backend.variations.fork_ms)
     source = _source(backend, org, body)
     if source["org"] != org and not source["golden"]:
         backend.require_capability("fork.public")

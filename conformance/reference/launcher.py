@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
+from .keys import KEYS_ENV
 from .lifeline import PARENT_ENV
 
 __all__ = ["LaunchError", "ReferenceServer"]
@@ -41,6 +42,9 @@ class ReferenceServer:
         latency_ms: int = 0,
         sandbox: str = "auto",
         start_timeout_s: float = 30.0,
+        extra_args: Iterable[str] = (),
+        wrapper: Iterable[str] = (),
+        options: Iterable[str] = (),
     ) -> None:
         self.data_dir = Path(data_dir)
         # None → one fixed key; {} → none, so the server generates one (printed to its log)
@@ -50,13 +54,18 @@ class ReferenceServer:
         self.latency_ms = latency_ms
         self.sandbox = sandbox
         self.start_timeout_s = start_timeout_s
+        # more serve options, e.g. ("--page-cap", "3")
+        self.extra_args = (*extra_args, *options)
+        self.wrapper = tuple(wrapper)  # a command the server is started under
         self.port = 0
         self.base_url = ""
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}.server.log"
 
     def _argv(self) -> list[str]:
+        # the keys travel in the environment (see _env), never on the command line
         argv = [
+            *self.wrapper,
             sys.executable,
             "-m",
             "conformance.reference",
@@ -71,13 +80,25 @@ class ReferenceServer:
             "--latency-ms",
             str(self.latency_ms),
         ]
-        for key, org in self.api_keys.items():
-            argv += ["--api-key", f"{key}={org}"]
         for name in self.faults:
             argv += ["--fault", name]
         for name in self.disabled:
             argv += ["--disable", name]
-        return argv
+        return [*argv, *self.extra_args]
+
+    def _env(self) -> dict[str, str]:
+        """The server's environment: ours, its keys (``KEYS_ENV``), its launcher's pid.
+
+        Keys in argv would be readable by every local user (``ps``); a process's
+        environment only by its owner and root.
+        """
+        keys = "\n".join(f"{key}={org}" for key, org in self.api_keys.items())
+        return {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            PARENT_ENV: str(os.getpid()),
+            KEYS_ENV: keys,
+        }
 
     def start(self) -> ReferenceServer:
         """Start the server and wait (with a deadline) for its listening line."""
@@ -88,7 +109,7 @@ class ReferenceServer:
                 stdout=subprocess.PIPE,
                 stderr=log,
                 start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1", PARENT_ENV: str(os.getpid())},
+                env=self._env(),
             )
         line = self._read_ready_line()
         self.base_url = line.removeprefix(_READY).strip()

@@ -12,9 +12,9 @@ Layers no VM references any more are removed when a VM is deleted.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
-import shutil
 import subprocess
 import threading
 from collections.abc import Callable
@@ -22,8 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .db import Database
+from .flatten import merge_layers, needs_flattening
+from .trash import remove_tree, sweep
 
 __all__ = ["DDL", "DiskLayout", "LayerStore"]
+
+log = logging.getLogger("arker.reference")
 
 DDL = """
 CREATE TABLE IF NOT EXISTS vm_disks (
@@ -53,11 +57,13 @@ class LayerStore:
         # Held while an upper is frozen and while a host-side write lands in an upper, so
         # a write never ends up in a layer that was frozen under it.
         self.lock = threading.RLock()
-        for sub in ("layers", "uppers", "merged", "staging"):
+        for sub in ("layers", "uppers", "merged", "staging", "flattening"):
             (root / sub).mkdir(parents=True, exist_ok=True)
         _make_base(root / "base")
         for leftover in (root / "staging").iterdir():  # writes cut short by a crash
             leftover.unlink(missing_ok=True)
+        sweep(root / "trash")  # deletes cut short by a crash or an error
+        sweep(root / "flattening")  # merges cut short
         db.ensure_schema(DDL)
 
     def layout(self, vm_id: str) -> DiskLayout | None:
@@ -93,12 +99,21 @@ class LayerStore:
         worker thread: the copy may take a while.
         """
         copy_from: Path | None = None
+        flat = self._flatten(parent_id)  # outside the lock: it copies frozen layers
         with self.lock, self.db.transaction():
             row = self.db.one("SELECT upper, lowers FROM vm_disks WHERE vm_id = ?", (parent_id,))
             if row is None:
                 self.create(child_id)
                 return
             lowers: list[str] = json.loads(row["lowers"])
+            if flat is not None and flat[0] == lowers:
+                os.rename(self.root / "flattening" / flat[1], self.root / "layers" / flat[1])
+                lowers = [flat[1]]
+                if not parent_busy():  # a live mount of the parent still uses the old ones
+                    self.db.execute(
+                        "UPDATE vm_disks SET lowers = ? WHERE vm_id = ?",
+                        (json.dumps(lowers), parent_id),
+                    )
             upper_dir = self.root / "uppers" / row["upper"]
             if share:
                 self.db.execute(
@@ -120,6 +135,28 @@ class LayerStore:
             child = self.layout(child_id)
             assert child is not None
             _copy_tree(copy_from, child.upper)
+
+    def _flatten(self, vm_id: str) -> tuple[list[str], str] | None:
+        """The VM's named layers and one new layer merging them, when a fork would make its
+        stack too long to mount (``flatten.py``); None otherwise or when it cannot."""
+        row = self.db.one("SELECT lowers FROM vm_disks WHERE vm_id = ?", (vm_id,))
+        named: list[str] = json.loads(row["lowers"]) if row is not None else []
+        stack = [*(self.root / "layers" / n for n in named), self.root / "base"]
+        if len(named) < 2 or not needs_flattening(stack, len(str(self.root))):
+            return None
+        # Built outside layers/ (a delete meanwhile would take it for unreferenced) and
+        # moved in by the fork, under the lock.
+        name = self._new_dir("flattening", "l")
+        scratch = self.root / "merged" / f"flatten-{name}"
+        scratch.mkdir()
+        try:
+            merged = merge_layers(stack, self.root / "flattening" / name, scratch)
+        finally:
+            scratch.rmdir()
+        if not merged:
+            remove_tree(self.root / "flattening" / name)
+            return None
+        return named, name
 
     def _freeze(self, upper: str) -> str:
         name = self._new_dir("layers", "l")
@@ -147,7 +184,10 @@ class LayerStore:
                     os.rename(path, target)
                     moved.append(target)
         for path in moved:
-            shutil.rmtree(path, ignore_errors=True)
+            try:
+                remove_tree(path)
+            except OSError as exc:  # left in the trash: the next start sweeps it
+                log.warning("could not remove %s: %s", path, exc)
 
     def staging_dir(self) -> Path:
         """Where host-side writes are staged before landing in an upper (same filesystem)."""

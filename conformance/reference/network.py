@@ -6,6 +6,7 @@ import ipaddress
 import re
 from typing import Any
 
+from .bounds import MAX_POLICY_ENTRIES, check_count
 from .errors import ApiError
 
 __all__ = ["normalize_network"]
@@ -54,5 +55,6 @@ def normalize_network(value: Any) -> dict[str, Any] | None:
         entries = value.get(kind)
         if not isinstance(entries, list):
             raise ApiError("bad_request", f"network.{kind} must be a list of hosts or CIDRs")
+        check_count(entries, f"network.{kind}", MAX_POLICY_ENTRIES)
         return {"type": kind, kind: [_entry(e, kind) for e in entries]}
     raise ApiError("bad_request", f"network.type must be open, blocked, allow or block: {kind!r}")

@@ -29,14 +29,19 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
 
-def parse_limit(request: Request) -> int:
-    """The ``limit`` query parameter: an integer 1..1000 (default 100), else 400."""
+def parse_limit(request: Request, *, clamp: bool = False) -> int:
+    """The ``limit`` query parameter: an integer 1..1000 (default 100), else 400.
+
+    With ``clamp`` (a ``--page-cap`` backend) a limit above 1000 is clamped, not refused.
+    """
     raw = request.query_params.get("limit")
     if raw is None or raw == "":
         return DEFAULT_LIMIT
     value = ascii_int(raw)
     if value is None:
         raise ApiError("bad_request", f"limit must be an integer, got {raw!r}")
+    if clamp and value > MAX_LIMIT:
+        return MAX_LIMIT
     if not 1 <= value <= MAX_LIMIT:
         raise ApiError("bad_request", f"limit must be between 1 and {MAX_LIMIT}, got {value}")
     return value
@@ -103,7 +108,9 @@ def keyset_page(
         page = keyset_page(backend, request, "runs", "SELECT * FROM runs WHERE vm_id = ?", [vm])
         return {"runs": [render(r) for r in page.rows], "next_cursor": page.next_cursor}
     """
-    limit = parse_limit(request)
+    cap = backend.variations.page_cap
+    limit = parse_limit(request, clamp=cap is not None)
+    limit = limit if cap is None else min(limit, cap)
     after, repeated = 0, False
     token = request.query_params.get("cursor")
     if token:

@@ -22,24 +22,26 @@ import json
 import os
 import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import IO
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from .bounds import MAX_INT_DIGITS
 from .errors import ApiError
+from .keylocks import KeyedLocks
 from .state import Backend, backend_of
 
 __all__ = [
     "EXPIRES_IN",
     "MAX_FILE_BYTES",
-    "UPLOAD_LOCK",
+    "UPLOAD_LOCKS",
     "Upload",
     "create_upload",
     "drop_upload",
@@ -75,10 +77,11 @@ CREATE TABLE IF NOT EXISTS sync_uploads (
 );
 """
 
-# Serialises every change to uploads (create, merge ranges, commit, PUT install):
-# chunks of one upload may arrive concurrently, and a staging file and its row must
-# move together. Re-entrant so ``transfer`` can hold it across a whole entry.
-UPLOAD_LOCK = threading.RLock()
+# Serialises the changes to one upload (create, merge ranges, commit, PUT install): its
+# chunks may arrive concurrently, and a staging file and its row must move together.
+# One lock per (vm_id, upload_id), re-entrant so ``transfer`` can hold it across a whole
+# entry: no tenant's I/O ever waits for another's.
+UPLOAD_LOCKS = KeyedLocks()
 
 
 @dataclass(frozen=True)
@@ -198,7 +201,7 @@ def write_range(backend: Backend, upload: Upload, start: int, data: bytes) -> Up
     The bytes reach the disk before the row names them, so after a crash the row
     never claims bytes the file lacks.
     """
-    with UPLOAD_LOCK:
+    with UPLOAD_LOCKS.hold((upload.vm_id, upload.upload_id)):
         current = get_upload(backend, upload.vm_id, upload.upload_id) or upload
         if data:
             target = staging_file(backend, upload.vm_id, upload.upload_id)
@@ -286,6 +289,8 @@ def _verify(backend: Backend, request: Request, method: str) -> tuple[str, str]:
     token = request.path_params["token"]
     expires_text = request.query_params.get("expires", "")
     signature = request.query_params.get("signature", "")
+    if len(expires_text) > MAX_INT_DIGITS:
+        raise ApiError("bad_request", f"expires has more than {MAX_INT_DIGITS} digits")
     if not (expires_text.isascii() and expires_text.isdigit()) or not signature:
         raise ApiError("forbidden", "presigned URL lacks a valid expires/signature")
     expected = _signature(backend, method, token, int(expires_text))
@@ -346,7 +351,7 @@ async def put_object(request: Request) -> Response:
 
 def _install_part(backend: Backend, upload: Upload, part: Path) -> None:
     # Atomic swap: a crash mid-PUT leaves the previous staging state intact.
-    with UPLOAD_LOCK:
+    with UPLOAD_LOCKS.hold((upload.vm_id, upload.upload_id)):
         current = get_upload(backend, upload.vm_id, upload.upload_id)
         if current is None or current.written:  # dropped or committed while the body came
             raise ApiError("conflict", f"upload {upload.upload_id} changed during the PUT")
@@ -354,9 +359,9 @@ def _install_part(backend: Backend, upload: Upload, part: Path) -> None:
         _save_ranges(backend, replace(upload, ranges=merge_ranges((), 0, upload.size)))
 
 
-def _stream(path: Path, size: int) -> Iterator[bytes]:
-    # O_NOFOLLOW: a run that swapped the file for a symlink since the lookup gets no host file
-    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as handle:
+def _stream(handle: IO[bytes], size: int) -> Iterator[bytes]:
+    # The handle is the file the lookup checked: renames by a run since change nothing.
+    with handle:
         left = size
         while left > 0:
             block = handle.read(min(_COPY_BLOCK, left))
@@ -371,12 +376,12 @@ async def get_object(request: Request) -> Response:
     backend = backend_of(request)
     vm_id, vm_path = _verify(backend, request, "GET")
     backend.require_capability("sync.presigned")
-    host = await run_in_threadpool(lambda: backend.disk(vm_id).host_path_for_read(vm_path))
-    size = host.stat().st_size
+    handle = await run_in_threadpool(lambda: backend.disk(vm_id).open_read(vm_path))
+    size = os.fstat(handle.fileno()).st_size
     if backend.fault("sync-read-truncates") and size:
         size -= 1
     return StreamingResponse(
-        _stream(host, size),
+        _stream(handle, size),
         media_type="application/octet-stream",
         headers={"Content-Length": str(size)},
     )

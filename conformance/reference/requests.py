@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from .bounds import MAX_INT_DIGITS, check_json
 from .errors import ApiError
 
 __all__ = [
@@ -30,9 +31,12 @@ def ascii_int(text: str) -> int | None:
 
     ``str.isdigit`` alone admits '¹' (which ``int`` rejects) and ``int`` alone admits
     '١٢', ' 5' and '1_0'; user input (headers, query parameters, JSON keys) goes here.
+    More than ``bounds.MAX_INT_DIGITS`` digits is None too.
 
     Example: ``ascii_int("42") == 42`` and ``ascii_int("٤٢") is None``.
     """
+    if len(text) > MAX_INT_DIGITS:  # int() of thousands of digits raises (or takes long)
+        return None
     return int(text) if text.isascii() and text.isdigit() else None
 
 
@@ -70,8 +74,11 @@ async def json_body(request: Request, *, limit: int | None = MAX_BODY_BYTES) -> 
         value = json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError("bad_request", f"request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError("bad_request", "request body nests too deeply") from None
     if not isinstance(value, dict):
         raise ApiError("bad_request", "request body must be a JSON object")
+    check_json(value)
     return value
 
 

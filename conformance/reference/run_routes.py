@@ -204,11 +204,13 @@ async def create_run(request: Request) -> Response:
     if inp.background and not backend.fault("background-runs-sync"):
         tunnels = backend.hooks.tunnels_for_run(run_id)
         row = _run_row(backend, vm["vm_id"], run_id)
-        return JSONResponse({"run_id": run_id, "tunnels": tunnels, "state": row["state"]}, 202)
+        status = backend.variations.background_status
+        return JSONResponse({"run_id": run_id, "tunnels": tunnels, "state": row["state"]}, status)
     await runner.wait(run_id)
     row = _run_row(backend, vm["vm_id"], run_id)
     if inp.background:
-        return JSONResponse({"run_id": run_id, "tunnels": [], "state": row["state"]}, 202)
+        status = backend.variations.background_status
+        return JSONResponse({"run_id": run_id, "tunnels": [], "state": row["state"]}, status)
     return JSONResponse(render_completed(backend, row))
 
 
@@ -263,6 +265,8 @@ async def cancel_run(request: Request) -> Response:
     backend.require_capability("runs.cancel")
     row = _run_row(backend, vm["vm_id"], request.path_params["run_id"])
     if row["state"] != "running":
+        if backend.variations.cancel_terminal == 409:
+            raise ApiError("conflict", f"run {row['run_id']} already ended ({row['state']})")
         return JSONResponse({"cancelled": False})
     if backend.fault("cancel-noop"):
         return JSONResponse({"cancelled": True})

@@ -18,14 +18,18 @@ import os
 import shutil
 import signal
 import stat
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from .limits import RunLimits
 from .proctree import command_group, killpg
 from .runstore import now, run_dir
 from .sandbox import invocation
 from .sessions import DEFAULT_CWD, session_dir
 from .state import Backend
+from .variations import pause
 
 __all__ = ["RunSpec", "Runner", "runner_of", "safe_call"]
 
@@ -74,6 +78,7 @@ class _Active:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     cancelled: bool = False
     timed_out: bool = False
+    limits: RunLimits | None = None
 
 
 class Runner:
@@ -147,18 +152,24 @@ class Runner:
         for active in list(self.active.values()):
             if active.proc is not None and active.proc.returncode is None:
                 _kill_run(active.proc.pid, command_group(active.proc.pid))
+        if self.backend.limits is not None:  # here: uvicorn re-raises SIGTERM once it stops
+            await asyncio.to_thread(self.backend.limits.close)
 
     async def _execute(self, spec: RunSpec) -> None:
         active = self.active[spec.run_id]
         code: int | None = None
         reason: str | None = None
         try:
-            code = await self._spawn_and_wait(spec, active)
+            await pause(self.backend.variations.run_start_ms)
+            if not active.cancelled:  # cancelled while it waited to start: never spawned
+                code = await self._spawn_and_wait(spec, active)
         except Exception as exc:
             log.exception("run %s could not be executed", spec.run_id)
             reason = f"could not start the run: {exc}"
         finally:
             shutil.rmtree(run_dir(self.backend, spec.run_id) / "overlay-work", ignore_errors=True)
+            if active.limits is not None and self.backend.limits is not None:
+                self._spawn_task(self.backend.limits.release(active.limits))
             try:
                 self._finish(spec, active, code, reason)
             finally:
@@ -182,12 +193,15 @@ class Runner:
             etc=disk.etc,
             net_blocked=spec.net_blocked,
         )
+        limits = self.backend.limits  # limits.py: cgroup, rlimits, disk bound
+        mine = limits.start_run(self.backend.db, spec.run_id, disk.layout) if limits else None
+        active.limits = mine
         (ctl / "run.sh").write_text(CONTROL_SH.format(ctl=inv.ctl_in_sandbox))
         (ctl / "command.sh").write_text(COMMAND_SH.format(ctl=inv.ctl_in_sandbox))
         merge = self.backend.fault("stderr-merged")
         with open(inv_out, "wb") as out, open(inv_err, "wb") as err:
             active.proc = await asyncio.create_subprocess_exec(
-                *inv.argv,
+                *(mine.wrap(inv.argv) if mine else inv.argv),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out,
                 stderr=out if merge else err,
@@ -196,12 +210,23 @@ class Runner:
                 start_new_session=True,
             )
         timeout = None if self.backend.fault("timeout-ignored") else spec.timeout_s
+        watch = mine.disk_watch if mine else None
+        watcher = self._spawn_task(watch(_stopper(active.proc))) if watch else None
         try:
             return await asyncio.wait_for(asyncio.shield(active.proc.wait()), timeout)
         except TimeoutError:
             active.timed_out = True
             _kill_run(active.proc.pid, command_group(active.proc.pid))
             return await active.proc.wait()
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+
+    def _spawn_task(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
 
     def _prepare(self, spec: RunSpec) -> tuple[Path, Path, Path]:
         base = run_dir(self.backend, spec.run_id)
@@ -230,6 +255,8 @@ class Runner:
         elif active.timed_out:
             state, code = "failed", None
             reason = f"timeout: killed after {spec.timeout_s:g} s"
+        elif active.limits is not None and active.limits.exceeded:
+            state, code, reason = "failed", None, active.limits.exceeded
         elif reason is not None:
             state = "failed"
         else:
@@ -282,6 +309,11 @@ def _kill_run(wrapper_pid: int, group: int | None) -> None:
     if group is not None:
         killpg(group, signal.SIGKILL)
     killpg(wrapper_pid, signal.SIGKILL)
+
+
+def _stopper(proc: asyncio.subprocess.Process) -> Callable[[str], None]:
+    """What a limit calls to end the run it watches: SIGKILL, as a timeout does."""
+    return lambda _reason: _kill_run(proc.pid, command_group(proc.pid))
 
 
 def safe_call(hook: object, *args: object) -> None:

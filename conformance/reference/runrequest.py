@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .bounds import MAX_INBOUND_PORTS, check_count
 from .errors import ApiError
 from .requests import INT64_MAX, ascii_int, opt_bool, opt_int, opt_str
 
@@ -74,6 +75,7 @@ def _network(body: dict[str, Any]) -> dict[str, Any] | None:
     ports = inbound.get("ports") or {}
     if not isinstance(ports, dict):
         raise ApiError("bad_request", "network.inbound.ports must be an object")
+    check_count(ports, "network.inbound.ports", MAX_INBOUND_PORTS)
     for key, spec in ports.items():
         port = ascii_int(key)
         if port is None or not 1 <= port <= 65535:

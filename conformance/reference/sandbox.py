@@ -13,18 +13,21 @@ the backend, so after a crash every run that was in flight is really dead and re
 ``none`` mode runs a plain process group with the VM's upper layer as ``$HOME`` and the
 starting directory. It is for machines without bubblewrap or privileges: there is no
 isolation, absolute paths are the host's, and a file written by ``/sync`` at ``/tmp/a``
-is *not* what ``cat /tmp/a`` reads. The server logs a warning when it starts this way.
+is *not* what ``cat /tmp/a`` reads. Only ``--sandbox none`` asks for it (``auto`` without
+a usable sandbox refuses to start, ``preflight.py``), and the server warns on every start.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from .hooks import Mount
 from .layers import HOST_SYSTEM_DIRS, DiskLayout
+from .preflight import sandbox_problem
 
 __all__ = ["CTL_DIR", "Invocation", "bwrap_usable", "invocation", "resolve_mode"]
 
@@ -50,12 +53,14 @@ def bwrap_usable() -> bool:
 
 
 def resolve_mode(requested: str) -> str:
-    """``auto`` → ``bwrap`` when usable else ``none``; ``bwrap`` must be usable."""
-    if requested == "auto":
-        return "bwrap" if bwrap_usable() else "none"
-    if requested == "bwrap" and not bwrap_usable():
-        raise RuntimeError("--sandbox bwrap needs bwrap, unshare, mount and root privileges")
-    return requested
+    """``auto`` and ``bwrap`` → ``bwrap``, which must be usable (else RuntimeError saying
+    what is missing: never a silent fall back); ``none`` only when asked for."""
+    if requested == "none":
+        return "none"
+    problem = sandbox_problem()
+    if problem is not None:
+        raise RuntimeError(problem)
+    return "bwrap"
 
 
 def _overlay_options(layout: DiskLayout, workdir: Path) -> str:
@@ -73,8 +78,6 @@ def _bwrap_args(
             args += ["--ro-bind", str(host), f"/{name}"]
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run"]
     args += ["--dir", CTL_DIR, "--bind", str(ctl), CTL_DIR]
-    for mount in mounts:
-        args += ["--bind", str(mount.host_dir), mount.vm_path]
     args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if net_blocked:
         args.append("--unshare-net")
@@ -83,6 +86,20 @@ def _bwrap_args(
     args += ["--setenv", "LANG", "C.UTF-8", "--setenv", "ARKER_VM_ID", layout.vm_id]
     args += ["--chdir", "/root", "--", "/bin/bash", "--noprofile", "--norc", f"{CTL_DIR}/run.sh"]
     return args
+
+
+def _bind_mounts(layout: DiskLayout, mounts: list[Mount]) -> list[str]:
+    """The ``bindmount.py`` step mounting bound filesystems (none: no step).
+
+    Not bwrap's ``--bind``: its ``mkdir -p`` follows a run's symlinks onto the host.
+    """
+    if not mounts:
+        return []
+    argv = [sys.executable, "-I", "-S", str(Path(__file__).with_name("bindmount.py"))]
+    argv += [str(layout.merged), str(len(mounts))]
+    for mount in mounts:
+        argv += [str(mount.host_dir), mount.vm_path]
+    return [*argv, "--"]
 
 
 def invocation(
@@ -113,5 +130,6 @@ def invocation(
     script = 'mount -t overlay overlay -o "$1" "$2" && shift 2 && exec "$@"'
     argv = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script]
     argv += ["arker-run", _overlay_options(layout, workdir), str(layout.merged)]
+    argv += _bind_mounts(layout, mounts)
     argv += _bwrap_args(layout, mounts, ctl, etc, net_blocked)
     return Invocation(argv, {"PATH": PATH}, "/", CTL_DIR, "/root")

@@ -16,9 +16,12 @@ from .db import Database
 from .delays import Delays
 from .layers import LayerStore
 from .lifeline import follow_parent
+from .limits import Limits, LimitSettings
 from .sandbox import resolve_mode
+from .sigreset import reset_inherited_signals
 from .state import Backend, load_secret
 from .sysroot import build_etc
+from .variations import Variations
 
 __all__ = ["ServeSettings", "make_backend", "public_base_url", "serve"]
 
@@ -38,6 +41,8 @@ class ServeSettings:
     disabled: frozenset[str] = frozenset()
     latency_ms: int = 0
     delays: Delays = field(default_factory=Delays)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    variations: Variations = field(default_factory=Variations)
 
 
 def make_backend(settings: ServeSettings) -> Backend:
@@ -63,6 +68,8 @@ def make_backend(settings: ServeSettings) -> Backend:
         sandbox=mode,
         latency_ms=settings.latency_ms,
         delays=settings.delays,
+        limits=Limits(settings.limits),
+        variations=settings.variations,
     )
 
 
@@ -120,6 +127,7 @@ def public_base_url(host: str, port: int) -> str | None:
 def serve(settings: ServeSettings) -> int:
     """Serve until SIGINT/SIGTERM; return the exit code."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    reset_inherited_signals()  # before any thread: runs start with default signals
     follow_parent()
     backend = make_backend(settings)
     asyncio.run(_serve(backend, settings))

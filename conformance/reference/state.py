@@ -10,14 +10,17 @@ from typing import TYPE_CHECKING
 
 from .db import Database
 from .delays import Delays
+from .dishonest import honour
 from .errors import ApiError
 from .hooks import Hooks
+from .variations import Variations
 
 if TYPE_CHECKING:
     from starlette.requests import Request
 
     from .disks import VmDisk
     from .layers import LayerStore
+    from .limits import Limits
     from .runner import Runner
 
 __all__ = ["Backend", "backend_of"]
@@ -45,7 +48,9 @@ class Backend:
     latency_ms: int = 0
     delays: Delays = field(default_factory=Delays)  # jitter and slow tail (--latency-tail)
     runner: Runner | None = None
+    limits: Limits | None = None  # per-run cgroups and rlimits (limits.py); None: none
     base_url: str | None = None  # http://HOST:PORT once bound (tunnel URLs use it)
+    variations: Variations = field(default_factory=Variations)  # legal variations (serve)
 
     def fault(self, name: str) -> bool:
         """Whether the named fault (``--fault NAME``) is switched on."""
@@ -56,7 +61,7 @@ class Backend:
 
         With the ``unsupported-as-500`` fault the refusal is a 500 ``internal`` instead.
         """
-        if name not in self.disabled:
+        if name not in self.disabled or honour(name):  # honour: the dishonest faults
             return
         if self.fault("unsupported-as-500"):
             raise ApiError("internal", f"{name} is not available")

@@ -17,8 +17,8 @@ alone, in ``results[i].error``, with HTTP 200 — as the contract's per-entry er
 
 from __future__ import annotations
 
-import base64
 import hashlib
+import os
 import shutil
 from typing import Any
 
@@ -30,7 +30,7 @@ from starlette.routing import Route
 from . import presigned
 from .auth import org_of
 from .errors import ApiError
-from .presigned import UPLOAD_LOCK, Upload
+from .presigned import UPLOAD_LOCKS, Upload
 from .requests import json_body
 from .state import Backend, backend_of
 from .syncrequest import (
@@ -44,6 +44,7 @@ from .syncrequest import (
     check_path,
     parse_writes,
 )
+from .variations import inline_content
 from .vms import lookup_vm
 
 __all__ = ["CHUNK_SIZE", "INLINE_BUDGET", "check_path", "install", "routes"]
@@ -172,11 +173,11 @@ def _failed(entry: Entry, error: ApiError) -> dict[str, Any]:
 
 
 def _apply_one(backend: Backend, base_url: str, vm_id: str, entry: Entry) -> dict[str, Any]:
-    with UPLOAD_LOCK:
+    if isinstance(entry, PresignEntry):  # a fresh upload id: nobody else can touch it
+        return _apply_presign(backend, base_url, vm_id, entry)
+    with UPLOAD_LOCKS.hold((vm_id, entry.upload_id)):
         if isinstance(entry, ChunkEntry):
             return _apply_chunk(backend, vm_id, entry)
-        if isinstance(entry, PresignEntry):
-            return _apply_presign(backend, base_url, vm_id, entry)
         return _apply_commit(backend, vm_id, entry)
 
 
@@ -190,6 +191,9 @@ def apply_writes(
             results.append(_apply_one(backend, base_url, vm_id, entry))
         except ApiError as error:
             results.append(_failed(entry, error))
+        except FileNotFoundError as exc:  # a directory on the way vanished meanwhile
+            message = f"cannot write {entry.path}: {exc.strerror or exc}"
+            results.append(_failed(entry, ApiError("not_found", message)))
         except (IsADirectoryError, NotADirectoryError) as exc:
             message = f"cannot write {entry.path}: {exc.strerror or exc}"
             results.append(_failed(entry, ApiError("bad_request", message)))
@@ -208,9 +212,13 @@ def read_file(backend: Backend, base_url: str, vm_id: str, path: str) -> dict[st
     404 when the file is missing, 400 when ``path`` is a directory.
     """
     target = check_path(path, relative_ok=backend.fault("sync-relative-paths-ok"))
-    disk = backend.disk(vm_id)
-    size = disk.size(target)
-    if size > CHUNK_SIZE:
+    try:  # one open: the size and the bytes are of the same file
+        with backend.disk(vm_id).open_read(target) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.read(size) if size <= backend.variations.presigned_threshold else None
+    except FileNotFoundError:  # removed between the lookup and the read
+        raise ApiError("not_found", f"{path} does not exist") from None
+    if data is None:
         backend.require_capability("sync.presigned")
         return {
             "path": path,
@@ -219,15 +227,10 @@ def read_file(backend: Backend, base_url: str, vm_id: str, path: str) -> dict[st
             "expires_in": presigned.EXPIRES_IN,
             "method": "GET",
         }
-    data = disk.read_bytes(target)
+    size = len(data)  # it may have shrunk since the fstat
     if backend.fault("sync-read-truncates") and data:
         data = data[:-1]
-    return {
-        "path": path,
-        "size": size,
-        "content": base64.b64encode(data).decode("ascii"),
-        "encoding": "base64",
-    }
+    return {"path": path, "size": size, **inline_content(backend, data)}
 
 
 async def sync_files(request: Request) -> Response:

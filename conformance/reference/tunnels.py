@@ -38,7 +38,8 @@ from .filesystems import now_rfc3339
 from .pagination import keyset_page
 from .requests import ascii_int
 from .state import Backend, backend_of
-from .vms import PROVIDER, REGION, lookup_vm
+from .variations import provider_of
+from .vms import REGION, lookup_vm
 
 __all__ = ["OPEN_DEADLINE_S", "install", "parse_ports", "routes"]
 
@@ -129,7 +130,7 @@ def render_tunnel(row: sqlite3.Row, base_url: str | None) -> dict[str, Any]:
         "vm_name": row["vm_name"],
         "source_org_id": row["source_org_id"],
         "region": REGION,
-        "provider": PROVIDER,
+        "provider": provider_of(row["vm_id"]),
     }
 
 

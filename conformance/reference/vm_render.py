@@ -7,7 +7,8 @@ from typing import Any
 
 from .sessions import render_session
 from .state import Backend
-from .vms import PROVIDER, REGION
+from .variations import provider_of
+from .vms import REGION
 
 __all__ = ["render_vm", "vm_state"]
 
@@ -18,6 +19,14 @@ def vm_state(backend: Backend, vm_id: str) -> str:
         "SELECT 1 FROM runs WHERE vm_id = ? AND state = 'running' LIMIT 1", (vm_id,)
     )
     return "running" if busy else "idle"
+
+
+def _provider(backend: Backend, vm_id: str) -> str:
+    if backend.fault("burst-provider-aws"):
+        return "aws"  # the fault: burst ids, but the VM says it lives on aws
+    if backend.fault("burst-ids-regular"):
+        return "aws-burst"  # the fault: regular ids, but the VM says it lives on aws-burst
+    return provider_of(vm_id)
 
 
 def render_vm(backend: Backend, row: sqlite3.Row, *, viewer: str | None = None) -> dict[str, Any]:
@@ -38,7 +47,7 @@ def render_vm(backend: Backend, row: sqlite3.Row, *, viewer: str | None = None) 
         "root_source_vm_name": row["root_source_vm_name"],
         "state": vm_state(backend, row["vm_id"]),
         "region": REGION,
-        "provider": PROVIDER,
+        "provider": _provider(backend, row["vm_id"]),
         "started_at": row["started_at"],
         "vcpu_count": row["vcpu_count"],
         "memory_mib": row["memory_mib"],
@@ -48,6 +57,6 @@ def render_vm(backend: Backend, row: sqlite3.Row, *, viewer: str | None = None) 
         "tunnels": backend.hooks.tunnels_for_vm(row["vm_id"]) if owner else [],
         "durable": bool(row["durable"]),
     }
-    if backend.fault("vm-owner-id-030"):
+    if backend.fault("vm-owner-id-030") or backend.fault("speaks-030"):
         body["owner_id"] = body.pop("owner_org_id")
     return body

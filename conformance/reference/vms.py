@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from .errors import ApiError
 from .state import Backend
+from .variations import cross_org_refusal, provider_of
 
 __all__ = ["DDL", "GOLDEN_ORG", "Access", "lookup_vm", "vm_context"]
 
@@ -59,7 +60,7 @@ def lookup_vm(backend: Backend, org: str, vm_id: str, access: Access) -> sqlite3
     if backend.fault("tenancy-leak-read") and access == "read":
         return row
     if not row["public"]:
-        raise ApiError("not_found", f"vm {vm_id} not found")
+        raise cross_org_refusal(backend, f"vm {vm_id}")
     if access in ("read", "fork"):
         return row
     raise ApiError("forbidden", f"vm {vm_id} belongs to another org: public VMs are fork-only")
@@ -72,5 +73,5 @@ def vm_context(row: sqlite3.Row) -> dict[str, Any]:
         "vm_name": row["name"],
         "source_org_id": row["org"],
         "region": REGION,
-        "provider": PROVIDER,
+        "provider": provider_of(row["vm_id"]),
     }

@@ -41,4 +41,20 @@ details.finding summary{cursor:pointer}
 .req{font-family:ui-monospace,monospace;margin:.4rem 0 0;overflow-wrap:anywhere}
 .ok{color:var(--pass)}.bad{color:var(--fail)}
 footer{margin-top:2rem;color:var(--muted);font-size:12px}
+[hidden]{display:none!important}
+.filters{position:sticky;top:0;z-index:1;display:flex;flex-wrap:wrap;gap:.4rem .8rem;
+align-items:center;padding:.5rem .8rem;margin:.8rem 0;background:var(--code);
+border:1px solid var(--line);border-radius:6px}
+.filters label{cursor:pointer;white-space:nowrap}
+button{font:inherit;font-size:12px;padding:.05rem .5rem;border:1px solid var(--line);
+border-radius:4px;background:var(--bg);cursor:pointer}
+.step{margin:.1rem 0;font-weight:600}
+.headline{display:block;margin:.15rem 0 0 1.1rem;color:var(--fg);overflow-wrap:anywhere}
+details.finding[open]>summary .headline{display:none}
+details>summary h2{display:inline-block;border:0;margin:1.4rem 0 .4rem}
+section>details>summary{cursor:pointer}
+details.finding details{margin:.4rem 0}details.finding details>summary{color:var(--muted)}
+details.na{color:var(--muted);margin:.4rem 0}details.na>summary{cursor:pointer}
+ul.plain{list-style:none;padding-left:1rem;margin:.3rem 0}
+table.passed td:nth-child(3){text-align:right}
 """

@@ -1,46 +1,33 @@
-"""report.html: one self-contained page (inline CSS, no scripts, no external resources).
+"""report.html: one self-contained page (inline CSS and one inline script, nothing loaded).
 
-Everything that came from a test or the target is escaped with :func:`html.escape`; a
-Content-Security-Policy forbids anything but the inline style, so a hostile response body in
-the evidence cannot load or run anything in a reader's browser.
+The page is a list of sections, each one function of the report (:data:`SECTIONS`): adding a
+section is adding a function. Everything that came from a test or the target is escaped; a
+Content-Security-Policy admits only the inline style and the page's own script (by hash),
+so a hostile response body in the evidence cannot load or run anything in a reader's
+browser. Without scripts the page still reads: the filter bar stays hidden, nothing else
+depends on it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from html import escape
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
+from conformance.reports import _html_tests as tests
 from conformance.reports._files import write_text_atomic
+from conformance.reports._html_parts import badge as _badge
+from conformance.reports._html_parts import esc as _e
+from conformance.reports._html_parts import table as _table
+from conformance.reports._html_script import CSP, SCRIPT
 from conformance.reports._html_style import STYLE
-from conformance.reports._text import counted, printable
-from conformance.reports.html_cost import cost_section, har_link
+from conformance.reports._text import counted
+from conformance.reports.html_cost import cost_section
 from conformance.reports.model import OUTCOMES, RunReport, TestResult, public_url
 
-__all__ = ["HTML_FILE", "render_html", "write_html"]
+__all__ = ["HTML_FILE", "SECTIONS", "render_html", "write_html"]
 
 HTML_FILE = "report.html"
-_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-_FINDINGS = (("fail", "Failures"), ("error", "Errors"), ("warn", "Warnings"))
-
-
-def _e(value: object) -> str:
-    return escape(printable("" if value is None else str(value)), quote=True)
-
-
-def _table(head: Iterable[str], rows: Iterable[Iterable[str]], cls: str = "") -> str:
-    """A table; ``head`` is plain text (escaped), ``rows`` cells are already HTML."""
-    attr = f' class="{cls}"' if cls else ""
-    th = "".join(f"<th>{_e(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table{attr}><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _badge(outcome: str, count: int | None = None) -> str:
-    label = outcome if count is None else f"{outcome} {count}"
-    return f'<span class="badge o-{_e(outcome)}">{_e(label)}</span>'
 
 
 def _header(report: RunReport) -> str:
@@ -64,15 +51,51 @@ def _header(report: RunReport) -> str:
     )
 
 
+def _filters(report: RunReport) -> str:
+    """The filter bar (hidden until the page's script shows it: without scripts it could
+    not work): one box per outcome the run has, one capability choice."""
+    present = [o for o in OUTCOMES if any(r.outcome == o for r in report.results)]
+    if not present:
+        return ""
+    boxes = "".join(
+        f'<label><input type="checkbox" name="o" value="{_e(o)}" checked> '
+        f"{_badge(o, report.count(o))}</label>"
+        for o in present
+    )
+    capabilities = sorted({r.capability for r in report.results})
+    options = "".join(f'<option value="{_e(c)}">{_e(c)}</option>' for c in capabilities)
+    return (
+        '<form id="filters" class="filters" hidden><span class="lbl">show</span>'
+        f'{boxes}<select id="filter-cap" aria-label="capability">'
+        f'<option value="">every capability</option>{options}</select>'
+        '<button type="reset">all</button> <span id="filter-shown" class="lbl"></span></form>'
+    )
+
+
+def _probe_cell(results: list[TestResult]) -> str:
+    """What the capability's honesty probes say: n/a where the profile supports it."""
+    probes = [r for r in results if tests.is_honesty_probe(r)]
+    if not probes:
+        return ""
+    if all(tests.is_not_applicable_probe(r) for r in probes):
+        return '<span class="lbl" title="the profile supports this capability">n/a</span>'
+    ran = Counter(r.outcome for r in probes if not tests.is_not_applicable_probe(r))
+    # a probe judged unsupported found the honest refusal it asked for
+    label = {"unsupported": "refused"}
+    return " ".join(_badge(o, label=f"{label.get(o, o)} {ran[o]}") for o in OUTCOMES if ran[o])
+
+
 def _matrix(report: RunReport) -> str:
-    """Capability-by-outcome counts, next to the profile's expected / executed / passed."""
-    per_capability: dict[str, Counter[str]] = {}
+    """Capability-by-outcome counts, next to the profile's expected / executed / passed;
+    honesty probes in their own column."""
+    per_capability: dict[str, list[TestResult]] = {}
     for result in report.results:
-        per_capability.setdefault(result.capability, Counter())[result.outcome] += 1
+        per_capability.setdefault(result.capability, []).append(result)
     declared = {item.capability: item for item in report.capabilities}
-    rows = []
+    rows, attrs = [], []
     for capability in sorted(set(per_capability) | set(declared)):
-        counter = per_capability.get(capability, Counter())
+        results = per_capability.get(capability, [])
+        counter = Counter(r.outcome for r in results if not tests.is_honesty_probe(r))
         item = declared.get(capability)
         fixed = [
             _e(capability),
@@ -85,76 +108,10 @@ def _matrix(report: RunReport) -> str:
         cells = [
             f'<span class="n o-{o}">{counter[o]}</span>' if counter[o] else "" for o in OUTCOMES
         ]
-        rows.append(fixed + cells)
-    head = ["capability", "requirement", "expected", "executed", "passed", *OUTCOMES]
-    return "<section><h2>Capabilities</h2>" + _table(head, rows, "matrix") + "</section>"
-
-
-def _http_text(headers: object, body: object) -> str:
-    """Headers (``Name: value`` lines), a blank line, then the body — as a reader expects."""
-    lines: list[str] = []
-    if isinstance(headers, Mapping):
-        for name, value in headers.items():
-            values = value if isinstance(value, list) else [value]
-            lines.extend(f"{name}: {v}" for v in values)
-    if body:
-        lines.extend(["", str(body)] if lines else [str(body)])
-    return "\n".join(lines)
-
-
-def _exchange(item: Mapping[str, Any]) -> str:
-    """One redacted exchange: request line, headers and bodies, then the curl line."""
-    status = item.get("status")
-    elapsed = item.get("elapsed_s")
-    took = f" in {float(elapsed) * 1000:.1f} ms" if isinstance(elapsed, int | float) else ""
-    title = f"{item.get('method', '?')} {item.get('url', '?')} → {status}{took}"
-    parts = [f'<p class="req">{_e(title)}</p>']
-    for label in ("request", "response"):
-        text = _http_text(item.get(f"{label}_headers"), item.get(f"{label}_body"))
-        if text:
-            parts.append(f"<p class=lbl>{label}</p><pre>{_e(text)}</pre>")
-    if item.get("curl"):
-        parts.append(f'<p class=lbl>reproduce</p><pre class="curl">{_e(item["curl"])}</pre>')
-    return '<div class="exchange">' + "".join(parts) + "</div>"
-
-
-def _finding(result: TestResult) -> str:
-    steps = "".join(f"<li>{_e(step)}</li>" for step in result.steps)
-    evidence = "".join(_exchange(item) for item in result.evidence)
-    return (
-        f'<details class="finding o-{_e(result.outcome)}" open><summary>'
-        f"{_badge(result.outcome)} <code>{_e(result.nodeid)}</code> "
-        f'<span class="cap">{_e(result.capability)} · {_e(result.requirement)}</span></summary>'
-        f"<pre class=msg>{_e(result.message or '(no message)')}</pre>"
-        + (f"<ol class=steps>{steps}</ol>" if steps else "")
-        + har_link(result)
-        + evidence
-        + "</details>"
-    )
-
-
-def _findings(report: RunReport) -> str:
-    sections = []
-    for outcome, title in _FINDINGS:
-        chosen = [r for r in report.results if r.outcome == outcome]
-        if chosen:
-            body = "".join(_finding(r) for r in chosen)
-            sections.append(
-                f'<section id="{outcome}"><h2>{title} ({len(chosen)})</h2>{body}</section>'
-            )
-    return "".join(sections)
-
-
-def _not_run(report: RunReport) -> str:
-    rows = [
-        [_badge(r.outcome), f"<code>{_e(r.nodeid)}</code>", _e(r.capability), _e(r.message)]
-        for r in report.results
-        if r.outcome in ("unsupported", "disabled")
-    ]
-    if not rows:
-        return ""
-    table = _table(["outcome", "test", "capability", "reason"], rows)
-    return f'<section id="not-run"><h2>Unsupported and disabled ({len(rows)})</h2>{table}</section>'
+        rows.append([*fixed, *cells, _probe_cell(results)])
+        attrs.append(f'data-c="{_e(capability)}"')
+    head = ["capability", "requirement", "expected", "executed", "passed", *OUTCOMES, "probe"]
+    return "<section><h2>Capabilities</h2>" + _table(head, rows, "matrix", attrs) + "</section>"
 
 
 def _latency(report: RunReport) -> str:
@@ -201,7 +158,11 @@ def _operations(report: RunReport) -> str:
     table = _table([*head, "statuses", "seed"], rows, "num ops")
     cases = sum(x.cases for x in report.operations)
     title = f"Property tests per operation ({counted(len(rows), 'test')}, {counted(cases, 'case')})"
-    return f'<section id="operations"><h2>{_e(title)}</h2>{table}</section>'
+    if any(x.failures for x in report.operations):
+        return f'<section id="operations"><h2>{_e(title)}</h2>{table}</section>'
+    # nothing failed: the table is there for whoever wants the statuses and seeds
+    summary = f"<summary><h2>{_e(title)}, no failures</h2></summary>"
+    return f'<section id="operations"><details>{summary}{table}</details></section>'
 
 
 def _leaks(report: RunReport) -> str:
@@ -217,30 +178,36 @@ def _leaks(report: RunReport) -> str:
     )
 
 
+# The page, top to bottom: each section is one function of the report ("" leaves it out).
+SECTIONS: tuple[Callable[[RunReport], str], ...] = (
+    _header,
+    _filters,
+    _matrix,
+    tests.findings,
+    tests.honesty_probes,
+    tests.not_run,
+    tests.passed,
+    _operations,
+    _latency,
+    cost_section,
+    _leaks,
+)
+
+
 def render_html(report: RunReport) -> str:
     """Return the whole report.html page for ``report``.
 
     Example: ``'id="verdict"' in render_html(report)`` → ``True``.
     """
     title = f"Arker conformance — {report.profile}: {report.verdict}"
-    body = "".join(
-        [
-            _header(report),
-            _matrix(report),
-            _findings(report),
-            _not_run(report),
-            _operations(report),
-            _latency(report),
-            cost_section(report),
-            _leaks(report),
-        ]
-    )
+    body = "".join(section(report) for section in SECTIONS)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title)}</title><style>{STYLE}</style></head>\n"
-        f"<body>{body}<footer>arker-conformance {_e(report.suite_version)}</footer></body></html>\n"
+        f"<body>{body}<footer>arker-conformance {_e(report.suite_version)}</footer>"
+        f"<script>{SCRIPT}</script></body></html>\n"
     )
 
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from conformance.reference.dishonest import DISHONEST
 from conformance.reference.faults import FAULTS
 
-from .zoo import FAMILY_MODULES, HONESTY_CAPABILITY, honesty_profile, run_suite
+from .zoo import FAMILY_MODULES, FAULT_OPTIONS, HONESTY_CAPABILITY, honesty_profile, run_suite
 
 
 def test_every_fault_family_has_suite_modules() -> None:
@@ -24,7 +25,19 @@ def test_suite_catches_fault(
     record_property("fault", fault)  # the mutation score counts this test's pass/fail
     family = FAULTS[fault].family
     modules = FAMILY_MODULES[family]
-    if family == "capabilities":
+    if family == "honesty":  # the capability it lies about is disabled and declared so
+        capability = DISHONEST[fault][0]
+        run = run_suite(
+            modules,
+            tmp_path,
+            faults=(fault,),
+            disabled=(capability,),
+            profile=str(honesty_profile(tmp_path, capability)),
+        )
+    elif family == "burst":  # judged where burst routing is required
+        options = FAULT_OPTIONS.get(fault, ())
+        run = run_suite(modules, tmp_path, faults=(fault,), profile="burst", options=options)
+    elif family == "capabilities":
         run = run_suite(
             modules,
             tmp_path,

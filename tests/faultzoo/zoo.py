@@ -43,6 +43,14 @@ FAMILY_MODULES: dict[str, tuple[str, ...]] = {
     "signal": ("test_runs_signal.py",),
     "network": ("test_fork_network.py",),
     "resources": ("test_runs_resources.py",),
+    "fingerprints": ("test_fingerprints.py",),
+    "honesty": ("test_capability_honesty.py",),
+    "burst": ("test_burst_routing.py",),
+}
+# serve options a fault needs to show (burst faults act on a burst-mode backend)
+FAULT_OPTIONS: dict[str, tuple[str, ...]] = {
+    "burst-provider-aws": ("--provider", "aws-burst"),
+    "burst-provider-filter-ignored": ("--provider", "aws-burst"),
 }
 
 # The honesty check needs a capability switched off and declared unsupported.
@@ -63,14 +71,14 @@ class SuiteRun:
         return [r["nodeid"] for r in results if r["outcome"] == outcome]
 
 
-def honesty_profile(directory: Path) -> Path:
-    """A profile like ``reference`` but declaring the honesty capability unsupported."""
+def honesty_profile(directory: Path, capability: str = HONESTY_CAPABILITY) -> Path:
+    """A profile like ``reference`` but declaring ``capability`` unsupported."""
     path = directory / "zoo-honesty.yaml"
     path.write_text(
         "name: zoo-honesty\n"
         "description: reference with one capability declared unsupported\n"
         "extends: reference\n"
-        f"capabilities:\n  {HONESTY_CAPABILITY}: unsupported\n",
+        f"capabilities:\n  {capability}: unsupported\n",
         encoding="utf-8",
     )
     return path
@@ -140,8 +148,9 @@ def run_suite(
     disabled: tuple[str, ...] = (),
     profile: str = "reference",
     timeout_s: float = 600,
+    options: tuple[str, ...] = (),
 ) -> SuiteRun:
-    """Start a backend with ``faults``, run ``modules`` of the suite against it.
+    """Start a backend with ``faults`` (and serve ``options``), run ``modules`` against it.
 
     With a fault on, the run stops at its first failing test (``-x``): one required
     failure already makes the backend non-conformant, and the rest of the family would
@@ -149,7 +158,9 @@ def run_suite(
     """
     run_id = "zoo-" + ("-".join(faults) or "baseline")
     extra = ("-x",) if faults else ()
-    with ReferenceServer(workdir / "data", api_keys=KEYS, faults=faults, disabled=disabled) as srv:
+    with ReferenceServer(
+        workdir / "data", api_keys=KEYS, faults=faults, disabled=disabled, options=options
+    ) as srv:
         return run_against(
             srv.base_url,
             modules,

@@ -110,6 +110,7 @@ def test_probe_writes_a_valid_profile_and_deletes_its_vms(
     profile = load_profile(out)
     assert profile.name == "probed"
     assert profile.by_requirement("unsupported") == []  # the fake answers 404, never 422
+    assert profile.by_requirement("optional") == ["burst.routing"]  # its ids are not burst ids
     assert state.vms == {}
 
 

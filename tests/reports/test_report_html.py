@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from html.parser import HTMLParser
 
 from conformance.reports import RunReport, render_html
+from conformance.reports._html_script import SCRIPT
 
 
 class _Tags(HTMLParser):
@@ -23,16 +26,23 @@ def _tags(text: str) -> list[tuple[str, dict[str, str | None]]]:
     return parser.tags
 
 
-def test_page_loads_nothing_and_runs_nothing(report: RunReport) -> None:
-    tags = _tags(render_html(report))
+def test_page_loads_nothing_and_runs_only_its_own_script(report: RunReport) -> None:
+    text = render_html(report)
+    tags = _tags(text)
+    scripts = re.findall(r"<script>(.*?)</script>", text, re.DOTALL)
+    (policy,) = re.findall(r'http-equiv="Content-Security-Policy" content="([^"]*)"', text)
 
-    assert not [t for t, _ in tags if t in ("script", "link", "img", "iframe", "object")]
+    assert not [t for t, _ in tags if t in ("link", "img", "iframe", "object")]
     assert not [a for _, a in tags if "src" in a]
     # the one kind of link: a failing test's HAR file, beside the page in the run directory
     links = [a["href"] for t, a in tags if "href" in a and t == "a"]
     assert links == [report.results[2].har]
     assert not [a for t, a in tags if "href" in a and t != "a"]
     assert not [k for _, a in tags for k in a if k.startswith("on")]
+    assert scripts == [SCRIPT]
+    digest = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in policy
+    assert "default-src 'none'" in policy and "unsafe-inline" not in policy.split("script-src")[1]
 
 
 def test_hostile_response_body_is_escaped(report: RunReport, hostile_text: str) -> None:
@@ -54,7 +64,7 @@ def test_verdict_counts_and_sections_are_present(report: RunReport) -> None:
 def test_failures_show_curl_and_the_redacted_exchange(report: RunReport) -> None:
     text = render_html(report)
 
-    assert '<pre class="curl">curl -X POST' in text
+    assert re.search(r'<pre class="curl" id="curl-\d+">curl -X POST', text)
     assert "Authorization: Bearer [REDACTED]" in text
 
 

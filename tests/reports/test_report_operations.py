@@ -195,9 +195,19 @@ def test_compare_reads_last_nights_version_1_beside_tonights_version_2(
 def test_html_lists_each_property_test_with_its_statuses_and_seed(report: RunReport) -> None:
     text = render_html(report)
 
-    assert '<section id="operations"><h2>Property tests per operation (1 test, 24 cases)' in text
+    title = "Property tests per operation (1 test, 24 cases)"
+    assert f'<section id="operations"><details><summary><h2>{title}, no failures</h2>' in text
     assert f'<code title="{report.operations[0].nodeid}">createRun</code>' in text
     assert "<td>200: 20, 404: 3, 422: 1</td><td>2718281828</td>" in text
+
+
+def test_html_shows_the_property_table_open_when_a_case_failed(report: RunReport) -> None:
+    report.operations[0].failures = 2
+
+    text = render_html(report)
+
+    assert '<section id="operations"><h2>Property tests per operation (1 test, 24 cases)' in text
+    assert '<span class="bad">2</span>' in text
 
 
 def test_html_has_no_property_section_without_property_tests(report: RunReport) -> None:

@@ -39,15 +39,20 @@ def test_core_requires_the_portable_baseline_and_leaves_the_rest_optional() -> N
 
 
 @pytest.mark.parametrize("name", ["full", "reference"])
-def test_full_and_reference_require_everything(name: str) -> None:
-    assert set(load_profile(name).by_requirement("required")) == set(CAPABILITIES)
+def test_full_and_reference_require_everything_but_burst_routing(name: str) -> None:
+    profile = load_profile(name)
+    assert set(profile.by_requirement("required")) == set(CAPABILITIES) - {"burst.routing"}
+    assert profile.by_requirement("optional") == ["burst.routing"]
 
 
 def test_burst_extends_core_with_background_and_declares_the_unsupported() -> None:
     burst = load_profile("burst")
     assert burst.chain == ("burst", "core")
     assert set(burst.by_requirement("unsupported")) == BURST_UNSUPPORTED
-    assert set(burst.by_requirement("required")) == CORE_REQUIRED | {"runs.background"}
+    assert set(burst.by_requirement("required")) == CORE_REQUIRED | {
+        "runs.background",
+        "burst.routing",
+    }
 
 
 def test_unknown_capability_names_file_key_and_closest(tmp_path: Path) -> None:

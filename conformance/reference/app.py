@@ -31,7 +31,7 @@ __all__ = ["CORE_MODULES", "FAMILY_MODULES", "build_app", "error_response"]
 log = logging.getLogger("arker.reference")
 
 # Each exposes routes() -> list[Route] and optionally install(backend) / async start(backend).
-CORE_MODULES = ("fork", "vm_routes", "run_routes", "session_routes", "resize")
+CORE_MODULES = ("netns", "fork", "vm_routes", "run_routes", "session_routes", "resize")
 FAMILY_MODULES = ("transfer", "presigned", "filesystems", "bindings", "tunnels")
 
 

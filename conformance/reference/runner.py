@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .limits import RunLimits
+from .netns import namespace_path
 from .proctree import command_group, killpg
 from .runstore import now, run_dir
 from .sandbox import invocation
@@ -131,7 +132,12 @@ class Runner:
 
     async def _kill(self, active: _Active) -> None:
         proc = active.proc
-        if proc is None or proc.returncode is not None:
+        if proc is None:
+            # not spawned yet (its VM's namespace is being made): _spawn_and_wait sees
+            # ``cancelled`` and stops, so the reply comes once the run is settled
+            await active.done.wait()
+            return
+        if proc.returncode is not None:
             return
         group = command_group(proc.pid)
         # the command first, so its traps can clean up; no command (yet): the wrapper
@@ -179,6 +185,9 @@ class Runner:
                     safe_call(hook, spec.vm_id, spec.run_id)
 
     async def _spawn_and_wait(self, spec: RunSpec, active: _Active) -> int:
+        netns = await namespace_path(self.backend, spec.vm_id)
+        if active.cancelled:
+            return -signal.SIGKILL
         ctl, inv_out, inv_err = self._prepare(spec)
         disk = self.backend.disk(spec.vm_id)
         work = run_dir(self.backend, spec.run_id) / "overlay-work"
@@ -192,6 +201,7 @@ class Runner:
             work,
             etc=disk.etc,
             net_blocked=spec.net_blocked,
+            netns=netns,
         )
         limits = self.backend.limits  # limits.py: cgroup, rlimits, disk bound
         mine = limits.start_run(self.backend.db, spec.run_id, disk.layout) if limits else None
@@ -209,6 +219,8 @@ class Runner:
                 cwd=inv.cwd,
                 start_new_session=True,
             )
+        if active.cancelled:  # cancelled while it was being spawned
+            _kill_run(active.proc.pid, None)
         timeout = None if self.backend.fault("timeout-ignored") else spec.timeout_s
         watch = mine.disk_watch if mine else None
         watcher = self._spawn_task(watch(_stopper(active.proc))) if watch else None

@@ -8,7 +8,8 @@ backend's minimal ``/etc`` (``sysroot.py``; never the host's, which holds secret
 read-only on top, bound filesystems at their paths, a fresh ``/proc`` and ``/dev``, new
 pid/ipc/uts namespaces, no capabilities, and ``--die-with-parent``: a run never outlives
 the backend, so after a crash every run that was in flight is really dead and reads
-``failed`` on restart. A ``blocked`` network policy adds a private network namespace.
+``failed`` on restart. The run joins its VM's network namespace first (``nsenter``, see
+``netns.py``); without one, a ``blocked`` network policy adds a private namespace.
 
 ``none`` mode runs a plain process group with the VM's upper layer as ``$HOME`` and the
 starting directory. It is for machines without bubblewrap or privileges: there is no
@@ -111,6 +112,7 @@ def invocation(
     *,
     etc: Path,
     net_blocked: bool,
+    netns: str | None = None,
 ) -> Invocation:
     """How to start a run of ``layout``'s VM whose control files live in ``ctl``.
 
@@ -118,6 +120,9 @@ def invocation(
     mount, so concurrent runs of one VM must not share one (a copy-up would fail).
 
     ``etc`` is the minimal ``/etc`` built by ``sysroot.build_etc`` (bound read-only).
+
+    ``netns``: the VM's network namespace (a path for ``nsenter --net``), which then
+    decides egress instead of ``net_blocked``.
 
     Example: ``inv = invocation("bwrap", layout, [], ctl, work, etc=etc, net_blocked=False)``.
     """
@@ -131,5 +136,7 @@ def invocation(
     argv = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script]
     argv += ["arker-run", _overlay_options(layout, workdir), str(layout.merged)]
     argv += _bind_mounts(layout, mounts)
-    argv += _bwrap_args(layout, mounts, ctl, etc, net_blocked)
+    argv += _bwrap_args(layout, mounts, ctl, etc, net_blocked and netns is None)
+    if netns is not None:
+        argv = ["nsenter", f"--net={netns}", "--", *argv]
     return Invocation(argv, {"PATH": PATH}, "/", CTL_DIR, "/root")

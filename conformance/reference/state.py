@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .disks import VmDisk
     from .layers import LayerStore
     from .limits import Limits
+    from .netns import Networks
     from .runner import Runner
 
 __all__ = ["Backend", "backend_of"]
@@ -49,6 +50,7 @@ class Backend:
     delays: Delays = field(default_factory=Delays)  # jitter and slow tail (--latency-tail)
     runner: Runner | None = None
     limits: Limits | None = None  # per-run cgroups and rlimits (limits.py); None: none
+    networks: Networks | None = None  # per-VM network namespaces (netns.py), bwrap mode
     base_url: str | None = None  # http://HOST:PORT once bound (tunnel URLs use it)
     variations: Variations = field(default_factory=Variations)  # legal variations (serve)
 

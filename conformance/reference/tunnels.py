@@ -8,11 +8,13 @@ to the port served by the backend itself. It is ``closed`` (with a ``message``) 
 the run ends, on ``DELETE``, when the VM is deleted, after a restart, or when nothing
 listened within ``OPEN_DEADLINE_S``; the proxy then answers 404.
 
-Runs share the host's network namespace (the sandbox unshares it only for a
-``blocked`` egress policy, where tunnels never open), so a port is a host port: two
-VMs cannot use the same port at once — the second tunnel closes at once with a message
-saying so. The URL token is an unguessable capability; ``visibility`` is recorded but
-not enforced, and every tunnel is proxied as HTTP whatever its ``protocol``.
+In the ``bwrap`` sandbox each VM has a network namespace of its own (``netns.py``): the
+probe and the proxy connect to ``127.0.0.1:<port>`` *inside* it, so two VMs may serve
+the same port. Without namespaces (``--sandbox none``) runs share the host's network, a
+port is a host port, and a second VM's tunnel on a port in use closes at once saying
+so. A VM whose egress policy is ``blocked`` gets no tunnels either (closed, saying why).
+The URL token is an unguessable capability; ``visibility`` is recorded but not
+enforced, and every tunnel is proxied as HTTP whatever its ``protocol``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from starlette.routing import Route
 from .auth import org_of
 from .errors import ApiError
 from .filesystems import now_rfc3339
+from .netns import networks_of
+from .netns_http import namespace_transport
 from .pagination import keyset_page
 from .requests import ascii_int
 from .state import Backend, backend_of
@@ -144,22 +148,32 @@ def _close(backend: Backend, where: str, params: tuple[Any, ...], message: str) 
 # ── opening: one watcher thread per starting tunnel ─────────────────────────
 
 
-def _accepts(port: int) -> bool:
+def _accepts(backend: Backend, vm_id: str, port: int) -> bool:
+    """Whether something listens on ``127.0.0.1:port`` in the VM's network (namespace)."""
+    networks = networks_of(backend)
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=POLL_S):
-            return True
+        sock = socket.socket() if networks is None else networks.socket_in(vm_id)
     except OSError:
         return False
+    if sock is None:
+        return False  # no namespace yet: the VM's first run has not started
+    with sock:
+        sock.settimeout(POLL_S)
+        try:
+            sock.connect(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
 
 
-def _watch(backend: Backend, token: str, port: int) -> None:
+def _watch(backend: Backend, vm_id: str, token: str, port: int) -> None:
     """Poll until the port accepts (→ open), the tunnel stops starting, or the deadline."""
     deadline = time.monotonic() + OPEN_DEADLINE_S
     while time.monotonic() < deadline:
         row = backend.db.one("SELECT state FROM vm_tunnels WHERE token = ?", (token,))
         if row is None or row["state"] != "starting":
             return  # closed, deleted or replaced meanwhile
-        if _accepts(port):
+        if _accepts(backend, vm_id, port):
             backend.db.execute(
                 "UPDATE vm_tunnels SET state = 'open' WHERE token = ? AND state = 'starting'",
                 (token,),
@@ -178,6 +192,8 @@ def _refusal(backend: Backend, vm_id: str, port: int, index: int) -> str | None:
     policy = json.loads(vm["network"]) if vm is not None and vm["network"] else None
     if isinstance(policy, dict) and policy.get("type") == "blocked":
         return "the VM's network policy is blocked: its ports are unreachable"
+    if networks_of(backend) is not None:
+        return None  # every VM has its own ports
     clash = backend.db.one(
         "SELECT vm_id FROM vm_tunnels WHERE port = ? AND vm_id != ? AND state != 'closed'",
         (port, vm_id),
@@ -220,7 +236,10 @@ def open_tunnels(backend: Backend, vm_id: str, run_id: str, network: dict[str, A
             )
         if reason is None:
             threading.Thread(
-                target=_watch, args=(backend, token, port), name=f"tunnel-{port}", daemon=True
+                target=_watch,
+                args=(backend, vm_id, token, port),
+                name=f"tunnel-{port}",
+                daemon=True,
             ).start()
 
 
@@ -337,10 +356,10 @@ async def delete_tunnel(request: Request) -> Response:
 MAX_PROXY_BODY = 64 * 1024 * 1024
 
 
-def _open_port(request: Request) -> int:
+def _open_port(request: Request) -> tuple[str, int]:
     backend = backend_of(request)
     row = backend.db.one(
-        "SELECT port, state, message FROM vm_tunnels WHERE token = ?",
+        "SELECT vm_id, port, state, message FROM vm_tunnels WHERE token = ?",
         (request.path_params["token"],),
     )
     if row is None:
@@ -350,9 +369,9 @@ def _open_port(request: Request) -> int:
     if row["state"] != "open":
         raise ApiError("unavailable", "tunnel is still starting", headers={"Retry-After": "1"})
     server = request.scope.get("server")
-    if server is not None and server[1] == row["port"]:
+    if networks_of(backend) is None and server is not None and server[1] == row["port"]:
         raise ApiError("bad_request", f"port {row['port']} is the backend's own port")
-    return int(row["port"])
+    return str(row["vm_id"]), int(row["port"])
 
 
 async def proxy(request: Request) -> Response:
@@ -360,7 +379,7 @@ async def proxy(request: Request) -> Response:
 
     No bearer key (the token is the credential); 404 once the tunnel is closed.
     """
-    port = _open_port(request)
+    vm_id, port = _open_port(request)
     declared = request.headers.get("content-length", "0")
     if not (declared.isascii() and declared.isdigit()) or int(declared) > MAX_PROXY_BODY:
         raise ApiError(
@@ -371,7 +390,9 @@ async def proxy(request: Request) -> Response:
     if request.url.query:
         url += "?" + request.url.query
     headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP]
-    client = httpx.AsyncClient(trust_env=False, timeout=30.0)
+    networks = networks_of(backend_of(request))
+    transport = None if networks is None else namespace_transport(networks, vm_id)
+    client = httpx.AsyncClient(trust_env=False, timeout=30.0, transport=transport)
     try:
         upstream = await client.send(
             client.build_request(request.method, url, headers=headers, content=body),

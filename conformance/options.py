@@ -105,6 +105,14 @@ OPTIONS: tuple[Option, ...] = (
         "overall deadline of the run (seconds); tests after it end as error",
     ),
     Option(
+        "--wait-budget",
+        "ARKER_WAIT_BUDGET",
+        "float",
+        120.0,
+        "longest wait for something 0.5.1 sets no time for (a run ending, a tunnel "
+        "opening); running out is an error, not a fail",
+    ),
+    Option(
         "--read-only",
         "ARKER_READ_ONLY",
         "bool",
@@ -179,6 +187,7 @@ class Settings:
     rate: float | None
     request_timeout: float
     deadline: float | None
+    wait_budget: float
     read_only: bool
     golden: str
     run_id: str
@@ -347,6 +356,8 @@ def resolve_settings(config: pytest.Config, *, inherited: dict[str, Any] | None 
     for name, least in _MINIMUM.items():
         if values[name] < least:
             raise pytest.UsageError(f"--{name.replace('_', '-')} must be at least {least}")
+    if values["wait_budget"] <= 0:
+        raise pytest.UsageError("--wait-budget must be a positive number of seconds")
     return Settings(**values)
 
 

@@ -34,6 +34,10 @@ __all__ = ["PropertyItem", "load_schema", "plan", "pytest_params"]
 # negative data must be refused with one of the contract's 4xx codes (422 only as
 # unsupported_operation, which arker_unsupported_operation judges)
 NEGATIVE_STATUSES = ["400", "401", "403", "404", "409", "413", "422"]
+# schema-valid data may still name what does not exist (404), collide (409), be too large
+# (413), ask for what this backend lacks (422 unsupported_operation) or meet a busy
+# backend (503); 400 says the backend enforces a rule the document does not declare
+POSITIVE_STATUSES = ["2xx", "404", "409", "413", "422", "503"]
 # a 5xx is a finding, except 503 (unavailable / resource_pressure: transient by contract)
 SERVER_ERROR_ALLOWED = ["2xx", "3xx", "4xx", "503"]
 
@@ -74,6 +78,7 @@ def load_schema(spec: Spec) -> BaseSchema:
             "checks": {
                 "not_a_server_error": {"expected-statuses": SERVER_ERROR_ALLOWED},
                 "negative_data_rejection": {"expected-statuses": NEGATIVE_STATUSES},
+                "positive_data_acceptance": {"expected-statuses": POSITIVE_STATUSES},
             },
         }
     )

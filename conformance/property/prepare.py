@@ -67,10 +67,24 @@ class Preparer:
         """
         if not self.stateful:
             self._path_ids(case, always_real)
+        if not _is_negative(case):
+            self._paging(case)
         if isinstance(case.body, dict):
             rewrite = getattr(self, f"_body_{self.operation_id}", None)
             if rewrite is not None:
                 rewrite(case.body, _is_negative(case))
+
+    def _paging(self, case: Case[Any]) -> None:
+        """Valid paging for schema-valid data: a cursor only ever comes from a page (a
+        generated one is garbage, which a backend refuses), and a ``limit`` in 1..1000,
+        the range every reading answers (outside it 400 or clamping both pass)."""
+        query = case.query
+        if not isinstance(query, dict):
+            return
+        query.pop("cursor", None)
+        limit = query.get("limit")
+        if isinstance(limit, int) and not isinstance(limit, bool) and not 1 <= limit <= 1000:
+            query["limit"] = 1 + abs(limit) % 1000
 
     def _path_ids(self, case: Case[Any], always_real: bool) -> None:
         params = case.path_parameters

@@ -23,6 +23,7 @@ from conformance.checks.envelope import unsupported_message
 from conformance.client import exchange_of
 from conformance.property.budget import PropertyBudget, derive_seed, hypothesis_settings
 from conformance.property.checks import (
+    ACCEPTING_OPERATIONS,
     BUILTIN_CHECKS,
     OUR_CHECKS,
     CaseScope,
@@ -32,7 +33,7 @@ from conformance.property.checks import (
 from conformance.property.examples import explicit_cases
 from conformance.property.plan import load_schema, operation_of
 from conformance.property.prepare import Preparer
-from conformance.property.scope import capabilities_of
+from conformance.property.scope import capabilities_of, touched_capabilities
 from conformance.property.stats import PROPERTY_KEY, OperationStats, PropertyStats, stats_path
 from conformance.property.transport import Sent, release, send, wire_request
 from conformance.property.verdicts import property_violation, run_checks
@@ -54,7 +55,9 @@ def _checks_for(case: Case[Any], sent: Sent) -> tuple[str, ...]:
     """Every check, but negative_data_rejection not where the negation did not reach the
     wire: a query value broken into an object, an array or an empty string serialises to
     an empty value, which reads as "absent" (the SDKs drop empty parameters too)."""
-    names = (*BUILTIN_CHECKS, *OUR_CHECKS)
+    names: tuple[str, ...] = (*BUILTIN_CHECKS, *OUR_CHECKS)
+    if case.operation.definition.raw.get("operationId") in ACCEPTING_OPERATIONS:
+        names = (*names, "positive_data_acceptance")
     negated = _negated_parameters(case)
     if negated and all(
         location == "query" and name is not None and sent.query_value(name) in ("", None)
@@ -167,6 +170,7 @@ class PropertyRunner:
             capabilities_of(item.operation_id, primary, case.body, case.headers),
             honesty=item.mode == "honesty",
             probe_auth=self._auth_probe(run, case),
+            touched=touched_capabilities(item.operation_id, case.body),
         )
         try:
             with case_scope(scope):

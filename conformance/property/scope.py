@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["capabilities_of", "refined_capabilities"]
+__all__ = ["capabilities_of", "refined_capabilities", "touched_capabilities"]
 
 # request body field -> capability, per operation (a field counts when it is set: not null,
 # not false, not empty)
@@ -37,13 +37,27 @@ _BODY_FIELDS: dict[str, dict[str, str]] = {
         "acquire": "runs.acquire_release",
         "release": "runs.acquire_release",
         "session_id": "sessions",
+        "session_idx": "sessions",  # index 0 is the default session every run shares
         "network": "tunnels",
     },
+}
+# Fields that exercise their capability only with content below the top level: a run's
+# ``network`` asks for tunnels only when ``network.inbound.ports`` names a port, so
+# ``network: {inbound: null}`` runs like any run where tunnels are unsupported.
+_EXERCISED_BY: dict[tuple[str, str], tuple[str, ...]] = {
+    ("createRun", "network"): ("inbound", "ports"),
 }
 
 
 def _is_set(value: Any) -> bool:
     return value not in (None, False, "", [], {})
+
+
+def _exercises(operation_id: str, name: str, value: Any) -> bool:
+    path = _EXERCISED_BY.get((operation_id, name))
+    for key in path or ():
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return _is_set(value)
 
 
 def refined_capabilities(
@@ -57,13 +71,32 @@ def refined_capabilities(
     found: set[str] = set()
     if isinstance(body, Mapping):
         for name, capability in _BODY_FIELDS.get(operation_id, {}).items():
-            if _is_set(body.get(name)):
+            if _exercises(operation_id, name, body.get(name)):
                 found.add(capability)
         if operation_id == "syncFiles" and _has_presigned_entry(body):
             found.add("sync.presigned")
     if operation_id == "createRun" and headers and _has_header(headers, "idempotency-key"):
         found.add("runs.idempotency")
     return found
+
+
+def touched_capabilities(operation_id: str, body: Any) -> set[str]:
+    """Capabilities whose field a request carries without exercising it (``session_id: ""``,
+    ``network: {inbound: null}``).
+
+    A backend lacking the capability may still decline such a request with
+    ``unsupported_operation`` (it names the field), but a success is no lie.
+    Example: ``touched_capabilities("createRun", {"network": {"inbound": None}})`` is
+    ``{"tunnels"}``.
+    """
+    if not isinstance(body, Mapping):
+        return set()
+    return {
+        capability
+        for name, capability in _BODY_FIELDS.get(operation_id, {}).items()
+        if body.get(name) not in (None, False)
+        and not _exercises(operation_id, name, body.get(name))
+    }
 
 
 def capabilities_of(

@@ -32,7 +32,7 @@ from conformance.checks import expect_error
 from conformance.errors import HarnessError
 from conformance.property.budget import PropertyBudget, derive_seed, hypothesis_settings
 from conformance.property.checks import BUILTIN_CHECKS, OUR_CHECKS, CaseScope, case_scope
-from conformance.property.scope import capabilities_of
+from conformance.property.scope import capabilities_of, touched_capabilities
 from conformance.property.stats import PROPERTY_KEY, OperationStats, PropertyStats, stats_path
 from conformance.property.transport import Sent, release, send
 from conformance.property.verdicts import property_violation, run_checks
@@ -96,6 +96,7 @@ class StatefulRun:
             sent.response,
             op_id,
             capabilities_of(op_id, op.capability, case.body, case.headers),
+            touched=touched_capabilities(op_id, case.body),
         )
         with case_scope(scope):
             failed = run_checks(case, sent.response, (*BUILTIN_CHECKS, *OUR_CHECKS))

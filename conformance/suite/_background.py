@@ -7,6 +7,7 @@ correct 422 becomes ``UnsupportedOperation``).
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -15,14 +16,16 @@ from urllib.parse import quote
 import httpx
 
 from conformance.checks import expect_ok
-from conformance.suite._polling import poll_until
+from conformance.suite._polling import Wait, poll_until
 from conformance.suite._shell import runs_path
+from conformance.suite._sync_protocol import write_inline
 
 if TYPE_CHECKING:
     from conformance.client import ArkerClient
     from conformance.spec import Spec
 
 __all__ = [
+    "Gate",
     "Started",
     "Timeline",
     "follow_run",
@@ -31,9 +34,6 @@ __all__ = [
     "start_background",
     "stop_run",
 ]
-
-# A background run in these tests lasts seconds; a minute is ample even on a loaded host.
-RUN_DEADLINE_S = 60.0
 
 
 def run_path(vm_id: str, run_id: str) -> str:
@@ -83,6 +83,43 @@ def start_background(
     return Started(body["run_id"], body, response, elapsed)
 
 
+@dataclass(frozen=True)
+class Gate:
+    """A file a background command waits for, so the run cannot end before the test says.
+
+    The test opens it by writing the file through ``POST /sync`` (no second run is needed,
+    so a backend running one command per session at a time is judged the same). ``hold``
+    bounds the waiting inside the VM, so a forgotten gate never keeps a VM busy for long.
+
+    Example::
+
+        gate = Gate.new("bg", hold=30)
+        started = start_background(spec, client, vm_id, gate.command("touch /tmp/done"))
+        ...
+        gate.open(spec, client, vm_id)
+    """
+
+    path: str
+    hold: int
+
+    @classmethod
+    def new(cls, stem: str, *, hold: float) -> Gate:
+        """A fresh gate under ``/tmp`` that holds the command at most ``hold`` seconds."""
+        return cls(f"/tmp/conf-gate-{stem}-{secrets.token_hex(4)}", max(1, int(hold)))
+
+    def command(self, then: str) -> str:
+        """Shell: wait for the gate (at most ``hold`` s), then run ``then`` if it opened."""
+        return (
+            f"end=$(( $(date +%s) + {self.hold} )); "
+            f'while [ ! -e {self.path} ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.05; done; '
+            f"[ -e {self.path} ] && {{ {then}; }}"
+        )
+
+    def open(self, spec: Spec, client: ArkerClient, vm_id: str) -> None:
+        """Create the gate file in the VM through an inline ``/sync`` write."""
+        write_inline(spec, client, vm_id, self.path, b"open\n")
+
+
 def get_run(spec: Spec, client: ArkerClient, vm_id: str, run_id: str) -> dict[str, Any]:
     """GET one run (schema-checked ``Run``)."""
     response = client.request("GET", run_path(vm_id, run_id))
@@ -114,11 +151,13 @@ def follow_run(
     run_id: str,
     *,
     timeline: Timeline | None = None,
-    timeout: float = RUN_DEADLINE_S,
+    wait: Wait | None = None,
 ) -> dict[str, Any]:
     """Poll a run until it reaches a terminal state (per the contract's state machine).
 
-    Every observation is appended to ``timeline`` when one is given.
+    Every observation is appended to ``timeline`` when one is given. 0.5.1 sets no time
+    for a run to end (unless its own ``timeout``), so by default the operator's budget
+    bounds the wait (:meth:`Wait.operator`).
     Example: ``final = follow_run(spec, client, vm_id, run_id)``
     """
     machine = spec.state_machine
@@ -129,7 +168,9 @@ def follow_run(
         seen.observations.append(run)
         return machine.is_terminal(str(run.get("state"))), run
 
-    return poll_until(probe, timeout, f"run {run_id} to reach a terminal state", interval=0.05)
+    return poll_until(
+        probe, f"run {run_id} to reach a terminal state", wait=wait or Wait.operator()
+    )
 
 
 def stop_run(spec: Spec, client: ArkerClient, vm_id: str, run_id: str) -> None:

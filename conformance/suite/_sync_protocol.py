@@ -47,7 +47,6 @@ CHUNK_SIZE = 4 * 1024 * 1024
 """The SDKs' switch-over size between inline and presigned transfers (FACTS §D.11)."""
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_TEXT_ENCODINGS = frozenset({"utf8", "utf-8"})
 
 
 def new_upload_id() -> str:
@@ -187,7 +186,7 @@ def write_presigned(
 
 
 def decode_inline(body: dict[str, Any]) -> bytes:
-    """Decode an inline read's ``content`` per ``encoding`` (base64, utf8 or utf-8; FACTS §F.12)."""
+    """Decode an inline read's ``content``: base64 when ``encoding`` says so, else UTF-8 text."""
     encoding, content = body.get("encoding"), body.get("content")
     assert isinstance(content, str), f"inline read: expected string `content`, got {content!r}"
     if encoding == "base64":
@@ -195,9 +194,7 @@ def decode_inline(body: dict[str, Any]) -> bytes:
             return base64.b64decode(content, validate=True)
         except ValueError as exc:
             raise AssertionError(f"inline read: `content` is not valid base64 ({exc})") from exc
-    assert encoding in _TEXT_ENCODINGS, (
-        f"inline read: expected encoding base64, utf8 or utf-8, got {encoding!r}"
-    )
+    # The SDKs decode `base64` and read any other value (utf8, utf-8, absent) as UTF-8 text.
     return content.encode("utf-8")
 
 

@@ -21,6 +21,7 @@ from conformance.errors import HarnessError
 from conformance.session import close_target, open_target, profile_of, state_of
 from conformance.spec import Spec
 from conformance.steps import StepLog
+from conformance.suite._polling import set_operator_budget
 from conformance.target import Target
 
 
@@ -31,6 +32,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     if state is None:
         raise HarnessError("the arker-conformance plugin is not active in this session")
     built = state.target or open_target(state)
+    set_operator_budget(built.settings.wait_budget)  # every Wait.operator() of this run
     yield built
     close_target(state)
 

@@ -37,7 +37,7 @@ from conformance.suite._background import (
     start_background,
 )
 from conformance.suite._listing import list_all
-from conformance.suite._polling import PollTimeout, poll_until
+from conformance.suite._polling import PollTimeout, Wait, poll_until
 from conformance.suite._shell import decode_output, run_command, runs_path, vm_path
 from conformance.target import Target
 
@@ -45,7 +45,6 @@ UNSUPPORTED = "unsupported_operation"
 MARKER_DIR = "/tmp"
 # The trap says whether a signal reached the run; without one it finishes on its own.
 TRAPPED = "trap 'echo SIGNALLED; exit 7' INT; echo READY; sleep 3; echo FINISHED"
-READY_WAIT_S = 10.0
 
 
 def expect_refused(target: Target, response: httpx.Response, what: str, steps: StepLog) -> None:
@@ -156,9 +155,9 @@ def wait_until_ready(target: Target, vm_id: str, run_id: str, steps: StepLog) ->
         return ready or target.spec.state_machine.is_terminal(str(run.get("state"))), run
 
     try:
-        run = poll_until(probe, READY_WAIT_S, f"run {run_id} to print READY", interval=0.05)
+        run = poll_until(probe, f"run {run_id} to print READY", wait=Wait.operator())
     except PollTimeout:  # no time is promised: judge what follows, and say so
-        not_observable(steps, f"run {run_id} showed no output within {READY_WAIT_S:g} s")
+        not_observable(steps, f"run {run_id} showed no output within the wait budget")
         return
     if run.get("state") != "running":
         not_observable(steps, f"run {run_id} ended before its output showed it had started")

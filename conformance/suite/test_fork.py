@@ -80,11 +80,21 @@ def test_chain_fork_names_its_root(
     child = fork_for_test(target, request, source_vm_id=vm["vm_id"])
     grandchild = fork_for_test(target, request, source_vm_id=child["vm_id"])
     steps.log(f"chain {vm['vm_id']} -> {child['vm_id']} -> {grandchild['vm_id']}")
-    for label, got in (("child", child), ("grandchild", grandchild)):
-        root = (got.get("root_source_vm_id"), got.get("root_source_vm_name"))
-        assert root == (vm["vm_id"], vm["name"]), (
-            f"{label}: expected root_source_vm_id/name {(vm['vm_id'], vm['name'])!r}, got {root!r}"
-        )
+    # The root is the deepest ancestor VM. Whether the golden ``vm`` came from counts as an
+    # image (root: ``vm``) or as a VM (root: the golden, as ``vm`` itself reports it) is
+    # open in 0.5.1: both pass, the same for child and grandchild, never the direct parent.
+    readings = [(vm["vm_id"], vm.get("name"))]
+    own_root = (vm.get("root_source_vm_id"), vm.get("root_source_vm_name"))
+    if own_root[0] is not None:
+        readings.append(own_root)
+    roots = {
+        label: (got.get("root_source_vm_id"), got.get("root_source_vm_name"))
+        for label, got in (("child", child), ("grandchild", grandchild))
+    }
+    assert roots["child"] == roots["grandchild"] and roots["child"] in readings, (
+        f"expected child and grandchild to name the same root, one of {readings!r} "
+        f"(id, name), got {roots!r}"
+    )
 
 
 @pytest.mark.capability("fork.public")
@@ -125,7 +135,8 @@ def test_private_vm_is_invisible_to_another_org(
     target: Target, other_client: ArkerClient, vm: dict[str, Any], steps: StepLog
 ) -> None:
     steps.log("org B reads org A's private VM")
-    expect_error(target.spec, other_client.request("GET", vm_path(vm["vm_id"])), "not_found")
+    refused = other_client.request("GET", vm_path(vm["vm_id"]))
+    expect_error(target.spec, refused, ("not_found", "forbidden"))  # both listed; both pass
     steps.log("org B forks it by id")
     response = target.fork_raw(client=other_client, source_vm_id=vm["vm_id"])
     # 404 hides the VM; 403 is also allowed for a fork (FACTS §C.1, §F.19).

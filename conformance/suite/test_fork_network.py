@@ -33,6 +33,7 @@ import pytest
 from conformance.checks import expect_error
 from conformance.errors import HarnessError
 from conformance.suite._forks import fork_for_test, fork_raw_for_test
+from conformance.suite._polling import operator_budget
 from conformance.suite._shell import run_command
 
 if TYPE_CHECKING:
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.capability("fork.network")
 
-CONNECT_TIMEOUT_S = 10
 CONNECTED, UNREACHABLE = "connected", "unreachable"
 
 OPEN_POLICIES = [
@@ -85,12 +85,21 @@ def host_is_global(host: str) -> bool:
     return all(ipaddress.ip_address(info[4][0]).is_global for info in infos)
 
 
+def connect_timeout(target: Target) -> int:
+    """Seconds the in-VM connect may take: a twelfth of the operator's wait budget (10 s by
+    default), under half the request timeout so the probing run itself always answers.
+
+    0.5.1 states no connect time; a connect slower than this counts as unreachable.
+    """
+    return max(1, int(min(operator_budget() / 12, target.settings.request_timeout / 2)))
+
+
 def egress(target: Target, vm_id: str) -> str:
     """Probe, from inside ``vm_id``, a TCP connect to the API host: connected or unreachable."""
     host, port = api_endpoint(target.client.base_url)
     dial = shlex.quote(f"exec 3<>/dev/tcp/{host}/{port}")
     command = (
-        f"if timeout {CONNECT_TIMEOUT_S} bash -c {dial} 2>/dev/null; "
+        f"if timeout {connect_timeout(target)} bash -c {dial} 2>/dev/null; "
         f"then echo {CONNECTED}; else echo {UNREACHABLE}; fi"
     )
     seen = run_command(target.spec, target.client, vm_id, command).text.strip()

@@ -2,9 +2,13 @@
 
 For each list: create a few items, then walk it with every ``limit`` from 1 to n. Each walk
 must see every created item exactly once (no duplicates, no gaps), never get more items
-than ``limit``, and end with ``next_cursor`` null or absent. ``limit`` outside 1..1000 and
-a garbage cursor are 400. A cursor from one list replayed on another is 400 or a valid
-page (the contract only says cursors are opaque; both are documented as acceptable).
+than ``limit``, and end with ``next_cursor`` null or absent. 0.5.1 says of ``limit`` only
+"max items per page; backend caps may apply": a limit that is not an integer is 400, a
+positive limit up to 1000 is answered (caps may return fewer items, never more), and an
+out-of-range limit (0, negative, above 1000: the 1..1000 bound is a later contract's) may
+be refused with 400 or clamped. A garbage cursor is 400. A cursor from one list replayed on
+another is 400 or a valid page (the contract only says cursors are opaque). A walk is
+bounded by the operator's wait budget only (an error when spent), never by a page count.
 
 Capabilities: every list is judged as ``pagination``. The lists of optional families
 (sessions, tunnels, syncs, filesystems) also ``requires`` their family: where the profile
@@ -26,6 +30,7 @@ import pytest
 
 from conformance.checks import expect_error, expect_ok
 from conformance.errors import HarnessError
+from conformance.suite._listing import PageBudget
 from conformance.suite._shell import runs_path, vm_path
 
 if TYPE_CHECKING:
@@ -34,7 +39,6 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.capability("pagination"), pytest.mark.shares_vm]
 
 N_ITEMS = 4
-MAX_PAGES = 2000
 Undo = list[Callable[[], object]]
 
 
@@ -47,6 +51,7 @@ class Listing:
     items_key: str
     id_key: str
     needs: tuple[str, ...] = ()  # the families listing (and filling) it needs
+    fill_needs: tuple[str, ...] = ()  # what filling it needs beyond listing it
     control: bool = False
 
     @property
@@ -64,11 +69,15 @@ class Listing:
 
 LISTINGS = {
     "listVms": Listing("listVms", "/v1/vms", "vms", "vm_id", control=True),
-    "listRuns": Listing("listRuns", "{vm}/runs", "runs", "run_id"),
+    # listing runs is part of runs.background (get, list, state filter)
+    "listRuns": Listing("listRuns", "{vm}/runs", "runs", "run_id", ("runs.background",)),
     "listSessions": Listing(
         "listSessions", "{vm}/sessions", "sessions", "session_id", ("sessions",)
     ),
-    "listTunnels": Listing("listTunnels", "{vm}/tunnels", "tunnels", "port", ("tunnels",)),
+    # the tunnels are opened by a background run
+    "listTunnels": Listing(
+        "listTunnels", "{vm}/tunnels", "tunnels", "port", ("tunnels",), ("runs.background",)
+    ),
     # filling the bindings list needs filesystems to bind
     "listSyncs": Listing("listSyncs", "{vm}/syncs", "syncs", "sync_id", ("syncs", "filesystems")),
     "listFilesystems": Listing(
@@ -85,6 +94,11 @@ def listing_params(*, creating: bool) -> list[Any]:
             op_id,
             marks=[
                 *([pytest.mark.requires(*listing.needs)] if listing.needs else []),
+                *(
+                    [pytest.mark.requires(*listing.fill_needs)]
+                    if creating and listing.fill_needs
+                    else []
+                ),
                 *([] if creating or listing.per_vm else [pytest.mark.creates_nothing]),
             ],
         )
@@ -104,8 +118,9 @@ def walk(
     target: Any, listing: Listing, vm_id: str | None, limit: int, params: dict[str, Any]
 ) -> Walk:
     """Follow ``next_cursor`` from the first page to the last with ``limit``."""
-    seen, cursor = Walk(), None
-    while seen.pages < MAX_PAGES:
+    seen, cursor, budget = Walk(), None, PageBudget(f"{listing.op_id} limit={limit}")
+    while True:
+        budget.charge()
         query = {**params, "limit": limit, "cursor": cursor}
         response = target.client.request(
             "GET", listing.path(vm_id), params=query, control=listing.control
@@ -129,7 +144,6 @@ def walk(
         assert isinstance(cursor, str) and cursor, (
             f"{listing.op_id}: next_cursor must be a non-empty string or null, got {cursor!r}"
         )
-    raise HarnessError(f"{listing.op_id}: more than {MAX_PAGES} pages with limit={limit}")
 
 
 # -- creating n items per list -------------------------------------------------------------
@@ -247,19 +261,41 @@ def _vm_for(listing: Listing, request: pytest.FixtureRequest) -> str | None:
     return request.getfixturevalue("vm")["vm_id"] if listing.per_vm else None
 
 
-@pytest.mark.parametrize("op_id", listing_params(creating=False))
-@pytest.mark.parametrize("limit", [0, 1001, -1, "ten"])
-def test_out_of_range_limit_is_a_bad_request(
-    target: Any, request: pytest.FixtureRequest, op_id: str, limit: Any
-) -> None:
-    listing = LISTINGS[op_id]
-    response = target.client.request(
+def _get_page(target: Any, request: pytest.FixtureRequest, listing: Listing, limit: Any) -> Any:
+    return target.client.request(
         "GET",
         listing.path(_vm_for(listing, request)),
         params={"limit": limit},
         control=listing.control,
     )
+
+
+@pytest.mark.parametrize("op_id", listing_params(creating=False))
+def test_limit_that_is_not_an_integer_is_a_bad_request(
+    target: Any, request: pytest.FixtureRequest, op_id: str
+) -> None:
+    listing = LISTINGS[op_id]
+    response = _get_page(target, request, listing, "ten")
     expect_error(target.spec, response, "bad_request", capability=listing.capability)
+
+
+@pytest.mark.parametrize("op_id", listing_params(creating=False))
+@pytest.mark.parametrize("limit", [0, -1, 1001, 5000])
+def test_out_of_range_limit_is_refused_or_clamped(
+    target: Any, request: pytest.FixtureRequest, op_id: str, limit: int
+) -> None:
+    # 0.5.1 bounds limit nowhere ("backend caps may apply"); 1..1000 is a later contract's.
+    # So 400 bad_request and a clamped page both pass; a page never exceeds a positive limit.
+    listing = LISTINGS[op_id]
+    response = _get_page(target, request, listing, limit)
+    if response.status_code == 400:
+        expect_error(target.spec, response, "bad_request", capability=listing.capability)
+        return
+    body = expect_ok(target.spec, op_id, response, capability=listing.capability)
+    items = body[listing.items_key]
+    assert limit < 1 or len(items) <= limit, (
+        f"{op_id} limit={limit}: a clamped page holds at most {limit} items, got {len(items)}"
+    )
 
 
 @pytest.mark.parametrize("op_id", listing_params(creating=False))
@@ -284,6 +320,7 @@ def test_garbage_cursor_is_a_bad_request(
     expect_error(target.spec, response, "bad_request", capability=listing.capability)
 
 
+@pytest.mark.requires("runs.background")  # the cursor comes from listRuns
 def test_cursor_from_another_list_is_refused_or_answered_consistently(
     target: Any, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -292,7 +329,7 @@ def test_cursor_from_another_list_is_refused_or_answered_consistently(
         response = target.client.request("POST", runs_path(vm["vm_id"]), json={"command": command})
         _ok(target, "createRun", response, "runs.foreground")
     first = target.client.request("GET", runs_path(vm["vm_id"]), params={"limit": 1})
-    cursor = _ok(target, "listRuns", first, "pagination").get("next_cursor")
+    cursor = _ok(target, "listRuns", first, "runs.background").get("next_cursor")
     assert isinstance(cursor, str), (
         f"listRuns limit=1 over two runs: expected a cursor, got {cursor!r}"
     )

@@ -8,8 +8,8 @@ answers ``{cancelled}``, ends the run ``cancelled`` and stops what it was doing.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
+import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from conformance.checks import (
     expect_error,
     expect_ok,
 )
+from conformance.checks.envelope import unsupported_message
 from conformance.suite._background import (
     Timeline,
     follow_run,
@@ -28,20 +29,21 @@ from conformance.suite._background import (
     run_path,
     start_background,
 )
-from conformance.suite._polling import PollTimeout, poll_until
+from conformance.suite._polling import Wait, poll_until
 from conformance.suite._shell import decode_output, run_command
+from conformance.suite._sync_protocol import post_read, read_bytes
 
 if TYPE_CHECKING:
     from conformance.spec import Spec
     from conformance.steps import StepLog
     from conformance.target import Target
 
-STABLE_FOR_S = 1.0  # ten times the loop's 0.1 s append interval
-TICKS = "$HOME/conf-cancel-ticks"
+# How long a quiet observation lasts: ten times the tick loop's 0.1 s append interval. It is
+# a property of our own command (long enough to see it write), not a time the backend meets.
+QUIET_FOR = 1.0
 # Bounded (about 20 s) so a backend that wrongly runs it synchronously still answers
 # within the client's request timeout and fails, instead of erroring on a transport timeout.
-TICK_LOOP = f"for i in $(seq 200); do echo tick >> {TICKS}; echo tick; sleep 0.1; done"
-CANCEL_DEADLINE_S = 15.0  # a cancelled run must reach a terminal state by then
+TICK_LOOP = "for i in $(seq 200); do echo tick >> {ticks}; echo tick; sleep 0.1; done"
 
 
 def check_timeline(spec: Spec, timeline: Timeline) -> None:
@@ -65,9 +67,9 @@ def check_terminal_is_final(target: Target, vm_id: str, final: dict[str, Any]) -
         check_transition(target.spec, str(final["state"]), str(run.get("state")))
         reads.append({k: run.get(k) for k in keys})
         changed = reads[-1] != frozen
-        return changed or (len(reads) >= 3 and time.monotonic() - started >= STABLE_FOR_S), reads
+        return changed or (len(reads) >= 3 and time.monotonic() - started >= QUIET_FOR), reads
 
-    poll_until(probe, 10 * STABLE_FOR_S, "three reads of the terminal run", interval=0.2)
+    poll_until(probe, "three reads of the terminal run", wait=Wait.operator())
     assert reads[-1] == frozen, f"a terminal run changed: first {frozen!r}, later {reads[-1]!r}"
 
 
@@ -94,17 +96,19 @@ def test_completed_run_follows_the_state_machine(
 
 @pytest.mark.capability("runs.background")
 def test_finished_foreground_run_reads_completed_when_fetched(
-    target: Target, vm: dict[str, Any]
+    target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
     # The run is terminal before its first GET, so a GET reading it running again is a
-    # transition out of a terminal state (FACTS §D.1).
+    # transition out of a terminal state. A completed answer's run_id is optional in 0.5.1
+    # (the SDKs read it when present): without one there is no run to fetch.
     answer = run_command(
         target.spec, target.client, vm["vm_id"], "echo fetched; exit 4", expect_exit=4
     ).body
     run_id = answer.get("run_id")
-    assert isinstance(run_id, str) and run_id, (
-        f"an executed foreground run names its run_id (FACTS §B.6); got {sorted(answer)}"
-    )
+    if run_id is None:
+        steps.log("the completed answer names no run_id (optional in 0.5.1): nothing to fetch")
+        return
+    assert isinstance(run_id, str) and run_id, f"run_id is a non-empty string, got {run_id!r}"
     fetched = get_run(target.spec, target.client, vm["vm_id"], run_id)
     check_transition(target.spec, str(answer.get("state", "completed")), str(fetched["state"]))
     got = (fetched["state"], fetched["exit_code"], decode_output(fetched, "stdout"))
@@ -115,6 +119,7 @@ def test_finished_foreground_run_reads_completed_when_fetched(
 
 
 @pytest.mark.capability("runs.cancel")
+@pytest.mark.requires("runs.background")  # the cancelled run runs in the background
 def test_cancel_ends_the_run_cancelled(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
     timeline = Timeline()
     started = start_background(target.spec, target.client, vm["vm_id"], "sleep 30")
@@ -123,61 +128,64 @@ def test_cancel_ends_the_run_cancelled(target: Target, vm: dict[str, Any], steps
     assert body["cancelled"] is True, (
         f"cancel of a running run: expected cancelled true, got {body!r}"
     )
-    final = follow_run(
-        target.spec,
-        target.client,
-        vm["vm_id"],
-        started.run_id,
-        timeline=timeline,
-        timeout=CANCEL_DEADLINE_S,
-    )
+    # 0.5.1 sets no time for a cancelled run to end: the operator's budget bounds the wait.
+    final = follow_run(target.spec, target.client, vm["vm_id"], started.run_id, timeline=timeline)
     steps.log(f"observed states {timeline.states}")
-    assert (final["state"], final["exit_code"]) == ("cancelled", None), (
-        f"expected state 'cancelled' with exit_code null, got {final['state']!r} / "
-        f"{final['exit_code']!r}"
+    # exit_code null for a cancelled run is a later contract's rule; 0.5.1 allows a number.
+    assert final["state"] == "cancelled", (
+        f"expected state 'cancelled', got {final['state']!r} (exit_code {final['exit_code']!r})"
     )
     check_timeline(target.spec, timeline)
     check_terminal_is_final(target, vm["vm_id"], final)
 
 
 @pytest.mark.capability("runs.cancel")
+@pytest.mark.requires("runs.background")  # the cancelled run runs in the background
+@pytest.mark.requires("sync.inline")  # the ticks are read through /sync while the run holds
 def test_cancel_stops_side_effects(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
-    vm_id = vm["vm_id"]
-    started = start_background(target.spec, target.client, vm_id, TICK_LOOP)
-    steps.log("let the loop tick: wait for ticks in stdout (streaming is optional) or 3 s")
-    # A backend need not stream output: after 3 s the count inside the VM decides below.
-    with contextlib.suppress(PollTimeout):
-        poll_until(lambda: ticks_in_stdout(target, vm_id, started.run_id), 3.0, "three ticks")
+    vm_id, ticks = vm["vm_id"], f"/tmp/conf-cancel-ticks-{secrets.token_hex(4)}"
+    started = start_background(target.spec, target.client, vm_id, TICK_LOOP.format(ticks=ticks))
+    steps.log("let the loop tick: wait for a tick in the VM (read through /sync)")
+    poll_until(
+        lambda: ticks_in_file(target, vm_id, ticks),
+        f"the background loop to write a tick to {ticks}",
+        wait=Wait.operator(),
+    )
     cancel(target, vm_id, started.run_id)
-    final = follow_run(target.spec, target.client, vm_id, started.run_id, timeout=CANCEL_DEADLINE_S)
+    final = follow_run(target.spec, target.client, vm_id, started.run_id)
     assert final["state"] == "cancelled", f"expected state 'cancelled', got {final['state']!r}"
-    first = count_ticks(target, vm_id)
+    first = count_ticks(target, vm_id, ticks)
     steps.log(f"run cancelled with {first} ticks written")
-    assert first >= 1, "the loop never wrote a tick before cancel: the run did not execute"
     counts, since = [first], time.monotonic()
 
     def probe() -> tuple[bool, list[int]]:
-        counts.append(count_ticks(target, vm_id))
+        counts.append(count_ticks(target, vm_id, ticks))
         grew = counts[-1] != first
-        return grew or (len(counts) >= 4 and time.monotonic() - since >= STABLE_FOR_S), counts
+        return grew or (len(counts) >= 4 and time.monotonic() - since >= QUIET_FOR), counts
 
-    poll_until(probe, 10 * STABLE_FOR_S, f"{STABLE_FOR_S:g}s of tick counts", interval=0.2)
+    poll_until(probe, f"{QUIET_FOR:g}s of tick counts", wait=Wait.operator())
     steps.log(f"tick counts after cancel: {counts}")
     assert counts[-1] == first, f"the cancelled loop kept writing: tick counts {counts}"
 
 
-def ticks_in_stdout(target: Target, vm_id: str, run_id: str) -> tuple[bool, int]:
-    run = get_run(target.spec, target.client, vm_id, run_id)
-    ticks = str(run.get("stdout", "")).count("tick")
-    return ticks >= 3, ticks
+def ticks_in_file(target: Target, vm_id: str, ticks: str) -> tuple[bool, str]:
+    """Whether the tick file holds a tick yet (a probe: any answer but 200 means not yet)."""
+    response = post_read(target.client, vm_id, ticks)
+    if unsupported_message(target.spec, response) is not None:  # no /sync: judged as such
+        expect_ok(target.spec, "syncFiles", response, capability="sync.inline")
+    if response.status_code != 200:
+        return False, f"{response.status_code} {response.text[:80]!r}"
+    count = read_bytes(target.spec, target.client, vm_id, ticks).count(b"tick")
+    return count >= 1, f"{count} ticks"
 
 
-def count_ticks(target: Target, vm_id: str) -> int:
-    out = run_command(target.spec, target.client, vm_id, f"wc -l < {TICKS} 2>/dev/null || echo 0")
+def count_ticks(target: Target, vm_id: str, ticks: str) -> int:
+    out = run_command(target.spec, target.client, vm_id, f"wc -l < {ticks} 2>/dev/null || echo 0")
     return int(out.text.strip() or 0)
 
 
 @pytest.mark.capability("runs.cancel")
+@pytest.mark.requires("runs.background")  # the cancelled run runs in the background
 def test_cancel_of_a_finished_run_changes_nothing(target: Target, vm: dict[str, Any]) -> None:
     started = start_background(target.spec, target.client, vm["vm_id"], "echo done")
     final = follow_run(target.spec, target.client, vm["vm_id"], started.run_id)

@@ -1,7 +1,10 @@
 """Presigned file transfer for files above CHUNK_SIZE (FACTS §B.9, §D.4, §1.2).
 
-Upload: request a presigned PUT, PUT the raw bytes with no auth header, commit. Download:
-a read of a large file answers with a presigned GET whose URL serves the exact bytes with
+Upload: the client chooses it above CHUNK_SIZE: request a presigned PUT, PUT the raw bytes
+with no auth header, commit. Download: the *backend* chooses the shape of a read answer —
+the SDKs take ``content`` when present and follow ``presigned_url`` otherwise, and 0.5.1
+fixes no size where one turns into the other. So a read of a large file may answer inline
+or presigned; either must carry the exact bytes, and a presigned URL must serve them with
 no auth header. Signatures are secrets: they never show in what the suite records, and a
 tampered one is refused.
 """
@@ -23,6 +26,7 @@ from conformance.redaction import is_secret_param
 from conformance.suite._shell import run_command
 from conformance.suite._sync_protocol import (
     CHUNK_SIZE,
+    decode_inline,
     fetch_presigned,
     post_read,
     put_and_commit,
@@ -59,11 +63,12 @@ def _signature_params(url: str) -> dict[str, str]:
     }
 
 
-def _presigned_read(spec: Spec, client: ArkerClient, vm_id: str, path: str) -> dict[str, Any]:
+def _large_read(spec: Spec, client: ArkerClient, vm_id: str, path: str) -> dict[str, Any]:
+    """Read ``path`` and return the answer: inline ``content`` or the presigned shape."""
     body = expect_ok(spec, "syncFiles", post_read(client, vm_id, path), capability="sync.presigned")
-    assert isinstance(body.get("presigned_url"), str) and "content" not in body, (
-        f"read of a {body.get('size')}-byte file (> CHUNK_SIZE): expected the presigned shape "
-        f"{{path, size, presigned_url, expires_in, method}}, got keys {sorted(body)}"
+    assert "content" in body or isinstance(body.get("presigned_url"), str), (
+        f"read of a {body.get('size')}-byte file: expected inline `content` or the presigned "
+        f"shape {{path, size, presigned_url, expires_in, method}}, got keys {sorted(body)}"
     )
     return body
 
@@ -94,27 +99,28 @@ def test_presigned_upload_commits_the_exact_bytes(
     assert read == data, f"read back: expected sha256 {sha256_hex(data)}, got {sha256_hex(read)}"
 
 
-def test_large_read_is_a_presigned_get_serving_the_bytes(
+def test_large_read_serves_the_bytes_inline_or_presigned(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], steps: StepLog
 ) -> None:
     size = CHUNK_SIZE + 4096
     steps.log(f"a run creates a {size}-byte random file")
     path, digest = _make_large_file_in_vm(spec, client, vm["vm_id"], size)
-    steps.log("read it: presigned GET shape")
-    body = _presigned_read(spec, client, vm["vm_id"], path)
-    assert body.get("size") == size, (
-        f"presigned read: expected size {size}, got {body.get('size')!r}"
-    )
-    assert str(body.get("method", "")).upper() == "GET", (
-        f"presigned read: expected method GET, got {body.get('method')!r}"
-    )
-    assert isinstance(body.get("expires_in"), int) and body["expires_in"] > 0, (
-        f"presigned read: expected a positive `expires_in`, got {body.get('expires_in')!r}"
-    )
-    steps.log("GET the URL without auth")
-    data = fetch_presigned(client, body)
+    body = _large_read(spec, client, vm["vm_id"], path)
+    assert body.get("size") == size, f"large read: expected size {size}, got {body.get('size')!r}"
+    if "content" in body:
+        steps.log("the backend answered inline (0.5.1 lets it choose)")
+        data = decode_inline(body)
+    else:
+        steps.log("presigned GET shape: GET the URL without auth")
+        assert str(body.get("method", "")).upper() == "GET", (
+            f"presigned read: expected method GET, got {body.get('method')!r}"
+        )
+        assert isinstance(body.get("expires_in"), int) and body["expires_in"] > 0, (
+            f"presigned read: expected a positive `expires_in`, got {body.get('expires_in')!r}"
+        )
+        data = fetch_presigned(client, body)
     assert hashlib.sha256(data).hexdigest() == digest, (
-        f"presigned GET: expected {size} bytes with sha256 {digest}, got {len(data)} bytes "
+        f"large read: expected {size} bytes with sha256 {digest}, got {len(data)} bytes "
         f"with sha256 {sha256_hex(data)}"
     )
 
@@ -126,12 +132,12 @@ def test_presigned_signatures_never_show_in_recorded_exchanges(
     path = _fresh_path("secret")
     steps.log("presigned write and presigned read of one file")
     upload = write_presigned(spec, client, vm["vm_id"], path, os.urandom(CHUNK_SIZE + 1))
-    read = _presigned_read(spec, client, vm["vm_id"], path)
-    fetch_presigned(client, read)
-    secrets_seen = {
-        **_signature_params(upload["presigned_url"]),
-        **_signature_params(read["presigned_url"]),
-    }
+    read = _large_read(spec, client, vm["vm_id"], path)
+    urls = [upload["presigned_url"]]
+    if "presigned_url" in read:  # the backend may answer the read inline
+        fetch_presigned(client, read)
+        urls.append(read["presigned_url"])
+    secrets_seen = {name: value for url in urls for name, value in _signature_params(url).items()}
     if not secrets_seen:
         # The signature lives elsewhere (e.g. in the path): the suite cannot verify its
         # own redaction here, which is the suite's limit, not a backend fault.
@@ -176,7 +182,13 @@ def test_tampered_signature_is_refused(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], steps: StepLog
 ) -> None:
     path, _ = _make_large_file_in_vm(spec, client, vm["vm_id"], CHUNK_SIZE + 1)
-    body = _presigned_read(spec, client, vm["vm_id"], path)
+    body = _large_read(spec, client, vm["vm_id"], path)
+    if "presigned_url" not in body:
+        # The backend answers this read inline (its choice in 0.5.1): there is no read URL
+        # whose signature could be forged; the upload URL's is checked in the next test.
+        steps.log("the read was answered inline: no presigned read URL to tamper with")
+        assert len(decode_inline(body)) == CHUNK_SIZE + 1, "inline read: wrong byte count"
+        return
     steps.log("GET the presigned URL with its signature altered, without auth")
     forged = client.request("GET", _tampered(body["presigned_url"]), auth=False)
     assert 400 <= forged.status_code < 500, (

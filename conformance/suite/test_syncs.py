@@ -1,8 +1,9 @@
 """Filesystem bindings (``/v1/vms/{id}/syncs``, FACTS §B.8, §D.5, §F.9).
 
 A filesystem bound into two VMs shares its files both ways. The same filesystem at the
-same path returns the existing binding (``idempotent: true``); another filesystem at a
-taken path is 409; a still-bound filesystem cannot be deleted; the list filters by
+same path is either the existing binding (``idempotent: true``) or 409 (0.5.1 says a taken
+path is a conflict, and also has the ``idempotent`` flag: both pass); another filesystem
+at a taken path is 409; a still-bound filesystem cannot be deleted; the list filters by
 ``filesystem_id``. Bindings made here go through the ledger
 (``target.create_sync``), so teardown deletes any the test leaves, before their VM.
 """
@@ -17,7 +18,8 @@ import pytest
 
 from conformance.checks import expect_error, expect_ok
 from conformance.suite._forks import fork_for_test
-from conformance.suite._polling import poll_until
+from conformance.suite._listing import list_all
+from conformance.suite._polling import Wait, poll_until
 from conformance.suite._shell import run_command, vm_path
 from conformance.suite._sync_protocol import post_read, read_bytes, write_inline
 
@@ -27,8 +29,6 @@ if TYPE_CHECKING:
     from conformance.steps import StepLog
 
 pytestmark = pytest.mark.capability("syncs")
-
-_VISIBLE_WITHIN_S = 30.0
 
 
 def syncs_path(vm_id: str) -> str:
@@ -57,15 +57,9 @@ def _bind_ok(target: Any, vm_id: str, fs_id: str, path: str) -> dict[str, Any]:
 
 
 def _list_syncs(spec: Spec, client: ArkerClient, vm_id: str, **params: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    for _page in range(1000):
-        response = client.request("GET", syncs_path(vm_id), params=params)
-        body = expect_ok(spec, "listSyncs", response, capability="syncs")
-        items += body["syncs"]
-        if not body.get("next_cursor"):
-            return items
-        params["cursor"] = body["next_cursor"]
-    raise AssertionError("listSyncs never ended")
+    return list_all(
+        spec, client, "listSyncs", syncs_path(vm_id), "syncs", capability="syncs", params=params
+    )
 
 
 def test_file_written_in_one_vm_is_seen_in_the_other(
@@ -87,16 +81,16 @@ def test_file_written_in_one_vm_is_seen_in_the_other(
     write_inline(spec, client, vm["vm_id"], f"{mount}/from-a.txt", payload)
     seen = poll_until(
         lambda: _readable(spec, client, other["vm_id"], f"{mount}/from-a.txt"),
-        _VISIBLE_WITHIN_S,
         "VM B to read the file VM A wrote into the shared filesystem",
+        wait=Wait.operator(),
     )
     assert seen == payload, f"VM B read {seen!r}, VM A wrote {payload!r}"
     steps.log("VM B writes a file with a run; VM A reads it with a run")
     run_command(spec, client, other["vm_id"], f"printf 'from B\\n' > {mount}/from-b.txt")
     shown = poll_until(
         lambda: _cat(spec, client, vm["vm_id"], f"{mount}/from-b.txt"),
-        _VISIBLE_WITHIN_S,
         "VM A to cat the file VM B wrote into the shared filesystem",
+        wait=Wait.operator(),
     )
     assert shown == b"from B\n", f"VM A read {shown!r}, VM B wrote b'from B\\n'"
 
@@ -113,17 +107,32 @@ def _cat(spec: Spec, client: ArkerClient, vm_id: str, path: str) -> tuple[bool, 
     return result.exit_code == 0, result.stdout if result.exit_code == 0 else result.stderr
 
 
-def test_same_filesystem_at_the_same_path_returns_the_existing_binding(
+def test_same_filesystem_at_the_same_path_is_the_existing_binding_or_a_conflict(
     spec: Spec, target: Any, vm: dict[str, Any], steps: StepLog
 ) -> None:
+    # 0.5.1: createSync answers conflict when a sync already exists at the path, and a Sync
+    # carries an `idempotent` flag. So a repeat of the same binding is either 409 conflict
+    # or the existing binding (same sync_id; `idempotent`, when sent, true). Never a second
+    # binding at the taken path.
     fs, mount = target.create_filesystem(f"fs-idem-{secrets.token_hex(3)}"), _mount_point("idem")
     steps.log("bind twice, same filesystem, same path")
     first = _bind_ok(target, vm["vm_id"], fs["filesystem_id"], mount)
-    again = _bind_ok(target, vm["vm_id"], fs["filesystem_id"], mount)
-    assert again.get("sync_id") == first.get("sync_id") and again.get("idempotent") is True, (
-        f"repeat binding: expected the existing sync {first.get('sync_id')!r} with "
-        f"idempotent=true, got sync_id {again.get('sync_id')!r}, idempotent "
-        f"{again.get('idempotent')!r}"
+    repeat = target.create_sync(vm["vm_id"], fs["filesystem_id"], mount)
+    if repeat.status_code == 409:
+        expect_error(spec, repeat, "conflict", capability="syncs")
+        steps.log("the repeat is a 409 conflict")
+    else:
+        again = expect_ok(spec, "createSync", repeat, capability="syncs")
+        assert (
+            again.get("sync_id") == first.get("sync_id") and again.get("idempotent", True) is True
+        ), (
+            f"repeat binding: expected 409 conflict or the existing sync "
+            f"{first.get('sync_id')!r} (idempotent true when sent), got sync_id "
+            f"{again.get('sync_id')!r}, idempotent {again.get('idempotent')!r}"
+        )
+    listed = [s["sync_id"] for s in _list_syncs(spec, target.client, vm["vm_id"])]
+    assert listed.count(first["sync_id"]) == 1 and len(listed) == 1, (
+        f"after the repeat, expected exactly the one binding {first['sync_id']!r}, got {listed}"
     )
 
 

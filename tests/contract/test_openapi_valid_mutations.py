@@ -72,12 +72,16 @@ def answer_created(doc: Doc) -> None:
     responses["201"] = responses.pop("200")
 
 
-def loosen_idempotency_key(doc: Doc) -> None:
-    op(doc, "/v1/vms/{id}/runs", "post")["parameters"][0]["schema"]["maxLength"] = 128
+def bound_idempotency_key_later(doc: Doc) -> None:
+    op(doc, "/v1/vms/{id}/runs", "post")["parameters"][0]["schema"]["maxLength"] = 64
 
 
-def unbound_limit(doc: Doc) -> None:
-    del doc["components"]["parameters"]["Limit"]["schema"]["maximum"]
+def bound_limit_later(doc: Doc) -> None:
+    doc["components"]["parameters"]["Limit"]["schema"].update(minimum=1, maximum=1000)
+
+
+def allow_zero_vcpus(doc: Doc) -> None:
+    del doc["components"]["schemas"]["RunRequest"]["properties"]["vcpu_count"]["minimum"]
 
 
 def drop_fork_link(doc: Doc) -> None:
@@ -134,9 +138,10 @@ CASES = (
         ("listTunnels",),
     ),
     Case(answer_created, checks.test_success_is_200_and_json, ("createFilesystem",)),
-    Case(loosen_idempotency_key, checks.test_create_run_takes_an_idempotency_key),
+    Case(bound_idempotency_key_later, checks.test_create_run_takes_an_idempotency_key),
     Case(skip_auth, checks.test_bearer_auth_applies_to_every_operation),
-    Case(unbound_limit, checks.test_list_operations_page_and_filter_as_the_facts_say),
+    Case(bound_limit_later, checks.test_list_operations_page_and_filter_as_the_facts_say),
+    Case(allow_zero_vcpus, checks.test_requested_sizes_are_at_least_one),
     Case(drop_fork_link, checks.test_fork_links_the_new_vm_to_every_per_vm_operation),
     Case(link_to_unknown_parameter, checks.test_every_link_targets_real_parameters),
     Case(require_nullable, checks.test_nullable_fields_are_not_required),

@@ -45,7 +45,6 @@ COMBOS: tuple[Combo, ...] = (
             "test_runs_signal.py",
             "test_pagination.py",
         ),
-        needs_rules="requires() on tests that create sessions or ask for inbound ports",
     ),
     Combo(
         "no-background",
@@ -56,7 +55,6 @@ COMBOS: tuple[Combo, ...] = (
             "test_run_states.py",
             "test_pagination.py",
         ),
-        needs_rules="requires('runs.background') on the listRuns tests",
     ),
     Combo(
         "burst",

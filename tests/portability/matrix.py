@@ -71,13 +71,11 @@ VARIATIONS: tuple[Variation, ...] = (
         "cross-org-403",
         ("--cross-org-status", "403"),
         ("test_tenancy.py", "test_fork.py", "test_filesystems.py"),
-        needs_rules="403 forbidden accepted beside 404 for another org's resource",
     ),
     Variation(
         "page-cap-3",
         ("--page-cap", "3"),
         ("test_pagination.py", "test_vms.py"),
-        needs_rules="a capped page (fewer items than limit, limit above 1000 clamped) passes",
     ),
     Variation("slow-forks", ("--fork-ms", "250"), ("test_fork.py",)),
     Variation(
@@ -89,7 +87,6 @@ VARIATIONS: tuple[Variation, ...] = (
         "rebind-conflict",
         ("--rebind", "conflict"),
         ("test_syncs.py",),
-        needs_rules="409 conflict accepted for rebinding the same filesystem at the same path",
     ),
     Variation(
         "presigned-1mib",
@@ -100,7 +97,6 @@ VARIATIONS: tuple[Variation, ...] = (
         "presigned-16mib",
         ("--presigned-threshold", str(16 * MIB)),
         ("test_sync_presigned.py",),
-        needs_rules="a read above 4 MiB may answer inline: the clients choose by the keys",
     ),
     Variation(
         "read-utf8",

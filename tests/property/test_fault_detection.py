@@ -117,3 +117,20 @@ def test_an_optional_capability_the_backend_declines_is_unsupported(tmp_path: Pa
     )
     outcomes = {r["outcome"] for r in (run.report or {}).get("results", [])}
     assert outcomes == {"unsupported"}, run.output
+
+
+def test_schema_valid_data_refused_with_400_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A document that declares more than the backend accepts (a `limit` that may be any
+    # string): schema-valid `limit=abc` gets 400, and positive_data_acceptance (on for
+    # listVms) names it.
+    import yaml
+
+    document = yaml.safe_load(Spec.load().path.read_text(encoding="utf-8"))
+    document["components"]["parameters"]["Limit"]["schema"] = {"type": "string", "minLength": 1}
+    widened = tmp_path / "widened.yaml"
+    widened.write_text(yaml.safe_dump(document), encoding="utf-8")
+    monkeypatch.setenv("ARKER_SPEC", str(widened))
+    run = run_properties(tmp_path, select="listVms", examples=25)
+    _caught_by(run, "positive_data_acceptance")

@@ -12,18 +12,12 @@ from pathlib import Path
 import pytest
 
 _HERE = Path(__file__).resolve().parent
-SLOW_MODULES = frozenset(
-    {
-        "faultzoo/test_fault_zoo.py",
-        "faultzoo/test_limited_backend.py",
-        "property/test_fault_detection.py",
-        "reference/test_load.py",
-    }
-)
+# a directory (every module in it) or one module, relative to tests/
+SLOW = ("faultzoo/", "property/test_fault_detection.py", "reference/test_load.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = Path(item.path)
-        if path.is_relative_to(_HERE) and path.relative_to(_HERE).as_posix() in SLOW_MODULES:
+        if path.is_relative_to(_HERE) and path.relative_to(_HERE).as_posix().startswith(SLOW):
             item.add_marker(pytest.mark.slow)

@@ -86,6 +86,20 @@ def vm(request: pytest.FixtureRequest, target: Target) -> Iterator[dict[str, Any
         target.delete_vm(created["vm_id"])
 
 
+@pytest.fixture(autouse=True)
+def _module_vm_at_setup(request: pytest.FixtureRequest) -> None:
+    """Fork a ``shares_vm`` test's module VM during set-up, never inside the test body.
+
+    A test may ask for ``vm`` only in its body (``request.getfixturevalue``); a module VM
+    forked there would count as the body's and be deleted when that test ends, under the
+    next tests of the module (under xdist any test can be a worker's first of its module).
+    Tests marked ``creates_nothing`` are left alone (``--read-only`` runs them).
+    """
+    node = request.node
+    if node.get_closest_marker("shares_vm") and not node.get_closest_marker("creates_nothing"):
+        request.getfixturevalue("module_vm")
+
+
 @pytest.fixture(scope="module")
 def module_vm(target: Target) -> Iterator[dict[str, Any]]:
     """One ledgered VM shared by a module's tests, deleted when the module ends.

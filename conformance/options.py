@@ -84,7 +84,14 @@ OPTIONS: tuple[Option, ...] = (
         "seed for generated data: an integer (default 0, so runs repeat) or 'random' to "
         "draw one (printed in the header and saved in results.json)",
     ),
-    Option("--max-vms", "ARKER_MAX_VMS", "int", 8, "at most this many suite VMs alive at once"),
+    Option(
+        "--max-vms",
+        "ARKER_MAX_VMS",
+        "int",
+        8,
+        "at most this many suite VMs alive at once (the default applies per xdist worker; "
+        "a value given is the total, shared among the workers)",
+    ),
     Option("--max-forks", "ARKER_MAX_FORKS", "int", 500, "at most this many forks per run"),
     Option("--rate", "ARKER_RATE", "float", None, "request rate limit (requests/second)"),
     Option(
@@ -190,6 +197,7 @@ class Settings:
     property_steps: int
     property_stateful_forks: int
     seed_drawn: bool = False  # True when --seed random drew the seed
+    max_vms_given: bool = False  # False: the default, which applies per xdist worker
 
     @property
     def embedded(self) -> bool:
@@ -334,6 +342,9 @@ def resolve_settings(config: pytest.Config, *, inherited: dict[str, Any] | None 
     if values["run_id"] is None:
         values["run_id"] = inherited.get("run_id") or new_run_id()
     values["seed_drawn"] = values["seed"] == RANDOM_SEED
+    values["max_vms_given"] = any(
+        _raw(config, opt) is not None for opt in OPTIONS if opt.flag == "--max-vms"
+    )
     if "seed" in inherited:  # an xdist worker uses the controller's (possibly drawn) seed
         values["seed"] = inherited["seed"]
     elif values["seed_drawn"]:

@@ -23,6 +23,7 @@ _MARKERS = (
     "honesty(name): capability-honesty probe; runs only where the profile says unsupported",
     "requires(name, ...): secondary capabilities the test needs: disabled by profile where "
     "one is unsupported; an unsupported_operation on one is judged by its own requirement",
+    "shares_vm: the tests only read or run harmless commands; their `vm` is one VM per module",
 )
 _STATUS = {  # outcome → (pytest category, letter, word, markup)
     "pass": ("passed", ".", "PASS", {"green": True}),
@@ -57,6 +58,8 @@ def pytest_configure(config: pytest.Config) -> None:
         workers=int(workerinput.get("workercount", 1)),
         narrowing=selection.widen(config, suite_dir),  # collect the whole suite, then select
     )
+    if not workerinput:
+        session.refuse_unshareable_budget(config, settings)
     config.pluginmanager.register(_Recorder(config), "arker-conformance-recorder")
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "note_deselected",
     "open_target",
     "profile_of",
+    "refuse_unshareable_budget",
     "release_test_resources",
     "state_of",
     "worker_output",
@@ -132,7 +133,6 @@ def decide_all(state: RunState, items: list[pytest.Item]) -> None:
     from conformance.expected import expect
     from conformance.outcomes import MarkerUsageError, evaluate_requirements, is_conformance_item
     from conformance.selection import narrow
-    from conformance.target import worker_budget_error
 
     mine = [item for item in items if is_conformance_item(item, state.suite_dir)]
     if not mine:
@@ -142,14 +142,11 @@ def decide_all(state: RunState, items: list[pytest.Item]) -> None:
     if any(state.suite_dir in Path(str(i.path)).resolve().parents for i in mine):
         _refuse_last_failed(state, mine[0].config)
     errors: dict[str, str] = {}
-    budget_error = worker_budget_error(state.settings.max_vms, state.workers)
     try:
         profile = profile_of(state)
     except HarnessError as exc:  # worker: bad profile
         errors = {item.nodeid: str(exc) for item in mine}
     else:
-        if budget_error:  # the budget cannot be shared among the xdist workers
-            errors = {item.nodeid: budget_error for item in mine}
         for item in mine:
             try:
                 item.stash[DECISION] = evaluate_requirements(item, profile, state.settings)
@@ -175,6 +172,18 @@ def _refuse_last_failed(state: RunState, config: pytest.Config) -> None:
         if not state.is_worker:
             pytest.exit(f"arker-conformance usage error: {LAST_FAILED_REFUSED}", returncode=2)
         state.usage_errors.append(LAST_FAILED_REFUSED)
+
+
+def refuse_unshareable_budget(config: pytest.Config, settings: Settings) -> None:
+    """On the xdist controller, before any worker starts: a ``--max-vms`` too small to share
+    among the workers ends the run as one usage error (2), not as an error per test."""
+    from conformance.target import worker_budget_error
+
+    planned = config.getoption("tx", None) or []
+    workers = len(planned) if config.getoption("dist", "no") != "no" else 1
+    message = worker_budget_error(settings.max_vms, workers, given=settings.max_vms_given)
+    if message:
+        pytest.exit(f"arker-conformance usage error:\n  {message}", returncode=2)
 
 
 def _usage_errors(state: RunState, items: list[pytest.Item], errors: dict[str, str]) -> None:

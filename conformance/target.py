@@ -34,15 +34,26 @@ GOLDEN_ORG = "ArkerHQ"
 MIN_VMS_PER_WORKER = 4
 
 
-def worker_budget_error(max_vms: int, workers: int) -> str | None:
+def vm_share(max_vms: int, workers: int, *, given: bool = True) -> int:
+    """VMs one test process may keep alive.
+
+    A ``--max-vms`` the operator gave is the total across the xdist workers, so ``-n 4``
+    never multiplies what the backend sees; the default applies to each worker.
+
+    Example: ``vm_share(16, 4) == 4``; ``vm_share(8, 4, given=False) == 8``.
+    """
+    return max(1, max_vms // workers) if given else max_vms
+
+
+def worker_budget_error(max_vms: int, workers: int, *, given: bool = True) -> str | None:
     """Why ``--max-vms`` cannot be shared among ``workers`` xdist workers, or None.
 
-    Each worker gets ``max_vms // workers``; below :data:`MIN_VMS_PER_WORKER` tests
-    would fail on the budget rather than on the backend, so the run must not start.
+    Each worker gets :func:`vm_share`; below :data:`MIN_VMS_PER_WORKER` tests would fail
+    on the budget rather than on the backend, so the run must not start.
 
     Example: ``worker_budget_error(8, 4)`` names ``--max-vms 16``.
     """
-    share = max_vms // workers
+    share = vm_share(max_vms, workers, given=given)
     if workers <= 1 or share >= MIN_VMS_PER_WORKER:
         return None
     return (
@@ -377,7 +388,8 @@ def connect(
     client, other, anon, redactor, log = build_clients(settings, base_url, keys, workers, spec)
     prefix = f"conf-{settings.run_id}" + (f"-{tag}" if tag else "")
     ledger = Ledger(settings.run_dir / (f"ledger-{tag}.jsonl" if tag else "ledger.jsonl"), prefix)
-    budgets = Budgets(max(1, settings.max_vms // workers), max(1, settings.max_forks // workers))
+    share = vm_share(settings.max_vms, workers, given=settings.max_vms_given)
+    budgets = Budgets(share, max(1, settings.max_forks // workers))
     return Target(
         settings,
         spec,

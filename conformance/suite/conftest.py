@@ -2,7 +2,8 @@
 
 ``target`` is per test process (session scope): the backend under test with clients for
 org A (``client``), org B (``other_client``) and no key (``anon_client``), the ledger
-every create goes through, and budgets. ``vm`` is a fresh ledgered VM per test.
+every create goes through, and budgets. ``vm`` is a fresh ledgered VM per test, or one
+per module where the module is marked ``shares_vm``.
 Tests outside this directory can use these fixtures with
 ``pytest_plugins = ["conformance.suite.conftest"]`` (the plugin's own tests do).
 """
@@ -67,15 +68,49 @@ def anon_client(target: Target) -> ArkerClient:
 
 
 @pytest.fixture
-def vm(target: Target) -> Iterator[dict[str, Any]]:
+def vm(request: pytest.FixtureRequest, target: Target) -> Iterator[dict[str, Any]]:
     """A fresh VM forked from the golden through the ledger; deleted after the test.
+
+    In a module marked ``shares_vm`` (its tests only read or run harmless commands) it is
+    the module's one VM instead (``module_vm``).
 
     A failed delete is left to the session teardown (which retries and reports a leak),
     so one broken DELETE does not turn every test into an error.
     """
+    if request.node.get_closest_marker("shares_vm") is not None:
+        yield request.getfixturevalue("module_vm")
+        return
     created = target.fork(suffix="vm")
     yield created
     with contextlib.suppress(HarnessError):  # TargetUnreachable is a HarnessError too
+        target.delete_vm(created["vm_id"])
+
+
+@pytest.fixture(autouse=True)
+def _module_vm_at_setup(request: pytest.FixtureRequest) -> None:
+    """Fork a ``shares_vm`` test's module VM during set-up, never inside the test body.
+
+    A test may ask for ``vm`` only in its body (``request.getfixturevalue``); a module VM
+    forked there would count as the body's and be deleted when that test ends, under the
+    next tests of the module (under xdist any test can be a worker's first of its module).
+    Tests marked ``creates_nothing`` are left alone (``--read-only`` runs them).
+    """
+    node = request.node
+    if node.get_closest_marker("shares_vm") and not node.get_closest_marker("creates_nothing"):
+        request.getfixturevalue("module_vm")
+
+
+@pytest.fixture(scope="module")
+def module_vm(target: Target) -> Iterator[dict[str, Any]]:
+    """One ledgered VM shared by a module's tests, deleted when the module ends.
+
+    Forked at the first test that asks for it (its set-up, so the per-test release
+    leaves it alone); what each test creates in or beside it is still that test's own.
+    Under xdist a worker forks its own (``--dist loadscope`` keeps a module in one worker).
+    """
+    created = target.fork(suffix="shared")
+    yield created
+    with contextlib.suppress(HarnessError):
         target.delete_vm(created["vm_id"])
 
 

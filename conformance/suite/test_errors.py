@@ -22,6 +22,8 @@ import pytest
 from conformance.checks import expect_error
 from conformance.suite._shell import runs_path, vm_path
 
+pytestmark = pytest.mark.shares_vm  # error probes: they only read or are refused
+
 RUN_BODY_LIMIT = 4 * 1024 * 1024  # a run body above 4 MiB is 413
 
 

@@ -83,7 +83,7 @@ class LooseVm:
 
 
 def _fork_030(target: Target, request: pytest.FixtureRequest) -> httpx.Response:
-    """Fork the golden through the 0.3.0 route (ledgered, deleted after the test)."""
+    """Fork the golden through the 0.3.0 route (ledgered, deleted with ``request``'s scope)."""
     name = target.ledger.new_name("fp030")
     entry = target.ledger.intend("vm", name)
     response = target.client.request(
@@ -97,9 +97,10 @@ def _fork_030(target: Target, request: pytest.FixtureRequest) -> httpx.Response:
     return response
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def loose_vm(target: Target, request: pytest.FixtureRequest) -> LooseVm:
-    """A ledgered fork of the golden, deleted after the test; only its id is required.
+    """A ledgered fork of the golden, shared by the module's tests (each only reads a
+    shape) and deleted after the last; only its id is required.
 
     When ``POST /v1/fork`` has no route, the 0.3.0 ``POST /v1/vms/{golden}/fork`` is tried.
     """

@@ -36,7 +36,7 @@ from conformance.suite._shell import runs_path, vm_path
 if TYPE_CHECKING:
     from conformance.steps import StepLog
 
-pytestmark = pytest.mark.capability("pagination")
+pytestmark = [pytest.mark.capability("pagination"), pytest.mark.shares_vm]
 
 N_ITEMS = 4
 Undo = list[Callable[[], object]]

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from conformance.steps import StepLog
     from conformance.target import Target
 
+# runs at their own paths, judged by their own ids: one VM serves the module
+pytestmark = pytest.mark.shares_vm
+
 # How long a quiet observation lasts: ten times the tick loop's 0.1 s append interval. It is
 # a property of our own command (long enough to see it write), not a time the backend meets.
 QUIET_FOR = 1.0

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from conformance.steps import StepLog
     from conformance.target import Target
 
-pytestmark = pytest.mark.capability("runs.background")
+pytestmark = [pytest.mark.capability("runs.background"), pytest.mark.shares_vm]
 
 
 def list_runs(target: Target, vm_id: str, **filters: Any) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from conformance.suite._shell import decode_output, run_command, runs_path
 if TYPE_CHECKING:
     from conformance.target import Target
 
-pytestmark = pytest.mark.capability("runs.foreground")
+pytestmark = [pytest.mark.capability("runs.foreground"), pytest.mark.shares_vm]
 
 # A run's own `timeout` is the one time 0.5.1 states here: `timeout: 1` on a 20 s sleep must
 # answer before the sleep could have ended by itself (an answer later than that cannot tell

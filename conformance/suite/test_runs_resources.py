@@ -14,13 +14,13 @@ kind is ``bad_request``. Released resources are what the *next* run gets back (`
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from conformance.checks import expect_error, expect_ok
 from conformance.suite._acks import expect_acknowledgement
-from conformance.suite._forks import fork_for_test
 from conformance.suite._shell import decode_output, run_command, runs_path
 
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 RESOURCE_FIELDS = ("vcpu_count", "memory_mib", "disk_mib")
 DEFAULT_SIZES = {"vcpu_count": 1, "memory_mib": 1024, "disk_mib": 4096}
+# runs with options, refused and not: each leaves its own marker, so one VM serves all
+pytestmark = pytest.mark.shares_vm
 
 
 def post_run(target: Target, vm_id: str, command: str, **fields: Any) -> httpx.Response:
@@ -43,9 +45,9 @@ def ran(target: Target, vm_id: str, marker: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def refusing_vm(target: Target, request: pytest.FixtureRequest) -> str:
-    """One VM for requests that must be refused (each leaves its own marker, or none)."""
-    return str(fork_for_test(target, request)["vm_id"])
+def refusing_vm(module_vm: dict[str, Any]) -> str:
+    """The module's VM, for requests that must be refused (each leaves its own marker)."""
+    return str(module_vm["vm_id"])
 
 
 def expect_refused_not_run(
@@ -72,7 +74,7 @@ def sizes_of(vm: dict[str, Any], fields: tuple[str, ...]) -> dict[str, int]:
 
 def expect_normal_run(target: Target, vm_id: str, capability: str, **fields: Any) -> None:
     """A run carrying ``fields`` executes like any other: its exit code, output and file."""
-    marker = "$HOME/conf-option-ran"
+    marker = f"$HOME/conf-option-ran-{secrets.token_hex(4)}"  # the VM is the module's
     response = post_run(target, vm_id, f"touch {marker}; echo option-run", **fields)
     body = expect_ok(target.spec, "createRun", response, capability=capability)
     got = (body.get("exit_code"), decode_output(body, "stdout"))

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from conformance.steps import StepLog
     from conformance.target import Target
 
-pytestmark = pytest.mark.capability("sessions")
+pytestmark = [pytest.mark.capability("sessions"), pytest.mark.shares_vm]
 
 WORKDIR = "/tmp/conf-session-dir"
 

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from conformance.spec import Spec
     from conformance.steps import StepLog
 
-pytestmark = pytest.mark.capability("sync.inline")
+pytestmark = [pytest.mark.capability("sync.inline"), pytest.mark.shares_vm]
 
 
 def _fresh_path(stem: str = "file") -> str:

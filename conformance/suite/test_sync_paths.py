@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from conformance.spec import Spec
     from conformance.steps import StepLog
 
-pytestmark = pytest.mark.capability("sync.inline")
+pytestmark = [pytest.mark.capability("sync.inline"), pytest.mark.shares_vm]
 
 _BAD_PATHS = {
     "relative": "tmp/conf-relative-{token}.txt",

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from conformance.spec import Spec
     from conformance.steps import StepLog
 
-pytestmark = pytest.mark.capability("sync.presigned")
+pytestmark = [pytest.mark.capability("sync.presigned"), pytest.mark.shares_vm]
 
 _MIB = 1024 * 1024
 # A query value this long made of URL-safe token characters (no "/") looks like a

@@ -25,7 +25,7 @@ from conformance.suite._sync_protocol import (
     write_inline,
 )
 
-pytestmark = pytest.mark.capability("tenancy")
+pytestmark = [pytest.mark.capability("tenancy"), pytest.mark.shares_vm]
 
 # Another org's resource: refused as not allowed (403) or as not there (404); both pass.
 REFUSED = ("not_found", "forbidden")

@@ -199,6 +199,7 @@ def test_deleted_tunnel_is_gone_and_stops_serving(
     )
 
 
+@pytest.mark.shares_vm  # a VM no test opens a tunnel on
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
 def test_non_integer_port_is_a_bad_request(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], method: str
@@ -207,6 +208,7 @@ def test_non_integer_port_is_a_bad_request(
     expect_error(spec, response, "bad_request", capability="tunnels")
 
 
+@pytest.mark.shares_vm  # a VM no test opens a tunnel on
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
 def test_unknown_port_is_not_found(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], method: str

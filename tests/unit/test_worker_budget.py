@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.target import MIN_VMS_PER_WORKER, worker_budget_error
+from conformance.target import MIN_VMS_PER_WORKER, vm_share, worker_budget_error
 
 
 def test_a_single_process_keeps_the_whole_budget() -> None:
@@ -18,3 +18,13 @@ def test_a_share_too_small_names_the_budget_that_would_work() -> None:
     assert message is not None, "8 VMs over 4 workers leaves 2 each: must be refused"
     assert f"--max-vms {MIN_VMS_PER_WORKER * 4}" in message, message
     assert "2 VMs alive per xdist worker" in message, message
+
+
+def test_the_default_budget_applies_to_each_worker() -> None:
+    assert vm_share(8, 4, given=False) == 8
+    assert worker_budget_error(8, 4, given=False) is None
+
+
+def test_a_given_budget_is_shared_among_the_workers() -> None:
+    assert vm_share(16, 4) == 4
+    assert vm_share(16, 1) == 16

@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from . import presigned
 from .auth import org_of
+from .dcache import forget_cached_lookups
 from .errors import ApiError
 from .presigned import UPLOAD_LOCKS, Upload
 from .requests import json_body
@@ -45,6 +46,7 @@ from .syncrequest import (
     parse_writes,
 )
 from .variations import inline_content
+from .vm_render import vm_state
 from .vms import lookup_vm
 
 __all__ = ["CHUNK_SIZE", "INLINE_BUDGET", "check_path", "install", "routes"]
@@ -200,6 +202,8 @@ def apply_writes(
         except OSError as exc:
             message = f"cannot write {entry.path}: {exc.strerror or exc}"
             results.append(_failed(entry, ApiError("internal", message)))
+    if entries and vm_state(backend, vm_id) == "running":
+        forget_cached_lookups()  # a run's overlay mount may have cached "no such file"
     return results
 
 

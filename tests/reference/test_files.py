@@ -11,6 +11,8 @@ import hashlib
 import pytest
 from arker import VM
 
+from .conftest import poll
+
 CHUNK_SIZE = 4 * 1024 * 1024
 
 
@@ -53,3 +55,21 @@ def test_rewriting_a_file_replaces_it_whole(vm_a: VM) -> None:
     vm_a.sync("/tmp/re", b"a much longer first version")
     vm_a.sync("/tmp/re", b"short")
     assert vm_a.sync("/tmp/re") == b"short"
+
+
+def test_a_running_command_sees_a_file_sync_writes_after_it_looked(vm_a: VM) -> None:
+    """A command polling for a file sees it once /sync writes it, though its overlay mount
+    had already answered "no such file" (the lookup cache is dropped after the write)."""
+    started = vm_a.run(
+        "seen=0; for i in $(seq 100); do [ -e /tmp/gate-late ] && { seen=1; break; }; "
+        "touch /tmp/gate-missed; sleep 0.05; done; echo seen=$seen",
+        background=True,
+    )
+    poll(  # the command has looked for the file and missed it at least once
+        lambda: vm_a.run("test -e /tmp/gate-missed && echo missed").stdout,
+        lambda out: out == b"missed\n",
+        "the command misses the gate",
+    )
+    vm_a.sync("/tmp/gate-late", b"open\n")
+    run = poll(lambda: vm_a.get_run(started.run_id), lambda r: r.state != "running", "run ends")
+    assert run.stdout == b"seen=1\n", run.stdout

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from conformance.checks import expect_ok
+from conformance.checks._evidence import violation
 from conformance.suite._polling import Wait, poll_until
 from conformance.suite._shell import runs_path
 from conformance.suite._sync_protocol import write_inline
@@ -76,10 +77,15 @@ def start_background(
     )
     elapsed = time.monotonic() - started
     body: dict[str, Any] = expect_ok(spec, "createRun", response, capability=capability)
-    assert "stdout" not in body and isinstance(body.get("run_id"), str), (
-        "background: true must answer a BackgroundRunResponse {run_id, tunnels} at once "
-        f"(never the completed output); got {body!r}"
-    )
+    if "stdout" in body or not isinstance(body.get("run_id"), str):
+        raise violation(
+            response,
+            "Background run answered synchronously",
+            "background: true must answer a BackgroundRunResponse while the run is running, "
+            "never the completed output",
+            expected="{run_id, tunnels}",
+            actual=body,
+        )
     return Started(body["run_id"], body, response, elapsed)
 
 

@@ -30,6 +30,7 @@ import pytest
 
 from conformance.checks import expect_error, expect_ok
 from conformance.errors import HarnessError
+from conformance.suite._background import Gate, start_background
 from conformance.suite._listing import PageBudget
 from conformance.suite._shell import runs_path, vm_path
 
@@ -184,9 +185,16 @@ def _make_sessions(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict
 def _make_tunnels(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
     base = 20000 + secrets.randbelow(30000)
     ports: dict[str, dict[str, str]] = {str(base + n): {} for n in range(N_ITEMS)}
-    body = {"command": "sleep 600", "background": True, "network": {"inbound": {"ports": ports}}}
-    response = target.client.request("POST", runs_path(vm_id), json=body)
-    run_id = _ok(target, "createRun", response, "tunnels")["run_id"]
+    # The run holds its tunnels until the test stops it, or for less than one request
+    # timeout: a backend running background commands synchronously answers in time to be
+    # judged (a fail) rather than timing out (the suite's own error).
+    gate = Gate.new("tunnels", hold=target.settings.request_timeout * 0.75)
+    network = {"inbound": {"ports": ports}}
+    started = start_background(
+        target.spec, target.client, vm_id, gate.command("true"), capability="tunnels",
+        network=network,
+    )  # fmt: skip
+    run_id = started.run_id
     undo.append(lambda: target.client.request("DELETE", f"{runs_path(vm_id)}/{run_id}"))
     return [int(port) for port in ports], {}
 

@@ -87,8 +87,8 @@ def _flaky(history: History) -> str:
     )
 
 
-_RUN_COLUMNS = ("run", "started", "verdict", "pass", "fail", "error", "s", "target", "profile")
-_RUN_COLUMNS += ("backend",)
+_RUN_COLUMNS: tuple[str, ...] = ("run", "started", "verdict", "pass", "fail", "error", "s")
+_RUN_COLUMNS += ("target", "profile", "backend")
 
 
 def _runs(history: History) -> str:

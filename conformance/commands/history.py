@@ -1,8 +1,8 @@
 """`arker-conformance history DIR`: trends across the runs of a report directory.
 
-Prints a table (verdict, counts, duration, backend per run; p50/p95 latency of the last
-runs; flaky tests) and writes ``DIR/history.html`` (or ``--html PATH``) with inline SVG
-plots. Exit codes: 0 written, 2 bad input (not a directory, no readable run).
+Prints a table (verdict, counts, duration, target, profile, backend per run; p50/p95
+latency of the last runs; flaky tests) and writes ``DIR/history.html`` (or ``--html PATH``)
+with inline SVG plots. Exit codes: 0 written, 2 bad input (not a directory, no readable run).
 """
 
 from __future__ import annotations

@@ -6,15 +6,20 @@ ids (its identity) when exactly one test on each side carries them: that is a re
 A *regression* (``Comparison.regressed``) is any of: a test that ran green before (pass,
 warn or unsupported) now fails or errors; a worse verdict; an operation judged slower by
 :mod:`conformance.reports.compare_latency`.
+
+A test OLD ran that NEW lists in ``missing_tests`` never ran in NEW (an early stop, an
+interrupt): it is *not judged*, not removed. A test disabled in OLD and judged in NEW
+(tenancy once a second key is given) is *newly judged*.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from conformance.reports.compare_latency import LatencyJudgement, LatencyRule, judge_latency
-from conformance.reports.model import OutcomeName, RunReport, TestResult
+from conformance.reports.model import OutcomeName, RunReport, TestResult, public_url
 
 __all__ = [
     "Comparison",
@@ -63,17 +68,38 @@ class Comparison:
     fixed: list[TestChange] = field(default_factory=list)
     still_failing: list[TestChange] = field(default_factory=list)
     newly_skipped: list[TestChange] = field(default_factory=list)
+    newly_judged: list[TestChange] = field(default_factory=list)
     failing_without_baseline: list[TestChange] = field(default_factory=list)
     new_tests: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    not_judged: list[str] = field(default_factory=list)
     renamed: list[Rename] = field(default_factory=list)
     latency: list[LatencyJudgement] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def version_changes(self) -> list[tuple[str, str | None, str | None]]:
-        """``(what, old, new)`` for each of suite, spec, profile, backend that changed."""
-        return self.old.run_versions.changes(self.new.run_versions)
+        """``(what, old, new)`` for each of target, suite, spec, profile, backend that
+        changed: another target (backend URL) makes outcomes as incomparable as another
+        version."""
+        found = self.old.run_versions.changes(self.new.run_versions)
+        old_url, new_url = public_url(self.old.backend_url), public_url(self.new.backend_url)
+        if old_url != new_url:
+            found.insert(0, ("target", old_url, new_url))
+        if self.old.profile != self.new.profile and not any(w == "profile" for w, _, _ in found):
+            found.append(("profile", self.old.profile, self.new.profile))
+        return found
+
+    @property
+    def reversed(self) -> bool:
+        """True when OLD started after NEW: the arguments were probably given the wrong way
+        round, and every fix would read as a regression."""
+        try:
+            old = datetime.fromisoformat(self.old.started_at)
+            new = datetime.fromisoformat(self.new.started_at)
+            return old > new
+        except (TypeError, ValueError):
+            return self.old.started_at > self.new.started_at
 
     @property
     def verdict_changed(self) -> bool:
@@ -113,6 +139,9 @@ def _classify(comparison: Comparison, old: TestResult | None, new: TestResult) -
         comparison.newly_failing.append(change)
     elif new.outcome in _FAILING:  # was disabled: no baseline to regress from
         comparison.failing_without_baseline.append(change)
+    elif old.outcome == "disabled" and new.outcome not in _NOT_RUN:
+        # e.g. tenancy once a second key is given: judged now, with nothing to compare to
+        comparison.newly_judged.append(change)
     elif new.outcome in _NOT_RUN and old.outcome not in _NOT_RUN:
         comparison.newly_skipped.append(change)  # fail -> unsupported is not a fix
     elif old.outcome in _FAILING:
@@ -165,6 +194,9 @@ def compare_reports(
         _classify(comparison, before, after)
         if before is None:
             comparison.new_tests.append(after.nodeid)
-    comparison.removed = [r.nodeid for r in removed]
+    # a test NEW was meant to run but never did (an early stop, an interrupt) is not removed
+    missing = set(new.missing_tests)
+    comparison.not_judged = [r.nodeid for r in removed if r.nodeid in missing]
+    comparison.removed = [r.nodeid for r in removed if r.nodeid not in missing]
     comparison.latency, comparison.notes = judge_latency(old, new, comparison.rule)
     return comparison

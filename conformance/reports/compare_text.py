@@ -25,12 +25,29 @@ def _list(title: str, items: list[str]) -> list[str]:
     return [f"{title} ({len(items)}):", *(f"  - {item}" for item in items)] if items else []
 
 
+# past this many names a list says how many more there are (an early stop leaves hundreds)
+_LIMIT = 20
+
+
+def _limited(title: str, items: list[str]) -> list[str]:
+    lines = _list(title, items[:_LIMIT])
+    if lines:
+        lines[0] = f"{title} ({len(items)}):"
+    if len(items) > _LIMIT:
+        lines.append(f"  ... {len(items) - _LIMIT} more not shown")
+    return lines
+
+
 def _header_lines(comparison: Comparison) -> list[str]:
     old, new = comparison.old, comparison.new
     lines = [
         f"old: run {old.run_id} ({old.started_at}), profile {old.profile}, verdict {old.verdict}",
         f"new: run {new.run_id} ({new.started_at}), profile {new.profile}, verdict {new.verdict}",
     ]
+    if comparison.reversed:
+        lines.append(
+            "warning: OLD started after NEW; the arguments are probably reversed (OLD NEW)"
+        )
     for what, before, after in comparison.version_changes:
         lines.append(f"version changed: {what} {before or 'unknown'} -> {after or 'unknown'}")
     if old.profile != new.profile:
@@ -46,11 +63,13 @@ def _test_lines(comparison: Comparison) -> list[str]:
     lines += _change_lines("fixed", comparison.fixed)
     lines += _change_lines("still failing", comparison.still_failing)
     lines += _change_lines("newly skipped", comparison.newly_skipped)
+    lines += _change_lines("newly judged (disabled before)", comparison.newly_judged)
     lines += _change_lines(
         "failing, no earlier result to compare", comparison.failing_without_baseline
     )
     lines += _list("new tests", comparison.new_tests)
     lines += _list("not in new run", comparison.removed)
+    lines += _limited("not judged in NEW", comparison.not_judged)
     lines += _list(
         "renamed (same rule ids)",
         [f"{r.old_nodeid} -> {r.new_nodeid}" for r in comparison.renamed],

@@ -5,7 +5,8 @@ A *flip* is a test going from green (pass, warn, unsupported) to failing (fail, 
 back between two consecutive runs it was judged in. It counts as *flaky* when the backend's
 version (``versions.backend``) is the same in both runs; an unknown version (null: the
 contract has no way to ask) counts as the same, so a target that never says is still
-watched.
+watched. Runs are grouped by target (backend URL) and profile first: a test that passes on
+one target and fails on another, or under another profile, is not flaky.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from conformance.reports.model import OUTCOMES, RunReport
+from conformance.reports.model import OUTCOMES, RunReport, public_url
 
 __all__ = ["Flaky", "History", "RunPoint", "build_history", "render_history_text"]
 
@@ -34,6 +35,8 @@ class RunPoint:
     duration_s: float | None
     backend: str | None
     latencies: dict[str, tuple[float, float]]  # operationId -> (p50, p95) ms
+    target: str = ""  # the backend URL, without credentials
+    profile: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,8 @@ def _point(report: RunReport, label: str) -> RunPoint:
         duration_s=_duration(report),
         backend=report.run_versions.backend,
         latencies={x.operation_id: (x.p50_ms, x.p95_ms) for x in report.latencies},
+        target=public_url(report.backend_url),
+        profile=report.profile,
     )
 
 
@@ -101,21 +106,27 @@ def _same_backend(one: str | None, other: str | None) -> bool:
 
 
 def _flaky(runs: list[RunReport], labels: list[str]) -> list[Flaky]:
-    seen: dict[str, list[tuple[str, str, str | None]]] = {}
+    # (nodeid, target, profile) -> (label, outcome, backend version) in run order: a flip
+    # between two targets or two profiles is a difference between them, not flakiness
+    seen: dict[tuple[str, str, str], list[tuple[str, str, str | None]]] = {}
     for report, label in zip(runs, labels, strict=True):
         backend = report.run_versions.backend
+        where = (public_url(report.backend_url), report.profile)
         for result in report.results:
-            seen.setdefault(result.nodeid, []).append((label, result.outcome, backend))
-    found = []
-    for nodeid, history in seen.items():
+            seen.setdefault((result.nodeid, *where), []).append((label, result.outcome, backend))
+    flips: dict[str, int] = {}
+    outcomes: dict[str, list[tuple[str, str]]] = {}
+    for (nodeid, _, _), history in seen.items():
         judged = [h for h in history if h[1] in _GREEN or h[1] in _FAILING]
-        flips = sum(
+        flips[nodeid] = flips.get(nodeid, 0) + sum(
             1
             for (_, before, b1), (_, after, b2) in itertools.pairwise(judged)
             if (before in _FAILING) != (after in _FAILING) and _same_backend(b1, b2)
         )
-        if flips:
-            found.append(Flaky(nodeid, flips, [(label, outcome) for label, outcome, _ in history]))
+    for report, label in zip(runs, labels, strict=True):
+        for result in report.results:
+            outcomes.setdefault(result.nodeid, []).append((label, result.outcome))
+    found = [Flaky(nodeid, n, outcomes[nodeid]) for nodeid, n in flips.items() if n]
     return sorted(found, key=lambda f: (-f.flips, f.nodeid))
 
 
@@ -131,7 +142,12 @@ def build_history(runs: list[RunReport], problems: list[str] | None = None) -> H
 
 
 def _run_rows(history: History) -> list[str]:
-    head = f"{'run':<28} {'started':<12} {'verdict':<15} pass fail error other duration backend"
+    target_width = max(6, *(len(run.target) for run in history.runs)) if history.runs else 6
+    profile_width = max(7, *(len(run.profile) for run in history.runs)) if history.runs else 7
+    head = (
+        f"{'run':<28} {'started':<12} {'verdict':<15} pass fail error other duration "
+        f"{'target':<{target_width}} {'profile':<{profile_width}} backend"
+    )
     rows = [head]
     for run in history.runs:
         c = run.counts
@@ -139,7 +155,8 @@ def _run_rows(history: History) -> list[str]:
         took = "-" if run.duration_s is None else f"{run.duration_s:.0f} s"
         rows.append(
             f"{run.run_id[:28]:<28} {run.label:<12} {run.verdict:<15} {c['pass']:>4} "
-            f"{c['fail']:>4} {c['error']:>5} {other:>5} {took:>8} {run.backend or '-'}"
+            f"{c['fail']:>4} {c['error']:>5} {other:>5} {took:>8} "
+            f"{run.target:<{target_width}} {run.profile:<{profile_width}} {run.backend or '-'}"
         )
     return rows
 

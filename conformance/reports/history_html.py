@@ -79,11 +79,16 @@ def _flaky(history: History) -> str:
     )  # fmt: skip
     return (
         f'<section id="flaky"><h2>Flaky tests ({len(history.flaky)})</h2>'
-        "<p>Outcomes that flipped between green and failing while the backend version "
-        "stayed the same (an unknown version counts as the same).</p>"
+        "<p>Outcomes that flipped between green and failing while the target, the profile "
+        "and the backend version stayed the same (an unknown version counts as the same)."
+        "</p>"
         "<table><thead><tr><th>test</th><th>flips</th><th>outcomes, oldest first</th>"
         f"</tr></thead><tbody>{rows}</tbody></table></section>"
     )
+
+
+_RUN_COLUMNS: tuple[str, ...] = ("run", "started", "verdict", "pass", "fail", "error", "s")
+_RUN_COLUMNS += ("target", "profile", "backend")
 
 
 def _runs(history: History) -> str:
@@ -92,13 +97,10 @@ def _runs(history: History) -> str:
         f'<td><span class="v-{_e(r.verdict)}">{_e(r.verdict)}</span></td>'
         f"<td>{r.counts['pass']}</td><td>{r.counts['fail']}</td><td>{r.counts['error']}</td>"
         f"<td>{'-' if r.duration_s is None else f'{r.duration_s:.0f}'}</td>"
-        f"<td>{_e(r.backend or '-')}</td></tr>"
+        f"<td>{_e(r.target)}</td><td>{_e(r.profile)}</td><td>{_e(r.backend or '-')}</td></tr>"
         for r in reversed(history.runs)
     )
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in ("run", "started", "verdict", "pass", "fail", "error", "s", "backend")
-    )
+    head = "".join(f"<th>{h}</th>" for h in _RUN_COLUMNS)
     return (
         f'<section id="runs"><h2>Runs ({len(history.runs)}, newest first)</h2>'
         f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></section>"

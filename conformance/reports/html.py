@@ -51,6 +51,21 @@ def _header(report: RunReport) -> str:
     )
 
 
+def _not_judged(report: RunReport) -> str:
+    """Why the run is incomplete, and every required test it did not judge (collapsed):
+    without it a reader sees an incomplete verdict and no reason."""
+    reasons, missing = report.incomplete_reasons, report.missing_tests
+    if not reasons and not missing:
+        return ""
+    items = "".join(f"<li>{_e(reason)}</li>" for reason in reasons)
+    body = f'<ul class="bad">{items}</ul>' if items else ""
+    if missing:
+        names = "".join(f"<li><code>{_e(nodeid)}</code></li>" for nodeid in missing)
+        title = f"{counted(len(missing), 'required test')} not judged"
+        body += f"<details><summary>{_e(title)}</summary><ul>{names}</ul></details>"
+    return f'<section id="incomplete"><h2>Why the run is incomplete</h2>{body}</section>'
+
+
 def _filters(report: RunReport) -> str:
     """The filter bar (hidden until the page's script shows it: without scripts it could
     not work): one box per outcome the run has, one capability choice."""
@@ -181,6 +196,7 @@ def _leaks(report: RunReport) -> str:
 # The page, top to bottom: each section is one function of the report ("" leaves it out).
 SECTIONS: tuple[Callable[[RunReport], str], ...] = (
     _header,
+    _not_judged,
     _filters,
     _matrix,
     tests.findings,

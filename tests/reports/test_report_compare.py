@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 from conformance.cli import main
 from conformance.reports import RunReport, write_all
 from conformance.reports.compare import compare_reports
+from conformance.reports.compare_text import render_comparison
+from conformance.reports.model import public_url
 
 Save = Callable[[str, RunReport], Path]
 
@@ -186,4 +189,68 @@ def test_non_conformant_to_incomplete_is_a_change_not_a_regression(report: RunRe
 
     assert comparison.verdict_changed
     assert not comparison.verdict_worse
+    assert not comparison.regressed
+
+
+def test_tests_an_early_stop_never_ran_are_not_judged_not_removed(
+    report: RunReport, save: Save, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = save("old", report)
+    stopped = copy.deepcopy(report)
+    skipped = [r.nodeid for r in stopped.results[3:]]
+    stopped.results = stopped.results[:3]
+    stopped.missing_tests = skipped
+    stopped.incomplete_reasons = ["stopped early by -x"]
+    stopped.counts, stopped.verdict = {}, "incomplete"
+
+    comparison = compare_reports(report, stopped)
+    assert comparison.removed == []
+    assert comparison.not_judged == skipped
+
+    main(["compare", str(old), str(save("new", stopped))])
+    out = capsys.readouterr().out
+    assert f"not judged in NEW ({len(skipped)}):" in out
+    assert "not in new run" not in out
+
+
+def test_not_judged_names_are_limited(
+    report: RunReport, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stopped = copy.deepcopy(report)
+    stopped.results = []
+    names = [f"conformance/suite/test_x.py::test_{i}" for i in range(40)]
+    report.results += [dataclasses.replace(report.results[0], nodeid=n, rule_ids=[]) for n in names]
+    stopped.missing_tests = [r.nodeid for r in report.results]
+
+    out = render_comparison(compare_reports(report, stopped))
+    assert f"not judged in NEW ({len(report.results)}):" in out
+    assert "test_39" not in out
+    assert "more not shown" in out
+
+
+def test_reversed_arguments_are_warned_about(report: RunReport) -> None:
+    later = copy.deepcopy(report)
+    later.started_at = "2099-01-01T00:00:00+00:00"
+
+    assert "OLD started after NEW" in render_comparison(compare_reports(later, report))
+    assert "OLD started after NEW" not in render_comparison(compare_reports(report, later))
+
+
+def test_a_change_of_target_is_a_version_change(report: RunReport) -> None:
+    other = copy.deepcopy(report)
+    other.backend_url = "https://user:secret@other.example/v1?sig=x"
+
+    changes = compare_reports(report, other).version_changes
+
+    assert ("target", public_url(report.backend_url), "https://other.example/v1") in changes
+
+
+def test_disabled_to_pass_is_newly_judged(report: RunReport) -> None:
+    before = copy.deepcopy(report)
+    _set(before, "test_fork_golden_by_name", "disabled")
+    _set(report, "test_fork_golden_by_name", "pass")
+
+    comparison = compare_reports(before, report)
+
+    assert [c.nodeid for c in comparison.newly_judged] == [report.results[0].nodeid]
     assert not comparison.regressed

@@ -13,7 +13,7 @@ import pytest
 
 from conformance.cli import main
 from conformance.reports import RunReport, write_all
-from conformance.reports.history import build_history
+from conformance.reports.history import build_history, render_history_text
 from conformance.reports.history_html import render_history_html
 from conformance.reports.model import OperationLatency, Versions
 
@@ -218,3 +218,41 @@ def test_runs_started_in_the_same_minute_get_labels_with_seconds(report: RunRepo
 
     assert labels == ["11-20 04:00:00", "11-20 04:00:42"]
     assert [r.label for r in build_history([one]).runs] == ["11-20 04:00"]
+
+
+def test_flips_across_targets_or_profiles_are_not_flaky(report: RunReport) -> None:
+    # one backend version, but alternate nights ran against another target / profile
+    nights = [_night(report, day) for day in (0, 1, 3)]
+    nights[1].backend_url = "https://staging.example/v1"
+    other_profile = [_night(report, day) for day in (0, 1, 3)]
+    other_profile[1].profile = "full"
+
+    assert build_history(nights).flaky == []
+    assert build_history(other_profile).flaky == []
+
+
+def test_flips_within_one_target_are_flaky_even_when_runs_interleave(report: RunReport) -> None:
+    nights = [_night(report, day) for day in (0, 1, 3)]
+    staging = copy.deepcopy(nights[0])
+    staging.started_at, staging.run_id = "2026-11-20T05:00:00+00:00", "staging"
+    staging.backend_url = "https://staging.example/v1"
+    nights.insert(1, staging)
+
+    (flaky,) = build_history(nights).flaky
+    assert (flaky.nodeid, flaky.flips) == (_FLAKE, 2)
+
+
+def test_history_table_shows_target_and_profile(report: RunReport) -> None:
+    nights = [_night(report, day) for day in (0, 1)]
+    nights[1].backend_url = "https://user:secret@staging.example/v1"
+    nights[1].profile = "full"
+    history = build_history(nights)
+
+    text = render_history_text(history)
+    (row,) = [line for line in text.splitlines() if "night1" in line]
+    assert "https://staging.example/v1" in row and " full " in row
+    assert "secret" not in text
+    page = render_history_html(history)
+    assert "<th>target</th><th>profile</th>" in page
+    assert "<td>https://staging.example/v1</td><td>full</td>" in page
+    assert "secret" not in page

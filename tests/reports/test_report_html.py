@@ -80,3 +80,23 @@ def test_a_clean_run_says_nothing_was_left_behind(report: RunReport) -> None:
     report.leaks = []
 
     assert "No resources left behind." in render_html(report)
+
+
+def test_page_says_why_the_run_is_incomplete(report: RunReport) -> None:
+    report.incomplete_reasons = ["interrupted by <SIGINT>", "stopped early by -x"]
+    report.missing_tests = [
+        "conformance/suite/test_vms.py::test_list",
+        "conformance/suite/test_runs.py::test_exec",
+    ]
+    text = render_html(report)
+
+    (section,) = re.findall(r'<section id="incomplete".*?</section>', text, re.DOTALL)
+    assert text.index('id="verdict"') < text.index('id="incomplete"') < text.index("Capabilities")
+    assert "interrupted by &lt;SIGINT&gt;" in section
+    assert "stopped early by -x" in section
+    assert "<details><summary>2 required tests not judged</summary>" in section
+    assert "conformance/suite/test_runs.py::test_exec" in section
+
+
+def test_page_has_no_incomplete_section_when_everything_was_judged(report: RunReport) -> None:
+    assert 'id="incomplete"' not in render_html(report)

@@ -109,10 +109,11 @@ def annotate(
         else None,
     }
     _attach_evidence(item, report, data, exc, outcome, target)
-    if report.failed and outcome in _NOT_BLOCKING:
+    if report.when == "call" and report.failed and outcome in _NOT_BLOCKING:
         # pytest counts a failed report toward -x / --maxfail (xdist too): a correct refusal
         # or an optional capability's violation must not stop a run before the verdict can
-        # be reached. Our outcome, message and evidence stay on the report.
+        # be reached. Our outcome, message and evidence stay on the report. Only the call
+        # phase: a set-up that "passed" would run the test without its fixtures.
         report.outcome = "passed"
     report.user_properties.append((PROP, data))
     report.arker_outcome = str(outcome)  # type: ignore[attr-defined]  # convenience for hooks

@@ -22,6 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conformance import __version__
 from conformance.commands.passthrough import refusal, unknown_options
 from conformance.options import new_run_id
 
@@ -69,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
     Options neither certify nor pytest knows are refused first (exit 2), nothing started.
     """
     extra = list(getattr(args, "extra", []) or [])
+    if "--version" in extra or "-V" in extra:
+        # the suite's version, as `arker-conformance --version` says it, not pytest's
+        print(f"arker-conformance {__version__}")
+        return 0
     unknown, known = unknown_options(extra, BLOCKED_PLUGINS) if extra else ([], [])
     if unknown:
         own = [flag for flag, *_ in OWN_OPTIONS]

@@ -121,3 +121,15 @@ def test_certify_leaves_the_seed_to_the_plugin_unless_given() -> None:
     args.seed = "random"
     argv = pytest_args(args, "r9")
     assert argv[argv.index("--seed") + 1] == "random"
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_certify_version_is_the_suites_and_exits_0(
+    flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conformance import __version__
+
+    assert main(["certify", flag]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() == f"arker-conformance {__version__}"
+    assert "pytest" not in out

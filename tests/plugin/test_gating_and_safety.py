@@ -391,3 +391,15 @@ def test_a(target):
     assert set(fork) == {"name"} and fork["name"].startswith("conf-r-exact-")
     assert exact == {"name": "conf-r-exact-exact"} and named["name"].endswith("-fs")
     assert state.vms == {} and state.filesystems == {}
+
+
+def test_unknown_profile_is_refused_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider"]
+    command += ["--pyargs", "conformance.suite", "--profile=cor", "--report-dir", str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    both = result.stdout + result.stderr
+    assert result.returncode == 2
+    assert both.count("unknown profile 'cor'") == 1, both

@@ -71,9 +71,9 @@ def finish(state: RunState) -> int:
 
     code = 2 if state.usage_errors else EXIT_CODES[current_verdict(state)]
     if state.profile is None:
-        if state.conformance_items:
-            # this process judged the collection and ended it (a bad profile, --lf): the
-            # refusal is printed; exiting again here printed it a second time
+        if state.profile_refused:
+            # this process ended the run on a bad profile: the refusal is printed; exiting
+            # again here printed it a second time
             return 2
         from conformance.session import profile_of
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import sys
 from collections.abc import Sequence
 
 from conformance import __version__
@@ -51,7 +53,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra and args.command != "certify":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.extra = extra
-    result: int = args.handler(args)
+    try:
+        result: int = args.handler(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader left (`... | head`): stop quietly, and keep Python's exit-time flush
+        # from raising again on the closed pipe
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     return result
 
 

@@ -227,6 +227,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     state = session.state_of(config)
     if state is None or not state.active or state.is_worker or config.option.collectonly:
         return
+    if state.profile_refused:
+        return  # the collection was refused (a bad profile): that message is the summary
     for line, markup in summary.summary_lines(state):
         terminalreporter.write_line(line, **markup)
 

@@ -72,6 +72,7 @@ class RunState:
     clock_started: float | None = None  # --deadline counts from the end of collection
     target: Target | None = None
     closed: bool = False
+    profile_refused: bool = False  # this process ended the run on a bad profile (printed)
 
     @property
     def is_worker(self) -> bool:
@@ -116,6 +117,7 @@ def profile_of(state: RunState) -> Profile:
         except ProfileError as exc:
             if state.is_worker:
                 raise HarnessError(str(exc)) from exc
+            state.profile_refused = True
             pytest.exit(f"arker-conformance: {exc}", returncode=2)
     return state.profile
 

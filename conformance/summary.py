@@ -70,10 +70,14 @@ def finish(state: RunState) -> int:
     from conformance.reports import write_all
 
     code = 2 if state.usage_errors else EXIT_CODES[current_verdict(state)]
-    if state.profile is None:  # results arrived from xdist workers only
+    if state.profile is None:
+        if state.profile_refused:
+            # this process ended the run on a bad profile: the refusal is printed; exiting
+            # again here printed it a second time
+            return 2
         from conformance.session import profile_of
 
-        profile_of(state)
+        profile_of(state)  # results arrived from xdist workers only
     try:
         write_all(build_report(state), state.settings.run_dir)
     except Exception as exc:  # a broken report is a harness failure: the run is not judged

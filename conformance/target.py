@@ -293,9 +293,10 @@ class Target:
 
     def preflight(self) -> str | None:
         """Check the target answers and accepts the keys; return a problem or None."""
-        checks = [("--api-key", self.client)]
+        # the key may come from the option or its environment fallback: name both
+        checks = [("--api-key / ARKER_API_KEY", self.client)]
         if self.other_client is not None:
-            checks.append(("--other-api-key", self.other_client))
+            checks.append(("--other-api-key / ARKER_OTHER_API_KEY", self.other_client))
         for flag, client in checks:
             try:
                 response = client.request("GET", "/v1/vms", params={"limit": 1}, control=True)

@@ -8,7 +8,11 @@ body where there is one. Checks never return booleans.
 from __future__ import annotations
 
 from conformance.checks.envelope import expect_error, expect_flat_error
-from conformance.checks.failures import ContractViolation, UnsupportedOperation
+from conformance.checks.failures import (
+    CapabilityNotApplicable,
+    ContractViolation,
+    UnsupportedOperation,
+)
 from conformance.checks.responses import (
     expect_json_object,
     expect_ok,
@@ -18,6 +22,7 @@ from conformance.checks.responses import (
 from conformance.checks.runstate import check_run_invariants, check_transition
 
 __all__ = [
+    "CapabilityNotApplicable",
     "ContractViolation",
     "UnsupportedOperation",
     "check_run_invariants",

@@ -14,7 +14,7 @@ from typing import Any
 from conformance.client import Exchange
 from conformance.redaction import Redactor
 
-__all__ = ["ContractViolation", "UnsupportedOperation", "render_value"]
+__all__ = ["CapabilityNotApplicable", "ContractViolation", "UnsupportedOperation", "render_value"]
 
 _VALUE_LIMIT = 600
 
@@ -124,3 +124,23 @@ class UnsupportedOperation(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (UnsupportedOperation, (self.capability, self.exchange, self.message))
+
+
+class CapabilityNotApplicable(UnsupportedOperation):
+    """The capability does not apply to this backend, as the suite *infers* from a correct
+    answer (e.g. a fork that is a regular VM, not a burst one): no ``unsupported_operation``
+    was answered, so the message says what was seen instead. Judged like
+    :class:`UnsupportedOperation` (unsupported, or a fail where the profile requires it).
+
+    Example: ``raise CapabilityNotApplicable("burst.routing", exchange, "this backend ...")``.
+    """
+
+    def __init__(
+        self, capability: str | None, exchange: Exchange | None, message: str = ""
+    ) -> None:
+        super().__init__(capability, exchange, message)
+        what = capability or "this operation"
+        Exception.__init__(self, f"{what} does not apply: {message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (CapabilityNotApplicable, (self.capability, self.exchange, self.message))

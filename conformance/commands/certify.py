@@ -22,7 +22,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conformance.commands.passthrough import refusal, unknown_options
+from conformance import __version__
+from conformance.commands.passthrough import refusal, test_paths, unknown_options
 from conformance.options import new_run_id
 
 __all__ = ["BLOCKED_PLUGINS", "OWN_OPTIONS", "add_arguments", "pytest_args", "run"]
@@ -46,13 +47,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(flag, metavar=metavar, default=default, help=help_text)
 
 
-def pytest_args(args: argparse.Namespace, run_id: str) -> list[str]:
+def pytest_args(args: argparse.Namespace, run_id: str, *, paths_given: bool = False) -> list[str]:
     """The pytest command line for ``args`` (exposed for tests).
+
+    With ``paths_given`` (test paths or node ids among the extra arguments) the whole
+    suite is not added: pytest given both would run everything, paths ignored.
 
     Example: ``pytest_args(ns, "r1")[:2] == ["--pyargs", "conformance.suite"]``.
     """
     blocked = [word for name in BLOCKED_PLUGINS for word in ("-p", f"no:{name}")]
-    argv = ["--pyargs", "conformance.suite", *blocked, "--strict-markers"]
+    suite = [] if paths_given else ["conformance.suite"]
+    argv = ["--pyargs", *suite, *blocked, "--strict-markers"]
     argv += ["--run-id", run_id, "--report-dir", str(args.report_dir)]
     if getattr(args, "seed", None) is not None:
         argv += ["--seed", str(args.seed)]
@@ -69,13 +74,18 @@ def run(args: argparse.Namespace) -> int:
     Options neither certify nor pytest knows are refused first (exit 2), nothing started.
     """
     extra = list(getattr(args, "extra", []) or [])
+    if "--version" in extra or "-V" in extra:
+        # the suite's version, as `arker-conformance --version` says it, not pytest's
+        print(f"arker-conformance {__version__}")
+        return 0
     unknown, known = unknown_options(extra, BLOCKED_PLUGINS) if extra else ([], [])
     if unknown:
         own = [flag for flag, *_ in OWN_OPTIONS]
         print(refusal(unknown, [*own, *known], "certify"), file=sys.stderr)
         return 2
     run_id = args.run_id or new_run_id()
-    command = [sys.executable, "-m", "pytest", *pytest_args(args, run_id)]
+    paths = bool(extra) and bool(test_paths(extra, BLOCKED_PLUGINS))
+    command = [sys.executable, "-m", "pytest", *pytest_args(args, run_id, paths_given=paths)]
     code = subprocess.run(command, check=False).returncode
     results = Path(args.report_dir) / run_id / "results.json"
     if results.is_file():

@@ -14,7 +14,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["pytest_parser_names", "refusal", "unknown_options"]
+__all__ = ["pytest_parser_names", "refusal", "test_paths", "unknown_options"]
 
 
 class _Capture:
@@ -62,6 +62,16 @@ def unknown_options(args: Sequence[str], blocked: Sequence[str]) -> tuple[list[s
     parser = _pytest_parser(blocked)
     _, unknown = parser.parse_known_and_unknown_args(list(args))
     return [word for word in unknown if word.startswith("-")], pytest_parser_names(parser)
+
+
+def test_paths(args: Sequence[str], blocked: Sequence[str]) -> list[str]:
+    """The positional words of ``args`` (test paths or node ids), as pytest would read them.
+
+    Example: ``test_paths(["-k", "x", "suite/test_auth.py"], ["cacheprovider"])``
+    → ``["suite/test_auth.py"]``.
+    """
+    namespace, _ = _pytest_parser(blocked).parse_known_and_unknown_args(list(args))
+    return [str(word) for word in getattr(namespace, "file_or_dir", None) or []]
 
 
 def refusal(unknown: Iterable[str], known: Iterable[str], command: str) -> str:

@@ -84,8 +84,9 @@ def _usage_error(args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace) -> int:
     """Validate the options and serve; exit 2 on a usage error."""
     if args.list_faults:
+        width = max(map(len, FAULTS))  # the longest name sets the column
         for name, fault in sorted(FAULTS.items()):
-            print(f"{name:32} [{fault.family}] {fault.description}")
+            print(f"{name:{width}} [{fault.family}] {fault.description}")
         return 0
     keys = keys_mod.gather_keys(args)
     limits = limits_mod.from_args(args)

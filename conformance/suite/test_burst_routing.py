@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.checks import ContractViolation, UnsupportedOperation, expect_ok
+from conformance.checks import CapabilityNotApplicable, ContractViolation, expect_ok
 from conformance.client import exchange_of, redactor_of
 from conformance.steps import StepLog
 from conformance.suite._forks import fork_raw_for_test
@@ -52,17 +52,17 @@ def _violation(message: str, response: httpx.Response, *, expected: Any, actual:
 def judge_burst_vm(response: httpx.Response, vm: dict[str, Any], what: str) -> None:
     """``vm`` (from ``response``) must be a burst VM: burst-form id, provider aws-burst.
 
-    Neither mark (a regular VM) means the backend is no burst backend: UnsupportedOperation,
+    Neither mark (a regular VM) means the backend is no burst backend: CapabilityNotApplicable,
     judged by the profile's requirement. One without the other is a violation.
     """
     vm_id, provider = str(vm.get("vm_id")), vm.get("provider")
     burst_id = BURST_VM_ID.fullmatch(vm_id) is not None
     if not burst_id and provider != BURST_PROVIDER:
-        raise UnsupportedOperation(
+        raise CapabilityNotApplicable(
             CAPABILITY,
             exchange_of(response),
-            f"not a burst backend: {what} has id {vm_id!r} (not ULID_suffix) and provider "
-            f"{provider!r}",
+            f"this backend forks regular VMs ({what} has id {vm_id!r}, provider "
+            f"{provider!r}), not burst ones",
         )
     if not burst_id:
         _violation(

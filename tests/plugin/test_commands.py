@@ -121,3 +121,36 @@ def test_certify_leaves_the_seed_to_the_plugin_unless_given() -> None:
     args.seed = "random"
     argv = pytest_args(args, "r9")
     assert argv[argv.index("--seed") + 1] == "random"
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_certify_version_is_the_suites_and_exits_0(
+    flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conformance import __version__
+
+    assert main(["certify", flag]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() == f"arker-conformance {__version__}"
+    assert "pytest" not in out
+
+
+def test_certify_hands_test_paths_to_pytest_without_the_whole_suite(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import subprocess
+
+    seen: list[list[str]] = []
+
+    def fake_run(command: list[str], check: bool) -> subprocess.CompletedProcess[str]:
+        seen.append(command)
+        return subprocess.CompletedProcess(command, 2)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    path = "conformance/suite/test_auth.py"
+    main(["certify", "--report-dir", str(tmp_path), "-q", "-k", "auth", path])
+    main(["certify", "--report-dir", str(tmp_path), "-q", "-k", "auth"])
+    with_path, without = seen
+    # pytest given conformance.suite and a path runs the whole suite, the path ignored
+    assert path in with_path and "conformance.suite" not in with_path
+    assert "conformance.suite" in without

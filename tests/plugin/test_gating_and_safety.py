@@ -157,8 +157,18 @@ def test_refused_key_exits_two(
     url, _ = fake_backend
     result = run_suite(pytester, ONE_CLIENT_TEST, *against(url, key="sk-wrong-key"))
     assert result.ret == 2
-    assert "refused the key given by --api-key (HTTP 401" in output(result)
+    assert "refused the key given by --api-key / ARKER_API_KEY (HTTP 401" in output(result)
     assert "sk-wrong-key" not in result.stdout.str() + result.stderr.str()
+
+
+def test_refused_key_from_the_environment_names_the_variable(
+    pytester: pytest.Pytester, fake_backend: tuple[str, FakeState], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = fake_backend
+    monkeypatch.setenv("ARKER_API_KEY", "sk-wrong-key")
+    result = run_suite(pytester, ONE_CLIENT_TEST, "--backend-url", url, "--report-dir", "reports")
+    assert result.ret == 2
+    assert "refused the key given by --api-key / ARKER_API_KEY (HTTP 401" in output(result)
 
 
 def test_vm_fixture_forks_through_the_ledger_and_teardown_deletes_it(
@@ -381,3 +391,15 @@ def test_a(target):
     assert set(fork) == {"name"} and fork["name"].startswith("conf-r-exact-")
     assert exact == {"name": "conf-r-exact-exact"} and named["name"].endswith("-fs")
     assert state.vms == {} and state.filesystems == {}
+
+
+def test_unknown_profile_is_refused_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider"]
+    command += ["--pyargs", "conformance.suite", "--profile=cor", "--report-dir", str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    both = result.stdout + result.stderr
+    assert result.returncode == 2
+    assert both.count("unknown profile 'cor'") == 1, both

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -101,3 +102,28 @@ def test_latency_is_added_to_every_response(tmp_path: Path) -> None:
         response = httpx.get(f"{server.base_url}/")
         assert response.status_code == 200
         assert response.elapsed.total_seconds() >= 0.3
+
+
+def test_list_faults_names_column_fits_the_longest_name() -> None:
+    lines = _serve("--list-faults").stdout.splitlines()
+    width = max(map(len, FAULTS))
+    # every family bracket starts in the same column, one space after the longest name
+    assert {line.index(" [") for line in lines} == {width}
+
+
+def test_list_faults_into_a_closed_pipe_exits_quietly() -> None:
+    # `arker-conformance serve --list-faults | head`: the reader is gone before we write
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "conformance.cli", "serve", "--list-faults"],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(writer)
+    assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr
+    assert result.returncode == 0

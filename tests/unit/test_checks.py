@@ -303,3 +303,23 @@ def test_failures_survive_pickling_with_their_evidence(spec: Spec, reply: Reply)
         "no",
         unsupported.value.exchange,
     )
+
+
+def test_a_regular_backend_is_not_said_to_answer_unsupported_for_burst_routing() -> None:
+    import pickle
+
+    import httpx
+
+    from conformance.suite.test_burst_routing import judge_burst_vm
+
+    with pytest.raises(UnsupportedOperation) as caught:  # judged as before: unsupported
+        judge_burst_vm(httpx.Response(200), {"vm_id": "vm_abc", "provider": "aws"}, "the fork")
+    text = str(caught.value)
+    assert "answered unsupported_operation" not in text
+    assert text.startswith("burst.routing does not apply: this backend forks regular VMs")
+    assert "'vm_abc'" in text and "'aws'" in text and text.endswith("not burst ones")
+    again = pickle.loads(pickle.dumps(caught.value))  # crosses xdist intact
+    assert type(again) is type(caught.value) and str(again) == text
+    # a real 422 unsupported_operation keeps its wording
+    real = UnsupportedOperation("sessions", None, "sessions unsupported")
+    assert str(real) == "backend answered unsupported_operation for sessions: sessions unsupported"

@@ -143,9 +143,11 @@ def test_fails_with_evidence(client, other_client, steps):
 
 
 def test_unreachable_target_exits_two_with_a_clear_message(pytester: pytest.Pytester) -> None:
-    result = run_suite(
-        pytester, ONE_CLIENT_TEST, *against("http://user:pw@127.0.0.1:9/api?token=s3cr3t")
-    )
+    # In a subprocess: after earlier in-process runs re-imported httpcore, httpx no longer
+    # maps its connect error (a pytester artefact that no real run has).
+    pytester.makeconftest(USE_FIXTURES)
+    pytester.makepyfile(test_fake=ONE_CLIENT_TEST)
+    result = pytester.runpytest_subprocess(*against("http://user:pw@127.0.0.1:9/api?token=s3cr3t"))
     assert result.ret == 2
     assert "pre-flight failed: target http://127.0.0.1:9/api is unreachable" in output(result)
     assert "s3cr3t" not in result.stdout.str() + result.stderr.str()

@@ -116,9 +116,11 @@ class RunLimits:
     def wrap(self, argv: list[str]) -> list[str]:
         """``argv`` behind the prefix that applies these limits."""
         procs = self.cgroup.procs_files if self.cgroup is not None else []
-        kib = str(self.as_bytes >> 10) if self.as_bytes else "unlimited"
-        blocks = str(self.disk_bytes // 512) if self.disk_bytes else "unlimited"
-        nofile = str(self.nofile) if self.nofile else "unlimited"
+        kib = str(self.as_bytes >> 10) if self.as_bytes else _hard(resource.RLIMIT_AS, 1024)
+        blocks = (
+            str(self.disk_bytes // 512) if self.disk_bytes else _hard(resource.RLIMIT_FSIZE, 512)
+        )
+        nofile = str(self.nofile) if self.nofile else _hard(resource.RLIMIT_NOFILE, 1)
         head = ["/bin/sh", "-c", _PREFIX, "arker-limits", nofile, kib, blocks, *procs, "--"]
         return [*head, *argv]
 
@@ -235,6 +237,13 @@ class Limits:
                 )
                 stop(limits.exceeded)
                 return
+
+
+def _hard(which: int, unit: int) -> str:
+    """The server's own hard limit in ``ulimit``'s unit: what "no limit" (0) can mean, since
+    a process may not raise its soft limit above its hard one ("unlimited" would fail)."""
+    hard = resource.getrlimit(which)[1]
+    return "unlimited" if hard == resource.RLIM_INFINITY else str(hard // unit)
 
 
 def tree_bytes(root: Path) -> int:

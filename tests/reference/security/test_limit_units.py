@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import resource
 import signal
 import subprocess
 import sys
@@ -58,6 +59,17 @@ def test_the_prefix_sets_rlimits_before_the_command() -> None:
     done = subprocess.run(limits.wrap(probe), capture_output=True, timeout=30, check=False)
     # dash counts -v in KiB and -f in 512-byte blocks
     assert done.stdout.decode().split() == ["100", str(1 << 20), "2048"], done
+
+
+def test_no_limit_keeps_the_servers_hard_limits_and_the_command_runs() -> None:
+    """0 means "no limit": the soft limit may rise to the hard one, never past it, so a run
+    under a hard NOFILE limit still starts (``ulimit -n unlimited`` failed every run)."""
+    limits = RunLimits(cgroup=None, nofile=0, as_bytes=0, disk_bytes=0)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    expected = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
+    probe = ["/bin/sh", "-c", "ulimit -n"]
+    done = subprocess.run(limits.wrap(probe), capture_output=True, timeout=30, check=False)
+    assert (done.returncode, done.stdout.decode().split()) == (0, [expected]), done
 
 
 def test_a_server_resets_what_it_inherited_for_its_children() -> None:

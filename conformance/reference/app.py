@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import importlib.metadata
 import json
 import logging
@@ -19,20 +18,34 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .delays import DelayMiddleware
-from .dishonest import DishonestMiddleware, dishonest_faults
-from .errors import ApiError
+from .common.delays import DelayMiddleware
+from .common.errors import ApiError
+from .domain import bindings, filesystems, forks, netns, presigned, transfer, tunnels
+from .domain.backend import Backend
+from .domain.dishonest import DishonestMiddleware, dishonest_faults
+from .domain.variations import ExtraFieldsMiddleware
 from .legacy030 import Legacy030Middleware, faults_030
-from .state import Backend
-from .variations import ExtraFieldsMiddleware
+from .routes import resize, runs, sessions, vms
 
-__all__ = ["CORE_MODULES", "FAMILY_MODULES", "build_app", "error_response"]
+__all__ = ["MODULES", "build_app", "error_response"]
 
 log = logging.getLogger("arker.reference")
 
 # Each exposes routes() -> list[Route] and optionally install(backend) / async start(backend).
-CORE_MODULES = ("netns", "fork", "vm_routes", "run_routes", "session_routes", "resize")
-FAMILY_MODULES = ("transfer", "presigned", "filesystems", "bindings", "tunnels")
+# In this order: routes match first to last, install and start run in it, stop in reverse.
+MODULES: tuple[ModuleType, ...] = (
+    netns,
+    forks,
+    vms,
+    runs,
+    sessions,
+    resize,
+    transfer,
+    presigned,
+    filesystems,
+    bindings,
+    tunnels,
+)
 
 
 def error_response(backend: Backend, exc: ApiError) -> Response:
@@ -48,11 +61,6 @@ def error_response(backend: Backend, exc: ApiError) -> Response:
         text = json.dumps(body)
         return Response(text, status, headers=exc.headers or None, media_type="text/plain")
     return JSONResponse(body, status_code=status, headers=exc.headers or None)
-
-
-def _load_modules() -> list[ModuleType]:
-    names = (*CORE_MODULES, *FAMILY_MODULES)
-    return [importlib.import_module(f"{__package__}.{name}") for name in names]
 
 
 async def root(request: Request) -> Response:
@@ -110,7 +118,7 @@ def build_app(backend: Backend) -> Starlette:
 
     Example: ``uvicorn.run(build_app(backend), host="127.0.0.1", port=0)``.
     """
-    modules = _load_modules()
+    modules = MODULES
     routes: list[BaseRoute] = [Route("/", root, methods=["GET"])]
     for module in modules:
         if hasattr(module, "install"):

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import keys as keys_mod
-from . import limits as limits_mod
-from . import variations
-from .capabilities import CAPABILITIES, closest
-from .delays import add_delay_arguments, delays_from_args
-from .faults import FAULTS
+from .common.capabilities import CAPABILITIES, closest
+from .common.delays import add_delay_arguments, delays_from_args
+from .common.faults import FAULTS
+from .domain import variations
+from .sandbox import limits as limits_mod
 
 __all__ = ["add_arguments", "main", "run"]
 

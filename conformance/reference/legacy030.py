@@ -16,10 +16,10 @@ from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .jsonrewrite import rewrite_json
+from .common.jsonrewrite import rewrite_json
 
 if TYPE_CHECKING:
-    from .state import Backend
+    from .domain.backend import Backend
 
 __all__ = ["FAULTS_030", "SPEAKS_030", "Legacy030Middleware", "faults_030"]
 

@@ -8,19 +8,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .db import Database
-from .delays import Delays
+from ..common.delays import Delays
+from ..common.errors import ApiError
+from ..common.hooks import Hooks
+from ..storage.db import Database
 from .dishonest import honour
-from .errors import ApiError
-from .hooks import Hooks
 from .variations import Variations
 
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from .disks import VmDisk
-    from .layers import LayerStore
-    from .limits import Limits
+    from ..sandbox.limits import Limits
+    from ..storage.disks import VmDisk
+    from ..storage.layers import LayerStore
     from .netns import Networks
     from .runner import Runner
 
@@ -71,7 +71,7 @@ class Backend:
 
     def disk(self, vm_id: str) -> VmDisk:
         """The host-side view of ``vm_id``'s filesystem (layers plus bound filesystems)."""
-        from .disks import VmDisk
+        from ..storage.disks import VmDisk
 
         return VmDisk.open(self, vm_id)
 

@@ -20,14 +20,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .auth import org_of
-from .disks import SYSTEM_DIRS, VIRTUAL_DIRS, split_vm_path
-from .errors import ApiError
+from ..common.errors import ApiError
+from ..common.hooks import Mount
+from ..common.requests import json_body, opt_str, req_str
+from ..routes.auth import org_of
+from ..routes.pagination import keyset_page
+from ..storage.disks import SYSTEM_DIRS, VIRTUAL_DIRS, split_vm_path
+from .backend import Backend, backend_of
 from .filesystems import filesystem_dir, lookup_filesystem, now_rfc3339
-from .hooks import Mount
-from .pagination import keyset_page
-from .requests import json_body, opt_str, req_str
-from .state import Backend, backend_of
 from .vms import lookup_vm, vm_context
 
 __all__ = ["install", "mounts_of", "routes"]

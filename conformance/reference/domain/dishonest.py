@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from .state import Backend
+    from .backend import Backend
 
 __all__ = ["DISHONEST", "DishonestMiddleware", "dishonest_faults", "honour"]
 

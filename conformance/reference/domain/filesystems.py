@@ -22,12 +22,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .auth import org_of
-from .errors import ApiError
-from .pagination import keyset_page
-from .requests import json_body, req_str
-from .state import Backend, backend_of
-from .trash import remove_tree, tree_size
+from ..common.errors import ApiError
+from ..common.requests import json_body, req_str
+from ..routes.auth import org_of
+from ..routes.pagination import keyset_page
+from ..storage.trash import remove_tree, tree_size
+from .backend import Backend, backend_of
 from .variations import cross_org_refusal
 
 __all__ = [

@@ -11,13 +11,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .auth import org_of
-from .errors import ApiError
+from ..common.errors import ApiError
+from ..common.requests import json_body, opt_bool, opt_int, opt_str
+from ..routes.auth import org_of
+from .backend import Backend, backend_of
 from .network import normalize_network
-from .requests import json_body, opt_bool, opt_int, opt_str
 from .runstore import now
 from .sessions import create_session
-from .state import Backend, backend_of
 from .variations import new_vm_id, pause
 from .vm_render import render_vm, vm_state
 from .vms import DDL, GOLDEN_ORG, lookup_vm

@@ -15,8 +15,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from .errors import ApiError
-from .state import Backend
+from ..common.errors import ApiError
+from .backend import Backend
 
 __all__ = ["DDL", "body_hash", "claimed_run", "idempotency_key", "record"]
 

@@ -33,8 +33,8 @@ from typing import Any, TypeVar
 
 from starlette.routing import Route
 
-from .egress import Egress, EgressPlan, egress_tools_missing, plan_egress, start_egress
-from .state import Backend
+from ..sandbox.egress import Egress, EgressPlan, egress_tools_missing, plan_egress, start_egress
+from .backend import Backend
 
 __all__ = ["Networks", "install", "namespace_path", "networks_of", "routes", "start", "stop"]
 

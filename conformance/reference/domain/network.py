@@ -6,8 +6,8 @@ import ipaddress
 import re
 from typing import Any
 
-from .bounds import MAX_POLICY_ENTRIES, check_count
-from .errors import ApiError
+from ..common.bounds import MAX_POLICY_ENTRIES, check_count
+from ..common.errors import ApiError
 
 __all__ = ["normalize_network"]
 

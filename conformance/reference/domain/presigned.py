@@ -33,10 +33,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from .bounds import MAX_INT_DIGITS
-from .errors import ApiError
-from .keylocks import KeyedLocks
-from .state import Backend, backend_of
+from ..common.bounds import MAX_INT_DIGITS
+from ..common.errors import ApiError
+from ..common.keylocks import KeyedLocks
+from .backend import Backend, backend_of
 
 __all__ = [
     "EXPIRES_IN",

@@ -13,9 +13,9 @@ import json
 import logging
 import sqlite3
 
+from .backend import Backend
 from .runner import RunSpec, runner_of, safe_call
 from .runstore import now, run_dir
-from .state import Backend
 
 __all__ = ["RESTART_REASON", "recover_runs"]
 

@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .limits import RunLimits
+from ..sandbox.bwrap import invocation
+from ..sandbox.limits import RunLimits
+from ..sandbox.proctree import command_group, killpg
+from .backend import Backend
 from .netns import namespace_path
-from .proctree import command_group, killpg
 from .runstore import now, run_dir
-from .sandbox import invocation
 from .sessions import DEFAULT_CWD, session_dir
-from .state import Backend
 from .variations import pause
 
 __all__ = ["RunSpec", "Runner", "runner_of", "safe_call"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .bounds import MAX_INBOUND_PORTS, check_count
-from .errors import ApiError
-from .requests import INT64_MAX, ascii_int, opt_bool, opt_int, opt_str
+from ..common.bounds import MAX_INBOUND_PORTS, check_count
+from ..common.errors import ApiError
+from ..common.requests import INT64_MAX, ascii_int, opt_bool, opt_int, opt_str
 
 __all__ = ["SIGNALS", "RunInput", "parse_run_request"]
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .state import Backend
+from .backend import Backend
 from .vms import vm_context
 
 __all__ = [

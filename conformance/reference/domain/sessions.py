@@ -9,9 +9,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from .errors import ApiError
+from ..common.errors import ApiError
+from .backend import Backend
 from .runstore import new_id, now
-from .state import Backend
 from .vms import vm_context
 
 __all__ = [

@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..common.errors import ApiError
+from ..storage.disks import split_vm_path
 from . import presigned
-from .disks import split_vm_path
-from .errors import ApiError
-from .state import Backend
+from .backend import Backend
 
 __all__ = [
     "CHUNK_SIZE",

@@ -27,13 +27,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..common.errors import ApiError
+from ..common.requests import json_body
+from ..routes.auth import org_of
+from ..storage.dcache import forget_cached_lookups
 from . import presigned
-from .auth import org_of
-from .dcache import forget_cached_lookups
-from .errors import ApiError
+from .backend import Backend, backend_of
 from .presigned import UPLOAD_LOCKS, Upload
-from .requests import json_body
-from .state import Backend, backend_of
 from .syncrequest import (
     CHUNK_SIZE,
     INLINE_BUDGET,

@@ -34,14 +34,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .auth import org_of
-from .errors import ApiError
+from ..common.errors import ApiError
+from ..common.requests import ascii_int
+from ..routes.auth import org_of
+from ..routes.pagination import keyset_page
+from .backend import Backend, backend_of
 from .filesystems import now_rfc3339
 from .netns import networks_of
 from .netns_http import namespace_transport
-from .pagination import keyset_page
-from .requests import ascii_int
-from .state import Backend, backend_of
 from .variations import provider_of
 from .vms import REGION, lookup_vm
 

@@ -41,11 +41,11 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .errors import ApiError
-from .jsonrewrite import rewrite_json
+from ..common.errors import ApiError
+from ..common.jsonrewrite import rewrite_json
 
 if TYPE_CHECKING:
-    from .state import Backend
+    from .backend import Backend
 
 __all__ = [
     "BURST_VM_ID",

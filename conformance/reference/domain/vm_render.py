@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from .backend import Backend
 from .sessions import render_session
-from .state import Backend
 from .variations import provider_of
 from .vms import REGION
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, Literal
 
-from .errors import ApiError
-from .state import Backend
+from ..common.errors import ApiError
+from .backend import Backend
 from .variations import cross_org_refusal, provider_of
 
 __all__ = ["DDL", "GOLDEN_ORG", "Access", "lookup_vm", "vm_context"]

@@ -6,8 +6,8 @@ import hmac
 
 from starlette.requests import Request
 
-from .errors import ApiError
-from .state import backend_of
+from ..common.errors import ApiError
+from ..domain.backend import backend_of
 
 __all__ = ["org_of"]
 

@@ -18,10 +18,10 @@ from typing import Any
 
 from starlette.requests import Request
 
-from .db import Params
-from .errors import ApiError
-from .requests import ascii_int
-from .state import Backend
+from ..common.errors import ApiError
+from ..common.requests import ascii_int
+from ..domain.backend import Backend
+from ..storage.db import Params
 
 __all__ = ["Page", "decode_cursor", "encode_cursor", "keyset_page", "parse_limit"]
 

@@ -6,10 +6,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..common.requests import json_body, opt_int
+from ..domain.backend import backend_of
+from ..domain.vms import lookup_vm
 from .auth import org_of
-from .requests import json_body, opt_int
-from .state import backend_of
-from .vms import lookup_vm
 
 __all__ = ["routes"]
 

@@ -10,16 +10,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import idempotency
-from . import sessions as sessions_mod
-from .auth import org_of
-from .errors import ApiError
-from .pagination import keyset_page
-from .recovery import recover_runs
-from .requests import MAX_BODY_BYTES, json_body
-from .runner import Runner, RunSpec, runner_of, safe_call
-from .runrequest import SIGNALS, RunInput, parse_run_request
-from .runstore import (
+from ..common.errors import ApiError
+from ..common.requests import MAX_BODY_BYTES, json_body
+from ..domain import idempotency
+from ..domain import sessions as sessions_mod
+from ..domain.backend import Backend, backend_of
+from ..domain.recovery import recover_runs
+from ..domain.runner import Runner, RunSpec, runner_of, safe_call
+from ..domain.runrequest import SIGNALS, RunInput, parse_run_request
+from ..domain.runstore import (
     DDL,
     migrate,
     new_id,
@@ -29,9 +28,10 @@ from .runstore import (
     render_summary,
     run_dir,
 )
-from .state import Backend, backend_of
+from ..domain.vms import Access, lookup_vm
+from .auth import org_of
+from .pagination import keyset_page
 from .timefilters import enum_filter, time_filter
-from .vms import Access, lookup_vm
 
 __all__ = ["install", "routes", "start", "stop"]
 

@@ -8,16 +8,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..common.errors import ApiError
+from ..common.requests import json_body, opt_str, opt_str_map
+from ..domain.backend import Backend, backend_of
+from ..domain.runner import runner_of
+from ..domain.sessions import create_session, delete_session_files, render_session
+from ..domain.vms import lookup_vm
 from .auth import org_of
-from .errors import ApiError
 from .pagination import keyset_page
-from .requests import json_body, opt_str, opt_str_map
-from .run_routes import run_access
-from .runner import runner_of
-from .sessions import create_session, delete_session_files, render_session
-from .state import Backend, backend_of
+from .runs import run_access
 from .timefilters import enum_filter
-from .vms import lookup_vm
 
 __all__ = ["routes"]
 

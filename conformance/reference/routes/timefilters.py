@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from starlette.requests import Request
 
-from .errors import ApiError
+from ..common.errors import ApiError
 
 __all__ = ["enum_filter", "time_filter"]
 

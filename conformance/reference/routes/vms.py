@@ -9,15 +9,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..domain.backend import Backend, backend_of
+from ..domain.runner import runner_of, safe_call
+from ..domain.runstore import run_dir
+from ..domain.sessions import delete_session_files
+from ..domain.vm_render import render_vm
+from ..domain.vms import REGION, lookup_vm
 from .auth import org_of
 from .pagination import keyset_page
-from .runner import runner_of, safe_call
-from .runstore import run_dir
-from .sessions import delete_session_files
-from .state import Backend, backend_of
 from .timefilters import enum_filter, time_filter
-from .vm_render import render_vm
-from .vms import REGION, lookup_vm
 
 __all__ = ["delete_vm_everything", "routes"]
 

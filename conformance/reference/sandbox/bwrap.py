@@ -26,8 +26,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .hooks import Mount
-from .layers import HOST_SYSTEM_DIRS, DiskLayout
+from ..common.hooks import Mount
+from ..storage.layers import HOST_SYSTEM_DIRS, DiskLayout
 from .preflight import sandbox_problem
 
 __all__ = ["CTL_DIR", "Invocation", "bwrap_usable", "invocation", "resolve_mode"]

@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Any
 from .cgroups import CgroupTree, RunCgroup
 
 if TYPE_CHECKING:
-    from .db import Database
-    from .layers import DiskLayout
+    from ..storage.db import Database
+    from ..storage.layers import DiskLayout
 
 __all__ = ["DISK_POLL_S", "LimitSettings", "Limits", "RunLimits", "add_arguments", "from_args"]
 

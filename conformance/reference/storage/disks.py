@@ -35,16 +35,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
 
-from .bounds import check_vm_path_bounds
-from .errors import ApiError
-from .hooks import Mount
+from ..common.bounds import check_vm_path_bounds
+from ..common.errors import ApiError
+from ..common.hooks import Mount
 from .layers import DiskLayout, LayerStore
 from .overlaywalk import OPAQUE, Changed, Found, Link, follow, is_whiteout, walk
 from .resolve import lstat_at, open_file, open_root, step_dir
 from .sysroot import etc_dir
 
 if TYPE_CHECKING:
-    from .state import Backend
+    from ..domain.backend import Backend
 
 __all__ = ["SYSTEM_DIRS", "VmDisk", "split_vm_path"]
 

@@ -12,6 +12,7 @@ from ..common.delays import Delays
 from ..common.errors import ApiError
 from ..common.hooks import Hooks
 from ..storage.db import Database
+from ..storage.disks import VmDisk
 from .dishonest import honour
 from .variations import Variations
 
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from ..sandbox.limits import Limits
-    from ..storage.disks import VmDisk
     from ..storage.layers import LayerStore
     from .netns import Networks
     from .runner import Runner
@@ -71,9 +71,7 @@ class Backend:
 
     def disk(self, vm_id: str) -> VmDisk:
         """The host-side view of ``vm_id``'s filesystem (layers plus bound filesystems)."""
-        from ..storage.disks import VmDisk
-
-        return VmDisk.open(self, vm_id)
+        return VmDisk.open(self.layers, self.hooks, self.data_dir, vm_id)
 
 
 def load_secret(data_dir: Path) -> bytes:

@@ -33,18 +33,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, TypeVar
+from typing import IO, TypeVar
 
 from ..common.bounds import check_vm_path_bounds
 from ..common.errors import ApiError
-from ..common.hooks import Mount
+from ..common.hooks import Hooks, Mount
 from .layers import DiskLayout, LayerStore
 from .overlaywalk import OPAQUE, Changed, Found, Link, follow, is_whiteout, walk
 from .resolve import lstat_at, open_file, open_root, step_dir
 from .sysroot import etc_dir
-
-if TYPE_CHECKING:
-    from ..domain.backend import Backend
 
 __all__ = ["SYSTEM_DIRS", "VmDisk", "split_vm_path"]
 
@@ -95,13 +92,16 @@ class VmDisk:
     etc: Path
 
     @classmethod
-    def open(cls, backend: Backend, vm_id: str) -> VmDisk:
-        """The disk of ``vm_id``; 404 when the VM has none (deleted)."""
-        layout = backend.layers.layout(vm_id)
+    def open(cls, store: LayerStore, hooks: Hooks, data_dir: Path, vm_id: str) -> VmDisk:
+        """The disk of ``vm_id``; 404 when the VM has none (deleted).
+
+        ``hooks`` name the filesystems bound into it; ``data_dir`` holds the VMs' ``/etc``.
+        """
+        layout = store.layout(vm_id)
         if layout is None:
             raise ApiError("not_found", f"vm {vm_id} not found")
-        mounts = backend.hooks.mounts_for(vm_id)
-        return cls(vm_id, layout, mounts, backend.layers, etc_dir(backend.data_dir))
+        mounts = hooks.mounts_for(vm_id)
+        return cls(vm_id, layout, mounts, store, etc_dir(data_dir))
 
     def _mount_root(self, parts: list[str]) -> tuple[Path, int] | None:
         best: tuple[Path, int] | None = None

@@ -1,4 +1,4 @@
-"""``/v1/vms/{id}/syncs``: bind a filesystem into a VM at a path (``Sync``).
+"""Bindings (``/v1/vms/{id}/syncs``): a filesystem bound into a VM at a path (``Sync``).
 
 A binding ("sync") makes the filesystem's host directory appear at ``path`` in every
 run of the VM and in ``/sync`` transfers (through ``hooks.mounts``), read-write in both
@@ -16,21 +16,14 @@ import secrets
 import sqlite3
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-
 from ..common.errors import ApiError
 from ..common.hooks import Mount
-from ..common.requests import json_body, opt_str, req_str
-from ..routes.auth import org_of
-from ..routes.pagination import keyset_page
 from ..storage.disks import SYSTEM_DIRS, VIRTUAL_DIRS, split_vm_path
-from .backend import Backend, backend_of
+from .backend import Backend
 from .filesystems import filesystem_dir, lookup_filesystem, now_rfc3339
-from .vms import lookup_vm, vm_context
+from .vms import vm_context
 
-__all__ = ["install", "mounts_of", "routes"]
+__all__ = ["SELECT_SYNCS", "create_binding", "install", "mounts_of", "render_sync"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vm_syncs (
@@ -46,7 +39,7 @@ CREATE INDEX IF NOT EXISTS vm_syncs_fs ON vm_syncs (filesystem_id);
 """
 
 # The binding joined with its filesystem's name (NULL once a faulty delete removed it).
-_SELECT = (
+SELECT_SYNCS = (
     "SELECT * FROM (SELECT s.*, f.name AS filesystem_name FROM vm_syncs s"
     " LEFT JOIN filesystems f ON f.filesystem_id = s.filesystem_id)"
 )
@@ -94,7 +87,7 @@ def _existing_binding(
     backend: Backend, vm_id: str, filesystem_id: str, path: str
 ) -> sqlite3.Row | None:
     """The identical binding if there is one; 409 when ``path`` collides with another."""
-    for row in backend.db.query(f"{_SELECT} WHERE vm_id = ?", (vm_id,)):
+    for row in backend.db.query(f"{SELECT_SYNCS} WHERE vm_id = ?", (vm_id,)):
         if row["path"] == path and row["filesystem_id"] == filesystem_id:
             return row
         clash = row["path"] == path or _nested(row["path"], path)
@@ -123,65 +116,9 @@ def create_binding(
             " VALUES (?, ?, ?, ?, ?)",
             (sync_id, vm["vm_id"], filesystem_id, target, now_rfc3339()),
         )
-        row = db.one(f"{_SELECT} WHERE sync_id = ?", (sync_id,))
+        row = db.one(f"{SELECT_SYNCS} WHERE sync_id = ?", (sync_id,))
     assert row is not None
     return row, False
-
-
-# ── routes ─────────────────────────────────────────────────────────────────
-
-
-async def list_syncs(request: Request) -> Response:
-    """``GET /v1/vms/{id}/syncs`` (listSyncs), optionally ``?filesystem_id=``."""
-    backend = backend_of(request)
-    org = org_of(request)
-    backend.require_capability("syncs")
-    vm = lookup_vm(backend, org, request.path_params["id"], "run")
-    sql, params = f"{_SELECT} WHERE vm_id = ?", [vm["vm_id"]]
-    filesystem_id = request.query_params.get("filesystem_id")
-    if filesystem_id:
-        sql, params = sql + " AND filesystem_id = ?", [*params, filesystem_id]
-    page = keyset_page(backend, request, "syncs", sql, params)
-    syncs = [render_sync(vm, row) for row in page.rows]
-    return JSONResponse({"syncs": syncs, "next_cursor": page.next_cursor})
-
-
-async def post_sync(request: Request) -> Response:
-    """``POST /v1/vms/{id}/syncs`` (createSync): ``{filesystem_id, path?}`` → ``Sync``."""
-    backend = backend_of(request)
-    org = org_of(request)
-    backend.require_capability("syncs")
-    vm = lookup_vm(backend, org, request.path_params["id"], "write")
-    body = await json_body(request)
-    filesystem_id, path = req_str(body, "filesystem_id"), opt_str(body, "path")
-    row, existed = create_binding(backend, org, vm, filesystem_id, path)
-    if existed and backend.variations.rebind == "conflict":
-        raise ApiError("conflict", f"sync {row['sync_id']} already binds {row['path']}")
-    return JSONResponse({**render_sync(vm, row), "idempotent": existed})
-
-
-async def delete_sync(request: Request) -> Response:
-    """``DELETE /v1/vms/{id}/syncs/{sync_id}`` (deleteSync) → ``{deleted: true}``."""
-    backend = backend_of(request)
-    org = org_of(request)
-    backend.require_capability("syncs")
-    vm = lookup_vm(backend, org, request.path_params["id"], "write")
-    sync_id = request.path_params["sync_id"]
-    removed = backend.db.execute(
-        "DELETE FROM vm_syncs WHERE sync_id = ? AND vm_id = ?", (sync_id, vm["vm_id"])
-    )
-    if not removed:
-        raise ApiError("not_found", f"sync {sync_id} not found on vm {vm['vm_id']}")
-    return JSONResponse({"deleted": True})
-
-
-def routes() -> list[Route]:
-    """The three binding routes."""
-    return [
-        Route("/v1/vms/{id}/syncs", list_syncs, methods=["GET"]),
-        Route("/v1/vms/{id}/syncs", post_sync, methods=["POST"]),
-        Route("/v1/vms/{id}/syncs/{sync_id}", delete_sync, methods=["DELETE"]),
-    ]
 
 
 def install(backend: Backend) -> None:

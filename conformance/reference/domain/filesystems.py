@@ -1,4 +1,4 @@
-"""``/v1/filesystems``: standalone, persistent, org-scoped volumes (``Filesystem``).
+"""Filesystems: standalone, persistent, org-scoped volumes (``Filesystem``).
 
 Each filesystem is a host directory ``<data_dir>/filesystems/<filesystem_id>``; it
 appears inside VMs through bindings (``bindings.py``, ``/v1/vms/{id}/syncs``). Names are
@@ -17,27 +17,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-
 from ..common.errors import ApiError
-from ..common.requests import json_body, req_str
-from ..routes.auth import org_of
-from ..routes.pagination import keyset_page
 from ..storage.trash import remove_tree, tree_size
-from .backend import Backend, backend_of
+from .backend import Backend
 from .variations import cross_org_refusal
 
 __all__ = [
     "REGION",
+    "check_name",
+    "create_filesystem",
+    "delete_filesystem",
     "filesystem_dir",
     "install",
     "lookup_filesystem",
     "now_rfc3339",
     "render_filesystem",
-    "routes",
 ]
 
 log = logging.getLogger("arker.reference")
@@ -93,7 +87,7 @@ def lookup_filesystem(backend: Backend, org: str, filesystem_id: str) -> sqlite3
     return row
 
 
-def _check_name(name: str) -> str:
+def check_name(name: str) -> str:
     if not _NAME.fullmatch(name):
         raise ApiError(
             "bad_request",
@@ -140,65 +134,6 @@ def delete_filesystem(backend: Backend, org: str, filesystem_id: str) -> None:
         remove_tree(filesystem_dir(backend, filesystem_id))  # a run may have made it deep
     except OSError as exc:
         log.warning("could not remove filesystem %s: %s", filesystem_id, exc)
-
-
-# ── routes ─────────────────────────────────────────────────────────────────
-
-
-async def list_filesystems(request: Request) -> Response:
-    """``GET /v1/filesystems`` (listFilesystems): the org's filesystems, ``name_prefix``."""
-    backend = backend_of(request)
-    org = org_of(request)
-    backend.require_capability("filesystems")
-    prefix = request.query_params.get("name_prefix") or ""
-    page = keyset_page(
-        backend,
-        request,
-        "filesystems",
-        "SELECT * FROM filesystems WHERE org = ? AND substr(name, 1, ?) = ?",
-        [org, len(prefix), prefix],
-    )
-    items = await run_in_threadpool(lambda: [render_filesystem(backend, r) for r in page.rows])
-    return JSONResponse({"filesystems": items, "next_cursor": page.next_cursor})
-
-
-async def post_filesystem(request: Request) -> Response:
-    """``POST /v1/filesystems`` (createFilesystem): ``{name}`` → ``Filesystem``."""
-    backend = backend_of(request)
-    org = org_of(request)
-    backend.require_capability("filesystems")
-    name = _check_name(req_str(await json_body(request), "name"))
-    row = create_filesystem(backend, org, name)
-    return JSONResponse(render_filesystem(backend, row))
-
-
-async def get_filesystem(request: Request) -> Response:
-    """``GET /v1/filesystems/{filesystem_id}`` (getFilesystem)."""
-    backend = backend_of(request)
-    org = org_of(request)
-    backend.require_capability("filesystems")
-    row = lookup_filesystem(backend, org, request.path_params["filesystem_id"])
-    return JSONResponse(await run_in_threadpool(render_filesystem, backend, row))
-
-
-async def remove_filesystem(request: Request) -> Response:
-    """``DELETE /v1/filesystems/{filesystem_id}`` (deleteFilesystem) → ``{deleted: true}``."""
-    backend = backend_of(request)
-    org = org_of(request)
-    backend.require_capability("filesystems")
-    filesystem_id = request.path_params["filesystem_id"]
-    await run_in_threadpool(delete_filesystem, backend, org, filesystem_id)
-    return JSONResponse({"deleted": True})
-
-
-def routes() -> list[Route]:
-    """The four filesystem routes."""
-    return [
-        Route("/v1/filesystems", list_filesystems, methods=["GET"]),
-        Route("/v1/filesystems", post_filesystem, methods=["POST"]),
-        Route("/v1/filesystems/{filesystem_id}", get_filesystem, methods=["GET"]),
-        Route("/v1/filesystems/{filesystem_id}", remove_filesystem, methods=["DELETE"]),
-    ]
 
 
 def install(backend: Backend) -> None:

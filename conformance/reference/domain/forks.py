@@ -1,4 +1,4 @@
-"""``POST /v1/fork`` and the public goldens of org ArkerHQ."""
+"""Forking a VM (``POST /v1/fork``) and the public goldens of org ArkerHQ."""
 
 from __future__ import annotations
 
@@ -7,22 +7,18 @@ import sqlite3
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from ..common.errors import ApiError
-from ..common.requests import json_body, opt_bool, opt_int, opt_str
-from ..routes.auth import org_of
-from .backend import Backend, backend_of
+from ..common.requests import opt_bool, opt_int, opt_str
+from .backend import Backend
 from .network import normalize_network
 from .runstore import now
 from .sessions import create_session
 from .variations import new_vm_id, pause
-from .vm_render import render_vm, vm_state
+from .vm_render import vm_state
 from .vms import DDL, GOLDEN_ORG, lookup_vm
 
-__all__ = ["GOLDENS", "install", "routes"]
+__all__ = ["GOLDENS", "fork_vm", "install"]
 
 GOLDENS = ("ubuntu", "ubuntu-full", "arkuntu")
 _SIZES = {"vcpu_count": 256, "memory_mib": 1 << 20, "max_memory_mib": 1 << 20, "disk_mib": 1 << 24}
@@ -141,11 +137,8 @@ def _insert(backend: Backend, org: str, source: sqlite3.Row, f: dict[str, Any]) 
     return vm_id
 
 
-async def fork_vm(request: Request) -> Response:
-    """``POST /v1/fork``: a copy-on-write child of the source in the caller's org."""
-    backend, org = backend_of(request), org_of(request)
-    backend.require_capability("vms")
-    body = await json_body(request)
+async def fork_vm(backend: Backend, org: str, body: dict[str, Any]) -> sqlite3.Row:
+    """A copy-on-write child of the source ``body`` names, in ``org``: its ``vms`` row."""
     await pause(backend.variations.fork_ms)
     source = _source(backend, org, body)
     if source["org"] != org and not source["golden"]:
@@ -166,10 +159,4 @@ async def fork_vm(request: Request) -> Response:
         raise
     row = backend.db.one("SELECT * FROM vms WHERE vm_id = ?", (vm_id,))
     assert row is not None
-    status = 201 if backend.fault("fork-status-201") else 200
-    return JSONResponse(render_vm(backend, row), status_code=status)
-
-
-def routes() -> list[Route]:
-    """The fork route."""
-    return [Route("/v1/fork", fork_vm, methods=["POST"])]
+    return row

@@ -2,8 +2,8 @@
 
 A file transfer stages its bytes here before they are committed into a VM
 (``transfer.py``). Small files arrive as base64 chunks inside ``POST /sync``; large
-ones through a presigned ``PUT`` served by this module, and large reads leave
-through a presigned ``GET``. Staging state is a SQLite row per upload (the merged
+ones through a presigned ``PUT`` (served by ``routes/presigned.py``), and large reads
+leave through a presigned ``GET``. Staging state is a SQLite row per upload (the merged
 byte ranges received so far) plus one sparse file under ``<data_dir>/staging``, so
 a restart mid-upload loses nothing.
 
@@ -23,20 +23,13 @@ import os
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO
-
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
 from ..common.bounds import MAX_INT_DIGITS
 from ..common.errors import ApiError
 from ..common.keylocks import KeyedLocks
-from .backend import Backend, backend_of
+from .backend import Backend
 
 __all__ = [
     "EXPIRES_IN",
@@ -47,19 +40,19 @@ __all__ = [
     "drop_upload",
     "get_upload",
     "install",
+    "install_part",
     "mark_written",
     "merge_ranges",
     "new_upload_id",
     "presigned_url",
-    "routes",
     "staging_file",
+    "verify",
     "write_range",
 ]
 
 EXPIRES_IN = 900  # seconds a presigned URL stays valid
 UPLOAD_TTL_S = 24 * 3600  # uploads (committed or not) are forgotten a day after they began
 MAX_FILE_BYTES = 2 * 1024**3  # per-file bound (2 GiB, as the later SDKs state)
-_COPY_BLOCK = 1024 * 1024
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 SCHEMA = """
@@ -285,10 +278,13 @@ def presigned_url(backend: Backend, base_url: str, method: str, vm_id: str, name
     return f"{base_url.rstrip('/')}/_presigned/{token}?expires={expires}&signature={signature}"
 
 
-def _verify(backend: Backend, request: Request, method: str) -> tuple[str, str]:
-    token = request.path_params["token"]
-    expires_text = request.query_params.get("expires", "")
-    signature = request.query_params.get("signature", "")
+def verify(
+    backend: Backend, method: str, token: str, expires_text: str, signature: str
+) -> tuple[str, str]:
+    """The VM and name a presigned URL's parts grant ``method`` on; else 403 (400: garbled).
+
+    ``expires_text`` and ``signature`` are the URL's ``expires`` and ``signature``.
+    """
     if len(expires_text) > MAX_INT_DIGITS:
         raise ApiError("bad_request", f"expires has more than {MAX_INT_DIGITS} digits")
     if not (expires_text.isascii() and expires_text.isdigit()) or not signature:
@@ -305,94 +301,17 @@ def _verify(backend: Backend, request: Request, method: str) -> tuple[str, str]:
     return vm_id, name
 
 
-# ── routes ─────────────────────────────────────────────────────────────────
+def install_part(backend: Backend, upload: Upload, part: Path) -> None:
+    """Make ``part`` the upload's staged bytes, all of them received.
 
-
-async def _receive_into(request: Request, target: Path, size: int) -> int:
-    """Stream the request body into ``target``; refuse more than ``size`` bytes."""
-    received = 0
-    handle = await run_in_threadpool(open, target, "wb")
-    try:
-        async for chunk in request.stream():
-            received += len(chunk)
-            if received > size:
-                raise ApiError("payload_too_large", f"body exceeds the declared upload size {size}")
-            await run_in_threadpool(handle.write, chunk)
-        await run_in_threadpool(os.fsync, handle.fileno())
-    finally:
-        handle.close()
-    return received
-
-
-async def put_object(request: Request) -> Response:
-    """``PUT /_presigned/{token}``: the raw bytes of a presigned upload (no bearer key)."""
-    backend = backend_of(request)
-    vm_id, upload_id = _verify(backend, request, "PUT")
-    upload = await run_in_threadpool(get_upload, backend, vm_id, upload_id)
-    if upload is None:
-        raise ApiError("not_found", f"upload {upload_id} not found (dropped or VM deleted)")
-    if upload.written:
-        raise ApiError("conflict", f"upload {upload_id} was already committed")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared != str(upload.size):
-        raise ApiError(
-            "bad_request", f"Content-Length {declared} does not match upload size {upload.size}"
-        )
-    part = staging_file(backend, vm_id, upload_id).with_suffix(".part")
-    try:
-        received = await _receive_into(request, part, upload.size)
-        if received != upload.size:
-            raise ApiError("bad_request", f"received {received} of {upload.size} bytes")
-        await run_in_threadpool(_install_part, backend, upload, part)
-    finally:
-        part.unlink(missing_ok=True)
-    return Response(status_code=200)
-
-
-def _install_part(backend: Backend, upload: Upload, part: Path) -> None:
-    # Atomic swap: a crash mid-PUT leaves the previous staging state intact.
+    An atomic swap: a crash mid-PUT leaves the previous staging state intact.
+    """
     with UPLOAD_LOCKS.hold((upload.vm_id, upload.upload_id)):
         current = get_upload(backend, upload.vm_id, upload.upload_id)
         if current is None or current.written:  # dropped or committed while the body came
             raise ApiError("conflict", f"upload {upload.upload_id} changed during the PUT")
         os.replace(part, staging_file(backend, upload.vm_id, upload.upload_id))
         _save_ranges(backend, replace(upload, ranges=merge_ranges((), 0, upload.size)))
-
-
-def _stream(handle: IO[bytes], size: int) -> Iterator[bytes]:
-    # The handle is the file the lookup checked: renames by a run since change nothing.
-    with handle:
-        left = size
-        while left > 0:
-            block = handle.read(min(_COPY_BLOCK, left))
-            if not block:
-                return
-            left -= len(block)
-            yield block
-
-
-async def get_object(request: Request) -> Response:
-    """``GET /_presigned/{token}``: the raw bytes of a VM file (no bearer key)."""
-    backend = backend_of(request)
-    vm_id, vm_path = _verify(backend, request, "GET")
-    backend.require_capability("sync.presigned")
-    handle = await run_in_threadpool(lambda: backend.disk(vm_id).open_read(vm_path))
-    size = os.fstat(handle.fileno()).st_size
-    if backend.fault("sync-read-truncates") and size:
-        size -= 1
-    return StreamingResponse(
-        _stream(handle, size),
-        media_type="application/octet-stream",
-        headers={"Content-Length": str(size)},
-    )
-
-
-def routes() -> list[Route]:
-    """The presigned object routes (authenticated by signature, not bearer key)."""
-    return [
-        Route("/_presigned/{token}", get_object, methods=["GET"]),
-        Route("/_presigned/{token}", put_object, methods=["PUT"]),
-    ]
 
 
 def install(backend: Backend) -> None:

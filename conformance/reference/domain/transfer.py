@@ -1,4 +1,4 @@
-"""``POST /v1/vms/{id}/sync``: move files in and out of a VM.
+"""Moving files in and out of a VM (``POST /v1/vms/{id}/sync``).
 
 Reads answer inline (base64) up to ``CHUNK_SIZE`` and with a presigned GET above it.
 Writes take a list of entries told apart by their keys: an inline chunk
@@ -22,34 +22,24 @@ import os
 import shutil
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-
 from ..common.errors import ApiError
-from ..common.requests import json_body
-from ..routes.auth import org_of
 from ..storage.dcache import forget_cached_lookups
 from . import presigned
-from .backend import Backend, backend_of
+from .backend import Backend
 from .presigned import UPLOAD_LOCKS, Upload
 from .syncrequest import (
     CHUNK_SIZE,
     INLINE_BUDGET,
-    MAX_SYNC_BODY,
     ChunkEntry,
     CommitEntry,
     Entry,
     PresignEntry,
     check_path,
-    parse_writes,
 )
 from .variations import inline_content
 from .vm_render import vm_state
-from .vms import lookup_vm
 
-__all__ = ["CHUNK_SIZE", "INLINE_BUDGET", "check_path", "install", "routes"]
+__all__ = ["CHUNK_SIZE", "INLINE_BUDGET", "apply_writes", "check_path", "read_file"]
 
 # ── applying entries ─────────────────────────────────────────────────────────
 
@@ -207,7 +197,7 @@ def apply_writes(
     return results
 
 
-# ── reading and the route ────────────────────────────────────────────────────
+# ── reading ──────────────────────────────────────────────────────────────────
 
 
 def read_file(backend: Backend, base_url: str, vm_id: str, path: str) -> dict[str, Any]:
@@ -235,36 +225,3 @@ def read_file(backend: Backend, base_url: str, vm_id: str, path: str) -> dict[st
     if backend.fault("sync-read-truncates") and data:
         data = data[:-1]
     return {"path": path, "size": size, **inline_content(backend, data)}
-
-
-async def sync_files(request: Request) -> Response:
-    """``POST /v1/vms/{id}/sync`` (syncFiles): one read, or a list of write entries."""
-    backend = backend_of(request)
-    org = org_of(request)
-    backend.require_capability("sync.inline")
-    vm_id = request.path_params["id"]
-    body = await json_body(request, limit=MAX_SYNC_BODY)
-    op = body.get("op")
-    base_url = str(request.base_url)
-    if op == "read":
-        lookup_vm(backend, org, vm_id, "run")
-        path = body.get("path")
-        if not isinstance(path, str):
-            raise ApiError("bad_request", "path must be a string")
-        result = await run_in_threadpool(read_file, backend, base_url, vm_id, path)
-        return JSONResponse(result)
-    if op == "write":
-        lookup_vm(backend, org, vm_id, "write")
-        entries = parse_writes(backend, body)
-        results = await run_in_threadpool(apply_writes, backend, base_url, vm_id, entries)
-        return JSONResponse({"results": results})
-    raise ApiError("bad_request", f"op must be 'read' or 'write', got {op!r}")
-
-
-def routes() -> list[Route]:
-    """The file-transfer route."""
-    return [Route("/v1/vms/{id}/sync", sync_files, methods=["POST"])]
-
-
-def install(backend: Backend) -> None:
-    """Nothing to register: the object store (``presigned.install``) owns the staging state."""

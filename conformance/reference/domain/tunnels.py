@@ -1,5 +1,7 @@
 """Tunnels: inbound ports a run asks for, proxied by the backend (``Tunnel``).
 
+The operations and the proxy itself are served by ``routes/tunnels.py``.
+
 A run whose request carries ``network.inbound.ports`` (``{"8080": {visibility,
 protocol}}``) gets one tunnel per port, ``starting`` with ``url`` null. A watcher thread
 probes ``127.0.0.1:<port>`` every 100 ms; once something accepts connections the tunnel
@@ -28,24 +30,23 @@ import threading
 import time
 from typing import Any
 
-import httpx
-from starlette.background import BackgroundTask
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
-
 from ..common.errors import ApiError
-from ..common.requests import ascii_int
-from ..routes.auth import org_of
-from ..routes.pagination import keyset_page
-from .backend import Backend, backend_of
+from .backend import Backend
 from .filesystems import now_rfc3339
 from .netns import networks_of
-from .netns_http import namespace_transport
 from .variations import provider_of
-from .vms import REGION, lookup_vm
+from .vms import REGION
 
-__all__ = ["OPEN_DEADLINE_S", "install", "parse_ports", "routes"]
+__all__ = [
+    "OPEN_DEADLINE_S",
+    "SELECT_TUNNELS",
+    "STATES",
+    "close_tunnels",
+    "install",
+    "parse_ports",
+    "remember_base",
+    "render_tunnel",
+]
 
 OPEN_DEADLINE_S = 60.0
 POLL_S = 0.1
@@ -54,14 +55,6 @@ MAX_PORTS = 16  # per run: each starting tunnel has a watcher thread
 STATES = ("starting", "open", "closed")
 VISIBILITIES = ("private", "public")
 PROTOCOLS = ("http", "tcp")
-# Not forwarded by the proxy: hop-by-hop headers, and the caller's API key, which code
-# inside the VM must never see.
-# fmt: off
-_HOP_BY_HOP = frozenset((
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-    "transfer-encoding", "upgrade", "host", "content-length", "authorization",
-))
-# fmt: on
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vm_tunnels (
@@ -80,7 +73,7 @@ CREATE TABLE IF NOT EXISTS vm_tunnels (
 CREATE INDEX IF NOT EXISTS vm_tunnels_run ON vm_tunnels (run_id);
 """
 
-_SELECT = (
+SELECT_TUNNELS = (
     "SELECT * FROM (SELECT t.*, v.name AS vm_name, v.org AS source_org_id FROM vm_tunnels t"
     " LEFT JOIN vms v ON v.vm_id = t.vm_id)"
 )
@@ -138,7 +131,8 @@ def render_tunnel(row: sqlite3.Row, base_url: str | None) -> dict[str, Any]:
     }
 
 
-def _close(backend: Backend, where: str, params: tuple[Any, ...], message: str) -> int:
+def close_tunnels(backend: Backend, where: str, params: tuple[Any, ...], message: str) -> int:
+    """Close the tunnels matching ``where`` (saying ``message``); how many were open."""
     return backend.db.execute(
         f"UPDATE vm_tunnels SET state = 'closed', message = ? WHERE state != 'closed' AND {where}",
         (message, *params),
@@ -181,7 +175,7 @@ def _watch(backend: Backend, vm_id: str, token: str, port: int) -> None:
             return
         time.sleep(POLL_S)
     message = f"nothing accepted connections on port {port} within {OPEN_DEADLINE_S:g} s"
-    _close(backend, "token = ?", (token,), message)
+    close_tunnels(backend, "token = ?", (token,), message)
 
 
 def _refusal(backend: Backend, vm_id: str, port: int, index: int) -> str | None:
@@ -253,16 +247,15 @@ def _known_base(backend: Backend) -> str | None:
     return configured if isinstance(configured, str) else _BASE_URLS.get(id(backend))
 
 
-def _remember_base(request: Request) -> str | None:
-    backend = backend_of(request)
-    base = str(request.base_url)
+def remember_base(backend: Backend, base: str) -> str | None:
+    """Note ``base``, the URL a request reached the backend at; the base tunnel URLs use."""
     _BASE_URLS[id(backend)] = base
     return None if backend.fault("tunnel-url-never-set") else base
 
 
 def tunnels_where(backend: Backend, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
     """Rendered tunnels matching ``where`` (for ``hooks.run_tunnels`` / ``hooks.vm_tunnels``)."""
-    rows = backend.db.query(f"{_SELECT} WHERE {where} ORDER BY seq", params)
+    rows = backend.db.query(f"{SELECT_TUNNELS} WHERE {where} ORDER BY seq", params)
     base = _known_base(backend)
     return [render_tunnel(row, base) for row in rows]
 
@@ -273,7 +266,7 @@ def install(backend: Backend) -> None:
     hooks = backend.hooks
 
     def run_finished(vm_id: str, run_id: str) -> None:
-        _close(backend, "run_id = ?", (run_id,), f"run {run_id} finished")
+        close_tunnels(backend, "run_id = ?", (run_id,), f"run {run_id} finished")
 
     def vm_deleted(vm_id: str) -> None:
         backend.db.execute("DELETE FROM vm_tunnels WHERE vm_id = ?", (vm_id,))
@@ -292,138 +285,6 @@ async def start(backend: Backend) -> None:
     starts first) reopened theirs through ``hooks.run_started``; those stay.
     """
     retried = "SELECT run_id FROM runs WHERE state = 'running'"
-    _close(backend, f"(run_id IS NULL OR run_id NOT IN ({retried}))", (), "the backend restarted")
-
-
-# ── routes ─────────────────────────────────────────────────────────────────
-
-
-def _port(request: Request) -> int:
-    raw = request.path_params["port"]
-    port = ascii_int(raw)
-    if port is None or not 1 <= port <= 65535:
-        raise ApiError("bad_request", f"port must be an integer 1-65535, got {raw!r}")
-    return port
-
-
-def _vm_for(request: Request) -> tuple[Backend, sqlite3.Row]:
-    backend = backend_of(request)
-    org = org_of(request)
-    backend.require_capability("tunnels")
-    return backend, lookup_vm(backend, org, request.path_params["id"], "run")
-
-
-def _one(backend: Backend, vm_id: str, port: int) -> sqlite3.Row:
-    row = backend.db.one(f"{_SELECT} WHERE vm_id = ? AND port = ?", (vm_id, port))
-    if row is None:
-        raise ApiError("not_found", f"no tunnel on port {port} of vm {vm_id}")
-    return row
-
-
-async def list_tunnels(request: Request) -> Response:
-    """``GET /v1/vms/{id}/tunnels`` (listTunnels), optionally ``?state=``."""
-    backend, vm = _vm_for(request)
-    sql, params = f"{_SELECT} WHERE vm_id = ?", [vm["vm_id"]]
-    state = request.query_params.get("state")
-    if state:
-        if state not in STATES:
-            raise ApiError("bad_request", f"state must be one of {STATES}, got {state!r}")
-        sql, params = sql + " AND state = ?", [*params, state]
-    page = keyset_page(backend, request, "tunnels", sql, params)
-    base = _remember_base(request)
-    tunnels = [render_tunnel(row, base) for row in page.rows]
-    return JSONResponse({"tunnels": tunnels, "next_cursor": page.next_cursor})
-
-
-async def get_tunnel(request: Request) -> Response:
-    """``GET /v1/vms/{id}/tunnels/{port}`` (getTunnel)."""
-    backend, vm = _vm_for(request)
-    row = _one(backend, vm["vm_id"], _port(request))
-    return JSONResponse(render_tunnel(row, _remember_base(request)))
-
-
-async def delete_tunnel(request: Request) -> Response:
-    """``DELETE /v1/vms/{id}/tunnels/{port}`` (deleteTunnel): close it; the URL stops."""
-    backend, vm = _vm_for(request)
-    row = _one(backend, vm["vm_id"], _port(request))
-    if not backend.fault("tunnel-delete-noop"):
-        _close(backend, "token = ?", (row["token"],), "deleted by request")
-    return JSONResponse({"deleted": True})
-
-
-# ── the proxy ──────────────────────────────────────────────────────────────
-
-MAX_PROXY_BODY = 64 * 1024 * 1024
-
-
-def _open_port(request: Request) -> tuple[str, int]:
-    backend = backend_of(request)
-    row = backend.db.one(
-        "SELECT vm_id, port, state, message FROM vm_tunnels WHERE token = ?",
-        (request.path_params["token"],),
+    close_tunnels(
+        backend, f"(run_id IS NULL OR run_id NOT IN ({retried}))", (), "the backend restarted"
     )
-    if row is None:
-        raise ApiError("not_found", "no such tunnel (deleted, or its VM was)")
-    if row["state"] == "closed":
-        raise ApiError("not_found", f"tunnel is closed: {row['message']}")
-    if row["state"] != "open":
-        raise ApiError("unavailable", "tunnel is still starting", headers={"Retry-After": "1"})
-    server = request.scope.get("server")
-    if networks_of(backend) is None and server is not None and server[1] == row["port"]:
-        raise ApiError("bad_request", f"port {row['port']} is the backend's own port")
-    return str(row["vm_id"]), int(row["port"])
-
-
-async def proxy(request: Request) -> Response:
-    """``/_tunnels/{token}/{path}``: forward one HTTP exchange to the tunnel's port.
-
-    No bearer key (the token is the credential); 404 once the tunnel is closed.
-    """
-    vm_id, port = _open_port(request)
-    declared = request.headers.get("content-length", "0")
-    if not (declared.isascii() and declared.isdigit()) or int(declared) > MAX_PROXY_BODY:
-        raise ApiError(
-            "payload_too_large", f"tunnel request bodies are limited to {MAX_PROXY_BODY}"
-        )
-    body = await request.body()
-    url = f"http://127.0.0.1:{port}/{request.path_params.get('path', '')}"
-    if request.url.query:
-        url += "?" + request.url.query
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP]
-    networks = networks_of(backend_of(request))
-    transport = None if networks is None else namespace_transport(networks, vm_id)
-    client = httpx.AsyncClient(trust_env=False, timeout=30.0, transport=transport)
-    try:
-        upstream = await client.send(
-            client.build_request(request.method, url, headers=headers, content=body),
-            stream=True,
-        )
-    except httpx.HTTPError as exc:
-        await client.aclose()
-        raise ApiError("unavailable", f"port {port} did not answer: {exc}") from None
-    kept = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
-
-    async def close() -> None:
-        await upstream.aclose()
-        await client.aclose()
-
-    return StreamingResponse(
-        upstream.aiter_raw(),
-        status_code=upstream.status_code,
-        headers=kept,
-        background=BackgroundTask(close),
-    )
-
-
-_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-
-def routes() -> list[Route]:
-    """The three tunnel operations and the proxy."""
-    return [
-        Route("/v1/vms/{id}/tunnels", list_tunnels, methods=["GET"]),
-        Route("/v1/vms/{id}/tunnels/{port}", get_tunnel, methods=["GET"]),
-        Route("/v1/vms/{id}/tunnels/{port}", delete_tunnel, methods=["DELETE"]),
-        Route("/_tunnels/{token}", proxy, methods=_METHODS),
-        Route("/_tunnels/{token}/{path:path}", proxy, methods=_METHODS),
-    ]

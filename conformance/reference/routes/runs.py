@@ -15,12 +15,9 @@ from ..common.requests import MAX_BODY_BYTES, json_body
 from ..domain import idempotency
 from ..domain import sessions as sessions_mod
 from ..domain.backend import Backend, backend_of
-from ..domain.recovery import recover_runs
-from ..domain.runner import Runner, RunSpec, runner_of, safe_call
+from ..domain.runner import RunSpec, runner_of, safe_call
 from ..domain.runrequest import SIGNALS, RunInput, parse_run_request
 from ..domain.runstore import (
-    DDL,
-    migrate,
     new_id,
     now,
     render_completed,
@@ -33,28 +30,9 @@ from .auth import org_of
 from .pagination import keyset_page
 from .timefilters import enum_filter, time_filter
 
-__all__ = ["install", "routes", "start", "stop"]
+__all__ = ["routes", "run_access"]
 
 RUN_STATES = ("running", "completed", "failed", "cancelled")
-
-
-def install(backend: Backend) -> None:
-    """Create the run, session and idempotency tables."""
-    for ddl in (DDL, sessions_mod.DDL, idempotency.DDL):
-        backend.db.ensure_schema(ddl)
-    migrate(backend)
-
-
-async def start(backend: Backend) -> None:
-    """Create the runner and settle runs a previous process left in flight."""
-    backend.runner = Runner(backend)
-    recover_runs(backend)
-
-
-async def stop(backend: Backend) -> None:
-    """Kill runs still going (they read ``failed`` after a restart)."""
-    if backend.runner is not None:
-        await backend.runner.shutdown()
 
 
 def run_access(backend: Backend) -> Access:

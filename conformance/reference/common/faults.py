@@ -2,13 +2,20 @@
 
 The fault zoo runs the suite against the backend with one fault at a time and expects the
 named family's tests to fail. Code checks a fault with ``backend.fault(name)``.
+
+The names form a closed set (``FAULT_NAMES``): a name outside it, whether switched on at
+start-up or checked by code, raises :class:`UnknownFault` naming the closest one, so a
+typo never silently leaves a fault off.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["FAULTS", "Fault"]
+from .capabilities import closest
+
+__all__ = ["FAULTS", "FAULT_NAMES", "Fault", "UnknownFault", "check_faults"]
 
 
 @dataclass(frozen=True)
@@ -166,3 +173,27 @@ FAULTS: dict[str, Fault] = {
     "tunnel-status-030": Fault("tunnels carry status instead of state", "fingerprints"),
     "error-codes-030": Fault("error codes are 0.3.0-era strings outside the enum", "fingerprints"),
 }
+
+FAULT_NAMES: frozenset[str] = frozenset(FAULTS)
+
+
+class UnknownFault(ValueError):
+    """A fault name outside ``FAULT_NAMES``; the message names the closest one."""
+
+    def __init__(self, name: str) -> None:
+        hint = closest(name, FAULT_NAMES)
+        super().__init__(f"unknown fault {name!r}" + (f"; did you mean {hint!r}?" if hint else ""))
+        self.name = name
+
+
+def check_faults(names: Iterable[str]) -> frozenset[str]:
+    """``names`` as a set, each one of ``FAULT_NAMES``; else :class:`UnknownFault`.
+
+    Example: ``check_faults(["stderr-merge"])`` raises
+    ``unknown fault 'stderr-merge'; did you mean 'stderr-merged'?``.
+    """
+    names = frozenset(names)
+    unknown = sorted(names - FAULT_NAMES)
+    if unknown:
+        raise UnknownFault(unknown[0])
+    return names

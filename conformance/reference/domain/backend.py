@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..common.delays import Delays
 from ..common.errors import ApiError
+from ..common.faults import FAULT_NAMES, UnknownFault, check_faults
 from ..common.hooks import Hooks
 from ..storage.db import Database
 from ..storage.disks import VmDisk
@@ -54,8 +55,17 @@ class Backend:
     base_url: str | None = None  # http://HOST:PORT once bound (tunnel URLs use it)
     variations: Variations = field(default_factory=Variations)  # legal variations (serve)
 
+    def __post_init__(self) -> None:
+        self.faults = check_faults(self.faults)  # UnknownFault names the closest
+
     def fault(self, name: str) -> bool:
-        """Whether the named fault (``--fault NAME``) is switched on."""
+        """Whether the named fault (``--fault NAME``) is switched on.
+
+        ``name`` must be one of ``FAULT_NAMES`` (else :class:`UnknownFault`): a misspelt
+        check fails loudly instead of leaving its fault off for ever.
+        """
+        if name not in FAULT_NAMES:
+            raise UnknownFault(name)
         return name in self.faults
 
     def require_capability(self, name: str) -> None:

@@ -188,7 +188,7 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
 def layer_of(module: str) -> int:
     """The rank of a reference module (``LAYERS``; the package's own top modules: ``GLUE``)."""
     rest = module.removeprefix(REFERENCE).lstrip(".").split(".")
-    if len(rest) == 1:
+    if len(rest) == 1 and not (PACKAGE / "reference" / rest[0]).is_dir():
         return GLUE  # app, server, cli, launcher, ... and the package itself
     assert rest[0] in LAYERS, f"{module}: {rest[0]} is no layer of the reference (LAYERS)"
     return LAYERS[rest[0]]
@@ -273,3 +273,8 @@ def test_reference_layers_import_downwards_only() -> None:
     graph = import_graph(PACKAGE, type_checking=True)
     upward = upward_imports(graph)
     assert not upward, "reference modules importing a higher layer:\n" + "\n".join(upward)
+
+
+def test_every_reference_module_sits_in_a_layer() -> None:
+    modules = [m for m in import_graph(PACKAGE) if m.startswith(f"{REFERENCE}.")]
+    assert {layer_of(module) for module in modules} == {*LAYERS.values(), GLUE}

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.checks.property import CheckEnv
 from conformance.property import PropertyBudget
-from conformance.property.checks import CheckEnv
 from conformance.property.plan import load_schema
 from conformance.property.stateful import run_workflow
 from conformance.steps import StepLog

@@ -104,6 +104,7 @@ def expect_flat_error(spec: Spec, response: httpx.Response) -> dict[str, Any]:
             f"{label}: error bodies are application/json (0.5.1's ErrorResponse)",
             expected="application/json",
             actual=response.headers.get("content-type"),
+            rule="ERR-001",
         )
     parsed, body = parse_json(response)
     if not parsed or not isinstance(body, dict):
@@ -113,6 +114,7 @@ def expect_flat_error(spec: Spec, response: httpx.Response) -> dict[str, Any]:
             f"{label}: expected a flat {{code, message}} object",
             expected={"code": "<ErrorCode>", "message": "<string>"},
             actual=response.text[:300],
+            rule="ERR-001",
         )
     flat = isinstance(body.get("code"), str) and isinstance(body.get("message"), str)
     if not flat and isinstance(body.get("error"), dict):
@@ -123,6 +125,7 @@ def expect_flat_error(spec: Spec, response: httpx.Response) -> dict[str, Any]:
             "0.5.1 requires the flat {code, message} body (ErrorResponse)",
             expected={"code": "<ErrorCode>", "message": "<string>"},
             actual=body,
+            rule="ERR-002",
         )
     if not flat:
         raise violation(
@@ -131,6 +134,7 @@ def expect_flat_error(spec: Spec, response: httpx.Response) -> dict[str, Any]:
             f"{label}: error bodies carry string 'code' and 'message' at the top level",
             expected={"code": "<ErrorCode>", "message": "<string>"},
             actual=body,
+            rule="ERR-002",
         )
     server_codes = spec.error_codes - spec.client_only_codes
     if body["code"] not in server_codes:
@@ -140,5 +144,6 @@ def expect_flat_error(spec: Spec, response: httpx.Response) -> dict[str, Any]:
             f"{label} answered code {body['code']!r}, which is not a server-side ErrorCode",
             expected=sorted(server_codes),
             actual=body["code"],
+            rule="ERR-003",
         )
     return body

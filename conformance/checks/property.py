@@ -38,11 +38,15 @@ if TYPE_CHECKING:
 __all__ = [
     "ACCEPTING_OPERATIONS",
     "BUILTIN_CHECKS",
+    "CHECK_RULES",
     "OUR_CHECKS",
+    "PROPERTY_RULES",
+    "STATEFUL_RULES",
     "CaseScope",
     "CheckEnv",
     "RunStateMemo",
     "case_scope",
+    "rules_of_checks",
 ]
 
 # schemathesis built-ins that fit the contract. Left out, with the reason:
@@ -94,6 +98,34 @@ OUR_CHECKS = (
     "arker_no_secrets",
     "arker_auth_required",
 )
+# the catalogued rules (conformance.rules) each check judges; a violation naming its own
+# rule is more precise and wins
+CHECK_RULES: dict[str, tuple[str, ...]] = {
+    "not_a_server_error": ("RSP-006",),
+    "status_code_conformance": ("RSP-003",),
+    "content_type_conformance": ("RSP-005",),
+    "response_headers_conformance": ("RSP-005",),
+    "response_schema_conformance": ("RSP-002",),
+    "negative_data_rejection": ("ERR-010",),
+    "positive_data_acceptance": ("ERR-011",),
+    "arker_error_envelope": ("ERR-001", "ERR-002", "ERR-003"),
+    "arker_error_status": ("ERR-004",),
+    "arker_unsupported_operation": ("CAP-002", "CAP-003"),
+    "arker_capability_honesty": ("CAP-001",),
+    "arker_run_state": ("RUN-012", "RUN-013", "RUN-014", "RUN-015"),
+    "arker_no_secrets": ("AUTH-004",),
+    "arker_auth_required": ("AUTH-002",),
+}
+
+
+def rules_of_checks(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The rules the checks ``names`` judge, each once (for a test's ``rules`` marker)."""
+    return tuple(dict.fromkeys(rule for name in names for rule in CHECK_RULES[name]))
+
+
+# what a stateless property test and the stateful workflow judge
+PROPERTY_RULES = rules_of_checks((*BUILTIN_CHECKS, *OUR_CHECKS, "positive_data_acceptance"))
+STATEFUL_RULES = rules_of_checks((*BUILTIN_CHECKS, *OUR_CHECKS))
 _RUN_BODIES = {"getRun": "one", "listRuns": "list", "createRun": "dispatch"}
 
 
@@ -192,6 +224,7 @@ def arker_error_status(ctx: Any, response: Any, case: Any) -> bool | None:
                 f"{describe(resp)} answered {resp.status_code}, which no ErrorCode maps to",
                 expected=sorted(statuses),
                 actual=resp.status_code,
+                rule="ERR-004",
             )
         return None
     if code in table and table[code] != resp.status_code:
@@ -202,6 +235,7 @@ def arker_error_status(ctx: Any, response: Any, case: Any) -> bool | None:
             f"x-arker-error-status maps {code!r} to {table[code]}",
             expected=table[code],
             actual=resp.status_code,
+            rule="ERR-004",
         )
     return None
 
@@ -224,6 +258,7 @@ def arker_unsupported_operation(ctx: Any, response: Any, case: Any) -> bool | No
             f"requires every capability this request exercises: {', '.join(known)}",
             expected="a supported answer",
             actual=resp.text[:300],
+            rule="CAP-002",
         )
     declined = sorted(
         c for c, r in requirements.items() if r == "unsupported" and c in scope.capabilities
@@ -236,6 +271,7 @@ def arker_unsupported_operation(ctx: Any, response: Any, case: Any) -> bool | No
             f"{', '.join(declined)} unsupported: it must answer unsupported_operation (422)",
             expected=f"422 {UNSUPPORTED}",
             actual=resp.status_code,
+            rule="CAP-003",
         )
     return None
 
@@ -256,6 +292,7 @@ def arker_capability_honesty(ctx: Any, response: Any, case: Any) -> bool | None:
             "(never 404, 500 or a silent success)",
             expected=f"422 {{code: {UNSUPPORTED}, message}}",
             actual=f"{resp.status_code} {resp.text[:300]}",
+            rule="CAP-001",
         )
     return None
 
@@ -308,6 +345,7 @@ def arker_no_secrets(ctx: Any, response: Any, case: Any) -> bool | None:
                 f"{describe(resp)} returned an API key in its {where} (value withheld)",
                 expected="no credential in any response",
                 actual=f"a key in the {where}",
+                rule="AUTH-004",
             )
     return None
 
@@ -318,11 +356,15 @@ def arker_auth_required(ctx: Any, response: Any, case: Any) -> bool | None:
     scope = _current()
     if scope is None or scope.probe_auth is None:
         return None
-    from conformance.checks import expect_error
+    from conformance.checks import ContractViolation, expect_error
 
     probe = scope.probe_auth()
     scope.extra.append(probe)
-    expect_error(scope.env.spec, probe, "unauthorized")
+    try:
+        expect_error(scope.env.spec, probe, "unauthorized")
+    except ContractViolation as exc:
+        exc.rules = exc.rules or CHECK_RULES["arker_auth_required"]
+        raise
     return None
 
 

@@ -77,11 +77,12 @@ def _failing(report: RunReport) -> list[str]:
     lines = [
         f"### Failing tests ({len(failing)})",
         "",
-        "| test | capability | outcome | message |",
-        "|---|---|---|---|",
+        "| test | rules | capability | outcome | message |",
+        "|---|---|---|---|---|",
     ]
     lines.extend(
-        f"| {_code(r.nodeid)} | {md_cell(r.capability)} | {r.outcome} "
+        f"| {_code(r.nodeid)} | {md_cell(', '.join(r.rule_ids))} | {md_cell(r.capability)} "
+        f"| {r.outcome} "
         f"| {md_cell(r.message, _MESSAGE_LIMIT)} |"
         for r in failing
     )
@@ -94,7 +95,8 @@ def _warnings(report: RunReport) -> list[str]:
         return []
     lines = [f"### Warnings ({len(warns)})", ""]
     lines.extend(
-        f"- {_code(r.nodeid)} ({md_cell(r.capability)}): {md_cell(r.message, _MESSAGE_LIMIT)}"
+        f"- {_code(r.nodeid)} ({md_cell(', '.join([r.capability, *r.rule_ids]))}): "
+        f"{md_cell(r.message, _MESSAGE_LIMIT)}"
         for r in warns
     )
     return [*lines, ""]

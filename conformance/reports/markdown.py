@@ -108,7 +108,7 @@ def _leaks(report: RunReport) -> list[str]:
     counted = sum(1 for leak in report.leaks if not leak.get("cleanup_error"))
     blame = f" — {counted} counted as a required failure (the backend kept them)" if counted else ""
     return [
-        f"**{len(report.leaks)} resource(s) left behind**{blame} — see report.html; "
+        f"**{len(report.leaks)} resource(s) left behind** (CLN-002){blame} — see report.html; "
         "`arker-conformance sweep` removes leftovers carrying the run prefix.",
         "",
     ]

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pytest
 
 __all__ = [
+    "LEAK_RULE",
     "MARKER",
     "MARKER_HELP",
     "REQUIRED_BUT_UNSUPPORTED",
@@ -35,6 +36,7 @@ MARKER_HELP = (
     "enforces; failure messages and report rows name them"
 )
 REQUIRED_BUT_UNSUPPORTED = "CAP-002"
+LEAK_RULE = "CLN-002"  # a resource left after the run's teardown
 _LEADING = re.compile(r"\s*([A-Z]{2,4}-\d{3}(?:, [A-Z]{2,4}-\d{3})*): ")
 
 

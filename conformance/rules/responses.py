@@ -246,6 +246,13 @@ CLEANUP = Family(
             EVERY,
             "deleteVm, deleteFilesystem, deleteSync",
         ),
+        _R(
+            "CLN-002",
+            "Nothing the suite created is left after the run's teardown: a deleted resource "
+            "no longer answers or lists.",
+            EVERY,
+            "deleteVm, deleteFilesystem, deleteSync answer deleted: true",
+        ),
     ),
 )
 

@@ -1,10 +1,10 @@
 """Every failure of a non-conformant run names a rule id that docs/rules.md explains.
 
-Three faults, three ways an id reaches a failure: a shared check naming its own rule (the
+Four faults, the ways an id reaches a failure: a shared check naming its own rule (the
 nested error envelope, ERR-002), a shared check failing for the test's rule (a missing key
-served, AUTH-001), and a bare ``assert`` in a suite test (stderr merged into stdout,
-RUN-002). Each run's results.json, summary.md, junit.xml, report.html and terminal text
-are read back.
+served, AUTH-001), a bare ``assert`` in a suite test (stderr merged into stdout, RUN-002),
+and a leak found after the run (a delete that keeps the VM: VM-005, then CLN-002). Each
+run's results.json, summary.md, junit.xml, report.html and terminal text are read back.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ CASES = [
     pytest.param(
         "stderr-merged", "test_runs_foreground.py", "stdout_and_stderr", "RUN-002", id="assert"
     ),
+    pytest.param("delete-vm-noop", "test_vms.py", "deleted_vm_is_gone", "VM-005", id="leak"),
 ]
 
 
@@ -40,8 +41,13 @@ def explained_ids(page: str) -> set[str]:
 
 def unnamed_failures(report: dict[str, Any], explained: set[str]) -> list[str]:
     """Each failed row that names no rule, or one the page does not explain, or whose
-    message does not begin with one of its ids (after the exception's type)."""
-    problems = []
+    message does not begin with one of its ids (after the exception's type); each leak
+    whose rule_id the page does not explain."""
+    problems = [
+        f"leak {leak.get('id')}: rule_id {leak.get('rule_id')!r} not explained"
+        for leak in report.get("leaks", [])
+        if leak.get("rule_id") not in explained
+    ]
     for row in report["results"]:
         if row["outcome"] not in ("fail", "warn"):
             continue
@@ -79,6 +85,7 @@ def test_every_failure_names_a_rule_the_page_explains(
     assert report["verdict"] == "non-conformant", run.output
     failed = [r for r in report["results"] if r["outcome"] == "fail"]
     assert failed, run.output
+    assert report["leaks"] or fault != "delete-vm-noop", "the kept VM is a leak"
     explained = explained_ids(PAGE.read_text(encoding="utf-8"))
     assert unnamed_failures(report, explained) == []
     assert all(rule in r["rule_ids"] for r in failed), [r["rule_ids"] for r in failed]
@@ -107,6 +114,10 @@ def test_the_check_finds_a_failure_without_a_rule() -> None:
         "message": "ContractViolation: AUTH-001: Wrong error status",
     }
     assert unnamed_failures({"results": [row]}, explained) == []
+    leak = {"kind": "vm", "id": "vm-1", "rule_id": "CLN-002"}
+    assert unnamed_failures({"results": [], "leaks": [leak]}, explained | {"CLN-002"}) == []
+    assert unnamed_failures({"results": [], "leaks": [leak]}, explained)
+    assert unnamed_failures({"results": [], "leaks": [{**leak, "rule_id": None}]}, explained)
     for broken in (
         {**row, "rule_ids": []},
         {**row, "rule_ids": ["AUTH-009"], "message": "AssertionError: AUTH-009: x"},

@@ -29,6 +29,7 @@ from conformance.checks import check_run_invariants, check_transition, expect_fl
 from conformance.checks._evidence import describe, violation
 from conformance.checks.envelope import UNSUPPORTED, unsupported_message
 from conformance.redaction import Redactor
+from conformance.rules.checks import CHECK_RULES
 
 if TYPE_CHECKING:
     from conformance.profiles import Profile
@@ -38,15 +39,11 @@ if TYPE_CHECKING:
 __all__ = [
     "ACCEPTING_OPERATIONS",
     "BUILTIN_CHECKS",
-    "CHECK_RULES",
     "OUR_CHECKS",
-    "PROPERTY_RULES",
-    "STATEFUL_RULES",
     "CaseScope",
     "CheckEnv",
     "RunStateMemo",
     "case_scope",
-    "rules_of_checks",
 ]
 
 # schemathesis built-ins that fit the contract. Left out, with the reason:
@@ -98,34 +95,6 @@ OUR_CHECKS = (
     "arker_no_secrets",
     "arker_auth_required",
 )
-# the catalogued rules (conformance.rules) each check judges; a violation naming its own
-# rule is more precise and wins
-CHECK_RULES: dict[str, tuple[str, ...]] = {
-    "not_a_server_error": ("RSP-006",),
-    "status_code_conformance": ("RSP-003",),
-    "content_type_conformance": ("RSP-005",),
-    "response_headers_conformance": ("RSP-005",),
-    "response_schema_conformance": ("RSP-002",),
-    "negative_data_rejection": ("ERR-010",),
-    "positive_data_acceptance": ("ERR-011",),
-    "arker_error_envelope": ("ERR-001", "ERR-002", "ERR-003"),
-    "arker_error_status": ("ERR-004",),
-    "arker_unsupported_operation": ("CAP-002", "CAP-003"),
-    "arker_capability_honesty": ("CAP-001",),
-    "arker_run_state": ("RUN-012", "RUN-013", "RUN-014", "RUN-015"),
-    "arker_no_secrets": ("AUTH-004",),
-    "arker_auth_required": ("AUTH-002",),
-}
-
-
-def rules_of_checks(names: tuple[str, ...]) -> tuple[str, ...]:
-    """The rules the checks ``names`` judge, each once (for a test's ``rules`` marker)."""
-    return tuple(dict.fromkeys(rule for name in names for rule in CHECK_RULES[name]))
-
-
-# what a stateless property test and the stateful workflow judge
-PROPERTY_RULES = rules_of_checks((*BUILTIN_CHECKS, *OUR_CHECKS, "positive_data_acceptance"))
-STATEFUL_RULES = rules_of_checks((*BUILTIN_CHECKS, *OUR_CHECKS))
 _RUN_BODIES = {"getRun": "one", "listRuns": "list", "createRun": "dispatch"}
 
 

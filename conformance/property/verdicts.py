@@ -17,8 +17,8 @@ import schemathesis
 from schemathesis.core.failures import CustomFailure, Failure, FailureGroup
 
 from conformance.checks import ContractViolation
-from conformance.checks.property import CHECK_RULES
 from conformance.client import exchange_of
+from conformance.rules.checks import CHECK_RULES
 
 if TYPE_CHECKING:
     from schemathesis import Case

@@ -21,8 +21,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.checks.property import PROPERTY_RULES
 from conformance.property import PropertyBudget, PropertyItem, PropertyRunner, plan_for_config
+from conformance.rules.checks import PROPERTY_RULES
 from conformance.target import Target
 
 

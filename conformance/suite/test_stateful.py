@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.checks.property import STATEFUL_RULES, CheckEnv
+from conformance.checks.property import CheckEnv
 from conformance.property import PropertyBudget
 from conformance.property.plan import load_schema
 from conformance.property.stateful import run_workflow
+from conformance.rules.checks import STATEFUL_RULES
 from conformance.steps import StepLog
 from conformance.target import Target
 

@@ -14,6 +14,7 @@ from conformance.capabilities import CAPABILITIES
 from conformance.checks import ContractViolation
 from conformance.checks import property as property_checks
 from conformance.rules import EVERY, FAMILIES, ID_PATTERN, RULES, unknown_rules
+from conformance.rules import checks as check_rules
 from conformance.rules.__main__ import main as write_rules_page
 from conformance.rules.marks import leading_rules, tag_failure
 from conformance.rules.render import render
@@ -25,7 +26,7 @@ PAGE = REPO / "docs" / "rules.md"
 
 def _suite_tests() -> dict[str, tuple[str, ...]]:
     """``module::test`` -> the rule ids its ``rules`` markers name (``*NAME`` resolved in
-    ``conformance.checks.property``, where the property tests' rule sets live)."""
+    ``conformance.rules.checks``, where the property tests' rule sets live)."""
 
     def ids_of(decorators: list[ast.expr]) -> list[str]:
         found: list[str] = []
@@ -35,7 +36,7 @@ def _suite_tests() -> dict[str, tuple[str, ...]]:
                 continue
             for arg in call.args:
                 if isinstance(arg, ast.Starred) and isinstance(arg.value, ast.Name):
-                    found += getattr(property_checks, arg.value.id)
+                    found += getattr(check_rules, arg.value.id)
                 elif isinstance(arg, ast.Constant):
                     found.append(arg.value)
                 else:
@@ -93,9 +94,10 @@ def test_every_suite_test_names_at_least_one_known_rule() -> None:
 def test_every_catalogued_rule_is_enforced_somewhere() -> None:
     """A rule no test or check names is not enforced: it does not belong on the page."""
     named = {rule for ids in _suite_tests().values() for rule in ids}
+    catalogue = {"responses.py", "vms.py", "runs.py", "files.py", "dropped.py", "render.py"}
     for path in (REPO / "conformance").rglob("*.py"):
-        if "rules" in path.relative_to(REPO / "conformance").parts:
-            continue
+        if path.parent.name == "rules" and path.name in catalogue:
+            continue  # where the rules are declared, not where they are enforced
         named |= set(ID_PATTERN.findall(path.read_text(encoding="utf-8")))
     assert sorted(set(RULES) - named) == []
 
@@ -176,6 +178,27 @@ def test_a_harness_error_keeps_its_text() -> None:
 
 def test_every_property_check_names_catalogued_rules() -> None:
     names = (*property_checks.BUILTIN_CHECKS, *property_checks.OUR_CHECKS)
-    for name in (*names, "positive_data_acceptance"):
-        assert property_checks.CHECK_RULES[name], name
-        assert unknown_rules(list(property_checks.CHECK_RULES[name])) == []
+    assert set(check_rules.CHECK_RULES) == {*names, "positive_data_acceptance"}
+    for name, ids in check_rules.CHECK_RULES.items():
+        assert ids, name
+        assert unknown_rules(list(ids)) == []
+
+
+def test_a_property_violation_names_each_failed_checks_rules() -> None:
+    from schemathesis.core.failures import CustomFailure, Failure
+
+    from conformance.property.verdicts import property_violation
+
+    own = ContractViolation("Nested error envelope", "GET /v1/vms", rule="ERR-002")
+    failures = [
+        ("status_code_conformance", [Failure(operation="getVm", title="Bad", message="m")]),
+        (
+            "arker_error_envelope",
+            [CustomFailure(operation="getVm", title="t", message="m", exception=own)],
+        ),
+    ]
+    violation = property_violation("getVm", failures, [], None)
+    assert violation.rules == ("RSP-003", "ERR-002")
+    assert str(violation).startswith("RSP-003, ERR-002: Property checks failed")
+    assert "[RSP-003, status_code_conformance] Bad" in violation.message
+    assert "[ERR-002, arker_error_envelope] Nested error envelope" in violation.message

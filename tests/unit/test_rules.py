@@ -8,20 +8,23 @@ import pickle
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 
 from conformance.capabilities import CAPABILITIES
-from conformance.checks import ContractViolation
+from conformance.checks import ContractViolation, expect_error
 from conformance.checks import property as property_checks
 from conformance.rules import EVERY, FAMILIES, ID_PATTERN, RULES, unknown_rules
 from conformance.rules import checks as check_rules
 from conformance.rules.__main__ import main as write_rules_page
 from conformance.rules.marks import leading_rules, tag_failure
 from conformance.rules.render import render
+from conformance.spec import Spec
 
 REPO = Path(__file__).resolve().parents[2]
 SUITE = REPO / "conformance" / "suite"
 PAGE = REPO / "docs" / "rules.md"
+MINI = Spec.load(Path(__file__).parent / "data" / "mini.openapi.yaml")
 
 
 def _suite_tests() -> dict[str, tuple[str, ...]]:
@@ -202,3 +205,25 @@ def test_a_property_violation_names_each_failed_checks_rules() -> None:
     assert str(violation).startswith("RSP-003, ERR-002: Property checks failed")
     assert "[RSP-003, status_code_conformance] Bad" in violation.message
     assert "[ERR-002, arker_error_envelope] Nested error envelope" in violation.message
+
+
+def _answer(status: int, body: object) -> httpx.Response:
+    return httpx.Response(status, json=body, request=httpx.Request("GET", "http://x/v1/vms/a"))
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "codes", "rules"),
+    [
+        (404, {"error": {"code": "not_found", "message": "x"}}, "not_found", ("ERR-002",)),
+        (404, {"code": "no_vm", "message": "x"}, "not_found", ("ERR-003",)),
+        (403, {"code": "not_found", "message": "x"}, ("not_found", "forbidden"), ("ERR-004",)),
+        (404, {"code": "forbidden", "message": "x"}, "not_found", ()),  # the test's rule
+        (500, {"code": "not_found", "message": "x"}, "not_found", ()),  # the test's rule
+    ],
+)
+def test_the_error_check_names_the_rule_every_operation_obeys(
+    status: int, body: object, codes: str | tuple[str, ...], rules: tuple[str, ...]
+) -> None:
+    with pytest.raises(ContractViolation) as info:
+        expect_error(MINI, _answer(status, body), codes)
+    assert info.value.rules == rules

@@ -38,6 +38,7 @@ __all__ = [
     "operation_stats",
     "props_of",
     "record",
+    "tag_rules",
 ]
 
 PROP = "arker"
@@ -45,6 +46,7 @@ PROPERTY_PROP = "arker_property"  # conformance.property.stats.PROPERTY_KEY, not
 # that would load schemathesis into every run
 MARK = pytest.StashKey[int]()  # exchange-log position when the test started
 DECISION = pytest.StashKey[Decision]()
+RULE_IDS = pytest.StashKey[list[str]]()  # p4: the rules the phase's failure names, then the test's
 _EVIDENCE_LIMIT = 8
 _MESSAGE_LIMIT = 4000
 _SEVERITY = [
@@ -101,6 +103,7 @@ def annotate(
         "by_profile": decision.by_profile and outcome is Outcome.DISABLED,
         "when": report.when,
         "message": _message(report, exc, decision, redact),
+        "rule_ids": item.stash.get(RULE_IDS, []),  # p4
         "evidence": [],
         "steps": [],
         "latency": [],
@@ -117,6 +120,24 @@ def annotate(
         report.outcome = "passed"
     report.user_properties.append((PROP, data))
     report.arker_outcome = str(outcome)  # type: ignore[attr-defined]  # convenience for hooks
+
+
+def tag_rules(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """p4: begin a failure's text with the rule ids it breaks (before pytest renders it) and
+    keep them, then the test's own, for the report row (``rule_ids``)."""
+    from conformance.checks.failures import UnsupportedOperation
+    from conformance.rules.marks import rules_of, tag_failure
+
+    decision = item.stash.get(DECISION, None)
+    exc = call.excinfo.value if call.excinfo is not None else None
+    unsupported = (
+        isinstance(exc, UnsupportedOperation)
+        and decision is not None
+        and call.when != "teardown"
+        and not decision.honesty
+        and decision.requirement_for(exc) is Requirement.REQUIRED
+    )
+    item.stash[RULE_IDS] = tag_failure(exc, rules_of(item), unsupported=unsupported)
 
 
 def _attach_evidence(

@@ -16,6 +16,7 @@ import pytest
 
 from conformance import collect, selection, session, summary
 from conformance.options import add_options, resolve_settings
+from conformance.rules.marks import MARKER_HELP as RULES_MARKER_HELP
 
 _MARKERS = (
     "capability(name): the capability a conformance test checks (closed catalogue)",
@@ -24,6 +25,7 @@ _MARKERS = (
     "requires(name, ...): secondary capabilities the test needs: disabled by profile where "
     "one is unsupported; an unsupported_operation on one is judged by its own requirement",
     "shares_vm: the tests only read or run harmless commands; their `vm` is one VM per module",
+    RULES_MARKER_HELP,  # p4: rule ids
 )
 _STATUS = {  # outcome → (pytest category, letter, word, markup)
     "pass": ("passed", ".", "PASS", {"green": True}),
@@ -169,6 +171,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Map the phase result to our outcome and attach redacted evidence to the report."""
+    if session.state_of(item.config) is not None:
+        collect.tag_rules(item, call)  # p4: before pytest renders the failure's text
     report = yield
     state = session.state_of(item.config)
     if state is not None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance.errors import HarnessError
+from conformance.rules.marks import LEAK_RULE
 
 if TYPE_CHECKING:
     from conformance.options import Settings
@@ -361,7 +362,7 @@ def close_target(state: RunState) -> None:
             if x.get("id") not in known
         ]
         state.cleanup_problems.extend(notes)
-        state.leaks.extend(leaks)
+        state.leaks.extend({**leak, "rule_id": LEAK_RULE} for leak in leaks)  # p4: rule id
     except (HarnessError, OSError, ValueError) as exc:
         state.cleanup_problems.append(f"leak check could not run: {target.redactor.text(str(exc))}")
     finally:

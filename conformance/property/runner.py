@@ -20,9 +20,7 @@ from schemathesis import GenerationMode
 
 from conformance.checks import UnsupportedOperation
 from conformance.checks.envelope import unsupported_message
-from conformance.client import exchange_of
-from conformance.property.budget import PropertyBudget, derive_seed, hypothesis_settings
-from conformance.property.checks import (
+from conformance.checks.property import (
     ACCEPTING_OPERATIONS,
     BUILTIN_CHECKS,
     OUR_CHECKS,
@@ -30,6 +28,8 @@ from conformance.property.checks import (
     CheckEnv,
     case_scope,
 )
+from conformance.client import exchange_of
+from conformance.property.budget import PropertyBudget, derive_seed, hypothesis_settings
 from conformance.property.examples import explicit_cases
 from conformance.property.plan import load_schema, operation_of
 from conformance.property.prepare import Preparer

@@ -29,9 +29,9 @@ from schemathesis import Response
 from schemathesis.generation.stateful import run_state_machine_as_test
 
 from conformance.checks import expect_error
+from conformance.checks.property import BUILTIN_CHECKS, OUR_CHECKS, CaseScope, case_scope
 from conformance.errors import HarnessError
 from conformance.property.budget import PropertyBudget, derive_seed, hypothesis_settings
-from conformance.property.checks import BUILTIN_CHECKS, OUR_CHECKS, CaseScope, case_scope
 from conformance.property.scope import capabilities_of, touched_capabilities
 from conformance.property.stats import PROPERTY_KEY, OperationStats, PropertyStats, stats_path
 from conformance.property.transport import Sent, release, send
@@ -44,8 +44,8 @@ if TYPE_CHECKING:
     from schemathesis.generation.stateful.state_machine import APIStateMachine, StepInput
     from schemathesis.schemas import BaseSchema
 
+    from conformance.checks.property import CheckEnv
     from conformance.ledger import LedgerEntry
-    from conformance.property.checks import CheckEnv
     from conformance.property.prepare import Preparer
     from conformance.target import Target
 

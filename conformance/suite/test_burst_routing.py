@@ -92,6 +92,7 @@ def fork_burst(target: Target, request: pytest.FixtureRequest, **source: Any) ->
     return vm
 
 
+@pytest.mark.rules("BST-001")
 def test_arkuntu_forks_into_a_burst_vm(
     target: Target, request: pytest.FixtureRequest, steps: StepLog
 ) -> None:
@@ -111,6 +112,7 @@ def test_arkuntu_forks_into_a_burst_vm(
 
 
 @pytest.mark.requires("fork.by_id")
+@pytest.mark.rules("BST-002")
 def test_a_burst_vm_forks_by_id_into_a_burst_vm(
     target: Target, request: pytest.FixtureRequest, steps: StepLog
 ) -> None:
@@ -120,6 +122,7 @@ def test_a_burst_vm_forks_by_id_into_a_burst_vm(
     fork_burst(target, request, source_vm_id=parent["vm_id"])
 
 
+@pytest.mark.rules("BST-003")
 def test_burst_vms_list_under_provider_aws_burst(
     target: Target, request: pytest.FixtureRequest, steps: StepLog
 ) -> None:

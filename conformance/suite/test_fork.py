@@ -43,6 +43,7 @@ def look(target: Target, vm_id: str, client: ArkerClient | None = None) -> str:
 
 
 @pytest.mark.capability("fork.by_id")
+@pytest.mark.rules("FRK-001")
 def test_child_sees_the_parents_files(
     target: Target, request: pytest.FixtureRequest, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -55,6 +56,7 @@ def test_child_sees_the_parents_files(
 
 
 @pytest.mark.capability("fork.by_id")
+@pytest.mark.rules("FRK-002")
 def test_writes_after_the_fork_do_not_cross(
     target: Target, request: pytest.FixtureRequest, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -74,6 +76,7 @@ def test_writes_after_the_fork_do_not_cross(
 
 
 @pytest.mark.capability("fork.by_id")
+@pytest.mark.rules("FRK-003")
 def test_chain_fork_names_its_root(
     target: Target, request: pytest.FixtureRequest, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -98,6 +101,7 @@ def test_chain_fork_names_its_root(
 
 
 @pytest.mark.capability("fork.public")
+@pytest.mark.rules("FRK-004")
 def test_public_vm_is_forkable_by_another_org(
     target: Target, request: pytest.FixtureRequest, other_client: ArkerClient, steps: StepLog
 ) -> None:
@@ -116,6 +120,7 @@ def test_public_vm_is_forkable_by_another_org(
 
 
 @pytest.mark.capability("fork.public")
+@pytest.mark.rules("FRK-005")
 def test_public_vm_is_not_runnable_by_another_org(
     target: Target, request: pytest.FixtureRequest, other_client: ArkerClient, steps: StepLog
 ) -> None:
@@ -131,6 +136,7 @@ def test_public_vm_is_not_runnable_by_another_org(
 
 
 @pytest.mark.capability("fork.public")
+@pytest.mark.rules("FRK-006")
 def test_private_vm_is_invisible_to_another_org(
     target: Target, other_client: ArkerClient, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -144,6 +150,7 @@ def test_private_vm_is_invisible_to_another_org(
 
 
 @pytest.mark.capability("fork.sizing")
+@pytest.mark.rules("FRK-007")
 def test_requested_sizing_is_echoed(
     target: Target, request: pytest.FixtureRequest, vm: dict[str, Any]
 ) -> None:
@@ -166,12 +173,14 @@ def test_requested_sizing_is_echoed(
 @pytest.mark.capability("fork.sizing")
 @pytest.mark.parametrize("value", [0, -1])
 @pytest.mark.parametrize("field", ["vcpu_count", "memory_mib", "disk_mib"])
+@pytest.mark.rules("FRK-008")
 def test_non_positive_sizing_is_bad_request(target: Target, field: str, value: int) -> None:
     sizing: dict[str, Any] = {field: value}
     expect_error(target.spec, target.fork_raw(**sizing), "bad_request")
 
 
 @pytest.mark.capability("fork.durable")
+@pytest.mark.rules("FRK-009")
 def test_durable_fork_is_a_working_vm(target: Target, request: pytest.FixtureRequest) -> None:
     vm = fork_for_test(target, request, capability="fork.durable", durable=True)
     seen = sh(target, vm["vm_id"], "echo durable-ok")

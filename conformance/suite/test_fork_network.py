@@ -128,6 +128,7 @@ def vm_reaches_api(target: Target, request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.mark.parametrize("policy", OPEN_POLICIES)
+@pytest.mark.rules("NET-001")
 def test_open_policy_reaches_the_api_host(
     target: Target, request: pytest.FixtureRequest, steps: StepLog, policy: Any
 ) -> None:
@@ -145,6 +146,7 @@ def test_open_policy_reaches_the_api_host(
 
 
 @pytest.mark.parametrize("policy", BLOCKED_POLICIES)
+@pytest.mark.rules("NET-002")
 def test_blocked_policy_cuts_egress(
     target: Target,
     request: pytest.FixtureRequest,
@@ -165,6 +167,7 @@ def test_blocked_policy_cuts_egress(
 
 
 @pytest.mark.parametrize("policy", INVALID_POLICIES)
+@pytest.mark.rules("NET-003")
 def test_invalid_policy_is_bad_request(
     target: Target, request: pytest.FixtureRequest, policy: Any
 ) -> None:
@@ -174,6 +177,7 @@ def test_invalid_policy_is_bad_request(
 
 
 @pytest.mark.parametrize("policy", LISTED_POLICIES)
+@pytest.mark.rules("NET-004")
 def test_allow_and_block_lists_are_accepted(
     target: Target, request: pytest.FixtureRequest, policy: dict[str, Any]
 ) -> None:

@@ -54,6 +54,7 @@ def executions(target: Target, vm_id: str, path: str = LEDGER) -> int:
     return int(out.text.strip())
 
 
+@pytest.mark.rules("IDM-001")
 def test_same_key_and_body_return_the_original_run(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -66,6 +67,7 @@ def test_same_key_and_body_return_the_original_run(
     assert count == 1, f"expected the command executed once, it ran {count} times"
 
 
+@pytest.mark.rules("IDM-002")
 def test_same_key_with_another_body_is_conflict(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -82,6 +84,7 @@ def test_same_key_with_another_body_is_conflict(
     assert count == 0, f"the refused request must execute nothing; it ran {count} times"
 
 
+@pytest.mark.rules("IDM-003")
 def test_concurrent_duplicates_execute_once(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -108,6 +111,7 @@ def test_concurrent_duplicates_execute_once(
         pytest.param("tab\tinside", id="non-printable"),
     ],
 )
+@pytest.mark.rules("IDM-004")
 def test_unusual_key_is_refused_or_runs_once(target: Target, vm: dict[str, Any], key: str) -> None:
     # 0.5.1 bounds the key nowhere (1-64 printable ASCII is a later contract's): such a key
     # may be refused with 400 bad_request, then nothing runs, or accepted, then the command

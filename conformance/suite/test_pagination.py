@@ -240,6 +240,7 @@ def undo() -> Iterator[Undo]:
 
 
 @pytest.mark.parametrize("op_id", listing_params(creating=True))
+@pytest.mark.rules("PAG-001", "PAG-002")
 def test_every_limit_walks_all_items_once(
     target: Any, vm: dict[str, Any], undo: Undo, steps: StepLog, op_id: str
 ) -> None:
@@ -279,6 +280,7 @@ def _get_page(target: Any, request: pytest.FixtureRequest, listing: Listing, lim
 
 
 @pytest.mark.parametrize("op_id", listing_params(creating=False))
+@pytest.mark.rules("PAG-003")
 def test_limit_that_is_not_an_integer_is_a_bad_request(
     target: Any, request: pytest.FixtureRequest, op_id: str
 ) -> None:
@@ -289,6 +291,7 @@ def test_limit_that_is_not_an_integer_is_a_bad_request(
 
 @pytest.mark.parametrize("op_id", listing_params(creating=False))
 @pytest.mark.parametrize("limit", [0, -1, 1001, 5000])
+@pytest.mark.rules("PAG-004")
 def test_out_of_range_limit_is_refused_or_clamped(
     target: Any, request: pytest.FixtureRequest, op_id: str, limit: int
 ) -> None:
@@ -307,6 +310,7 @@ def test_out_of_range_limit_is_refused_or_clamped(
 
 
 @pytest.mark.parametrize("op_id", listing_params(creating=False))
+@pytest.mark.rules("PAG-005")
 def test_limit_1000_is_accepted(target: Any, request: pytest.FixtureRequest, op_id: str) -> None:
     listing = LISTINGS[op_id]
     path = listing.path(_vm_for(listing, request))
@@ -316,6 +320,7 @@ def test_limit_1000_is_accepted(target: Any, request: pytest.FixtureRequest, op_
 
 
 @pytest.mark.parametrize("op_id", listing_params(creating=False))
+@pytest.mark.rules("PAG-006")
 def test_garbage_cursor_is_a_bad_request(
     target: Any, request: pytest.FixtureRequest, op_id: str
 ) -> None:
@@ -329,6 +334,7 @@ def test_garbage_cursor_is_a_bad_request(
 
 
 @pytest.mark.requires("runs.background")  # the cursor comes from listRuns
+@pytest.mark.rules("PAG-007")
 def test_cursor_from_another_list_is_refused_or_answered_consistently(
     target: Any, vm: dict[str, Any], steps: StepLog
 ) -> None:

@@ -171,6 +171,7 @@ def signal_a_running_script(
     ],
 )
 @pytest.mark.requires("runs.background", "sync.inline")
+@pytest.mark.rules("SIG-001")
 def test_signal_reaches_the_session_process(
     target: Target, vm: dict[str, Any], steps: StepLog, name: str, in_session: bool
 ) -> None:
@@ -188,6 +189,7 @@ def test_signal_reaches_the_session_process(
 
 
 @pytest.mark.requires("runs.background", "sync.inline")
+@pytest.mark.rules("SIG-002")
 def test_sigkill_stops_the_session_process(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -215,6 +217,7 @@ def test_sigkill_stops_the_session_process(
 
 
 @pytest.mark.requires("runs.background", "sync.inline")
+@pytest.mark.rules("SIG-003")
 def test_command_beside_a_signal_is_not_executed(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -237,6 +240,7 @@ def refusing_vm(target: Target, request: pytest.FixtureRequest) -> str:
     return str(fork_for_test(target, request)["vm_id"])
 
 
+@pytest.mark.rules("SIG-004")
 def test_signal_that_is_not_a_string_is_bad_request(target: Target, refusing_vm: str) -> None:
     # RunRequest.signal is a string (or null): a number breaks the schema, so bad_request.
     marker = "$HOME/conf-bad-signal-int"
@@ -247,6 +251,7 @@ def test_signal_that_is_not_a_string_is_bad_request(target: Target, refusing_vm:
 
 
 @pytest.mark.parametrize("name", ["SIGUSR1", "SIGSTOP", "sigint", "9"])
+@pytest.mark.rules("SIG-005")
 def test_other_signal_names_never_run_the_command(
     target: Target, refusing_vm: str, name: str
 ) -> None:

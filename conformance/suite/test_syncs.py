@@ -62,6 +62,7 @@ def _list_syncs(spec: Spec, client: ArkerClient, vm_id: str, **params: Any) -> l
     )
 
 
+@pytest.mark.rules("BND-001")
 def test_file_written_in_one_vm_is_seen_in_the_other(
     spec: Spec,
     client: ArkerClient,
@@ -107,6 +108,7 @@ def _cat(spec: Spec, client: ArkerClient, vm_id: str, path: str) -> tuple[bool, 
     return result.exit_code == 0, result.stdout if result.exit_code == 0 else result.stderr
 
 
+@pytest.mark.rules("BND-002")
 def test_same_filesystem_at_the_same_path_is_the_existing_binding_or_a_conflict(
     spec: Spec, target: Any, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -136,6 +138,7 @@ def test_same_filesystem_at_the_same_path_is_the_existing_binding_or_a_conflict(
     )
 
 
+@pytest.mark.rules("BND-003")
 def test_another_filesystem_at_a_taken_path_is_a_conflict(
     spec: Spec, target: Any, vm: dict[str, Any]
 ) -> None:
@@ -146,6 +149,7 @@ def test_another_filesystem_at_a_taken_path_is_a_conflict(
     expect_error(spec, taken, "conflict", capability="syncs")
 
 
+@pytest.mark.rules("BND-004")
 def test_deleted_binding_is_gone(
     spec: Spec, client: ArkerClient, target: Any, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -162,6 +166,7 @@ def test_deleted_binding_is_gone(
     expect_error(spec, client.request("DELETE", path), "not_found", capability="syncs")
 
 
+@pytest.mark.rules("BND-005")
 def test_a_bound_filesystem_cannot_be_deleted(
     spec: Spec, client: ArkerClient, target: Any, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -184,6 +189,7 @@ def test_a_bound_filesystem_cannot_be_deleted(
     assert deleted.get("deleted") is True, f"deleteFilesystem: expected deleted=true, got {deleted}"
 
 
+@pytest.mark.rules("BND-006")
 def test_list_filters_by_filesystem_id(
     spec: Spec, client: ArkerClient, target: Any, vm: dict[str, Any]
 ) -> None:

@@ -107,6 +107,7 @@ def _served_marker(url: str, marker: str) -> tuple[bool, str]:
 
 
 @pytest.mark.requires("runs.background")  # the serving command runs in the background
+@pytest.mark.rules("TUN-001")
 def test_inbound_port_opens_a_tunnel_that_serves(
     spec: Spec, client: ArkerClient, served_port: ServedPort, steps: StepLog
 ) -> None:
@@ -154,6 +155,7 @@ def _listed_ports(spec: Spec, client: ArkerClient, vm_id: str, state: str | None
 
 
 @pytest.mark.requires("runs.background")  # the serving command runs in the background
+@pytest.mark.rules("TUN-002")
 def test_tunnel_list_filters_by_state(
     spec: Spec, client: ArkerClient, served_port: ServedPort
 ) -> None:
@@ -166,6 +168,7 @@ def test_tunnel_list_filters_by_state(
 
 
 @pytest.mark.requires("runs.background")  # the serving command runs in the background
+@pytest.mark.rules("TUN-003")
 def test_deleted_tunnel_is_gone_and_stops_serving(
     spec: Spec, client: ArkerClient, served_port: ServedPort, steps: StepLog
 ) -> None:
@@ -201,6 +204,7 @@ def test_deleted_tunnel_is_gone_and_stops_serving(
 
 @pytest.mark.shares_vm  # a VM no test opens a tunnel on
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
+@pytest.mark.rules("TUN-004")
 def test_non_integer_port_is_a_bad_request(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], method: str
 ) -> None:
@@ -210,6 +214,7 @@ def test_non_integer_port_is_a_bad_request(
 
 @pytest.mark.shares_vm  # a VM no test opens a tunnel on
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
+@pytest.mark.rules("TUN-005")
 def test_unknown_port_is_not_found(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], method: str
 ) -> None:

@@ -29,6 +29,7 @@ from conformance.checks import check_run_invariants, check_transition, expect_fl
 from conformance.checks._evidence import describe, violation
 from conformance.checks.envelope import UNSUPPORTED, unsupported_message
 from conformance.redaction import Redactor
+from conformance.rules.checks import CHECK_RULES
 
 if TYPE_CHECKING:
     from conformance.profiles import Profile
@@ -192,6 +193,7 @@ def arker_error_status(ctx: Any, response: Any, case: Any) -> bool | None:
                 f"{describe(resp)} answered {resp.status_code}, which no ErrorCode maps to",
                 expected=sorted(statuses),
                 actual=resp.status_code,
+                rule="ERR-004",
             )
         return None
     if code in table and table[code] != resp.status_code:
@@ -202,6 +204,7 @@ def arker_error_status(ctx: Any, response: Any, case: Any) -> bool | None:
             f"x-arker-error-status maps {code!r} to {table[code]}",
             expected=table[code],
             actual=resp.status_code,
+            rule="ERR-004",
         )
     return None
 
@@ -224,6 +227,7 @@ def arker_unsupported_operation(ctx: Any, response: Any, case: Any) -> bool | No
             f"requires every capability this request exercises: {', '.join(known)}",
             expected="a supported answer",
             actual=resp.text[:300],
+            rule="CAP-002",
         )
     declined = sorted(
         c for c, r in requirements.items() if r == "unsupported" and c in scope.capabilities
@@ -236,6 +240,7 @@ def arker_unsupported_operation(ctx: Any, response: Any, case: Any) -> bool | No
             f"{', '.join(declined)} unsupported: it must answer unsupported_operation (422)",
             expected=f"422 {UNSUPPORTED}",
             actual=resp.status_code,
+            rule="CAP-003",
         )
     return None
 
@@ -256,6 +261,7 @@ def arker_capability_honesty(ctx: Any, response: Any, case: Any) -> bool | None:
             "(never 404, 500 or a silent success)",
             expected=f"422 {{code: {UNSUPPORTED}, message}}",
             actual=f"{resp.status_code} {resp.text[:300]}",
+            rule="CAP-001",
         )
     return None
 
@@ -308,6 +314,7 @@ def arker_no_secrets(ctx: Any, response: Any, case: Any) -> bool | None:
                 f"{describe(resp)} returned an API key in its {where} (value withheld)",
                 expected="no credential in any response",
                 actual=f"a key in the {where}",
+                rule="AUTH-004",
             )
     return None
 
@@ -318,11 +325,15 @@ def arker_auth_required(ctx: Any, response: Any, case: Any) -> bool | None:
     scope = _current()
     if scope is None or scope.probe_auth is None:
         return None
-    from conformance.checks import expect_error
+    from conformance.checks import ContractViolation, expect_error
 
     probe = scope.probe_auth()
     scope.extra.append(probe)
-    expect_error(scope.env.spec, probe, "unauthorized")
+    try:
+        expect_error(scope.env.spec, probe, "unauthorized")
+    except ContractViolation as exc:
+        exc.rules = exc.rules or CHECK_RULES["arker_auth_required"]
+        raise
     return None
 
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from conformance.client import ArkerClient, Exchange, exchange_of
 from conformance.errors import HarnessError
 from conformance.ledger import LedgerEntry
 
-__all__ = ["DeleteRefused", "Janitor"]
+if TYPE_CHECKING:
+    from conformance.leakscan import LeakScan
+
+__all__ = ["DeleteRefused", "Janitor", "leftover_row"]
 
 _PAGES = 1000  # bound on list walks (production may list many VMs)
 _BUSY_WAIT_S = 30.0
@@ -102,10 +105,10 @@ class Janitor:
         for org, client in orgs:
             for vm in self.walk(client, "/v1/vms", "vms", {}, control=True):
                 if str(vm.get("name") or "").startswith(prefix):
-                    found.append(_row("vm", vm, "vm_id", org))
+                    found.append(leftover_row("vm", vm, "vm_id", org))
             for fs in self.walk(client, "/v1/filesystems", "filesystems", {"name_prefix": prefix}):
                 if str(fs.get("name") or "").startswith(prefix):
-                    found.append(_row("filesystem", fs, "filesystem_id", org))
+                    found.append(leftover_row("filesystem", fs, "filesystem_id", org))
         return found
 
     def walk(
@@ -127,6 +130,12 @@ class Janitor:
             if not page.get("next_cursor"):
                 return
             query = {**query, "cursor": page["next_cursor"]}
+
+    def scan(self, prefix: str) -> LeakScan:
+        """The leak check after teardown: one list per kind and org (``conformance.leakscan``)."""
+        from conformance.leakscan import LeakScan
+
+        return LeakScan(self, prefix)
 
     def lookup(self, entry: LedgerEntry) -> str | None:
         """Find the id of an entry that never got one (crash between request and answer)."""
@@ -163,7 +172,8 @@ def age_seconds(created_at: Any, now: datetime | None = None) -> float | None:
     return ((now or datetime.now(UTC)) - when).total_seconds()
 
 
-def _row(kind: str, item: dict[str, Any], id_key: str, org: str) -> dict[str, Any]:
+def leftover_row(kind: str, item: dict[str, Any], id_key: str, org: str) -> dict[str, Any]:
+    """A leftover as leak checks and ``sweep`` report it."""
     return {
         "kind": kind,
         "org": org,

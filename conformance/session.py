@@ -352,12 +352,13 @@ def close_target(state: RunState) -> None:
     try:
         target.ledger.teardown(target.delete_entry)  # what went wrong: cleanup_failures
         failures = target.take_cleanup_failures()
-        leaks = target.ledger.leaks(target.still_there)
+        scan = target.janitor.scan(target.prefix + "-")  # one list per kind, not a GET each
+        leaks = target.ledger.leaks(scan.still_there)
         leaks, notes = session_findings(failures, leaks, target.redactor.text)
         known = {leak.get("id") for leak in leaks}
         leaks += [
             dict(x, reason="left over with the run prefix")
-            for x in target.prefixed_leftovers()
+            for x in scan.leftovers()
             if x.get("id") not in known
         ]
         state.cleanup_problems.extend(notes)

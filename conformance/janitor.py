@@ -7,10 +7,10 @@ given prefix. Each resource is deleted with the client (org) that created it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from conformance.client import ArkerClient, Exchange, exchange_of
 from conformance.errors import HarnessError
@@ -19,7 +19,7 @@ from conformance.ledger import LedgerEntry
 if TYPE_CHECKING:
     from conformance.leakscan import LeakScan
 
-__all__ = ["DeleteRefused", "Janitor", "leftover_row"]
+__all__ = ["DeleteRefused", "Janitor", "deleted_in", "leftover_row"]
 
 _PAGES = 1000  # bound on list walks (production may list many VMs)
 _BUSY_WAIT_S = 30.0
@@ -157,6 +157,21 @@ def resource_path(kind: str, resource_id: str, parent: str | None) -> str:
     if kind == "filesystem":
         return f"/v1/filesystems/{rid}"
     return f"/v1/vms/{quote(parent or '', safe='')}/syncs/{rid}"
+
+
+def deleted_in(exchanges: Iterable[Exchange], entries: list[LedgerEntry]) -> list[LedgerEntry]:
+    """The ``entries`` a DELETE among ``exchanges`` answered with success: a test deleted them
+    itself, so releasing them would only send another DELETE (the session's leak check
+    still looks for each)."""
+    done = {
+        urlsplit(e.url).path for e in exchanges if e.method == "DELETE" and 200 <= e.status < 300
+    }
+    return [
+        entry
+        for entry in entries
+        if entry.id is not None
+        and any(path.endswith(resource_path(entry.kind, entry.id, entry.parent)) for path in done)
+    ]
 
 
 def age_seconds(created_at: Any, now: datetime | None = None) -> float | None:

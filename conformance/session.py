@@ -247,7 +247,13 @@ def release_test_resources(state: RunState, item: pytest.Item) -> None:
         failures, state.unjudged_cleanup = state.unjudged_cleanup, []
     else:
         if CALL_MARK in item.stash:
+            from conformance.collect import MARK
+            from conformance.janitor import deleted_in
+
             ledger = target.ledger
+            live = ledger.alive_since(item.stash[CALL_MARK])
+            for entry in deleted_in(target.log.since(item.stash.get(MARK, 0)), live):
+                ledger.deleted(entry)  # the test deleted it: no second DELETE
             ledger.release(ledger.alive_since(item.stash[CALL_MARK]), target.delete_entry)
         failures = target.take_cleanup_failures()
     judge_test_cleanup(failures, target.profile, target.redactor.text)

@@ -24,7 +24,7 @@ _MARKERS = (
     "honesty(name): capability-honesty probe; runs only where the profile says unsupported",
     "requires(name, ...): secondary capabilities the test needs: disabled by profile where "
     "one is unsupported; an unsupported_operation on one is judged by its own requirement",
-    "shares_vm: the tests only read or run harmless commands; their `vm` is one VM per module",
+    "shares_vm: the tests only read or run harmless commands; their `vm` is one VM per process",
     RULES_MARKER_HELP,  # p4: rule ids
 )
 _STATUS = {  # outcome → (pytest category, letter, word, markup)

@@ -31,16 +31,25 @@ import pytest
 from conformance.checks import expect_error, expect_ok
 from conformance.errors import HarnessError
 from conformance.suite._background import Gate, start_background
+from conformance.suite._forks import kept_vm
 from conformance.suite._listing import PageBudget
 from conformance.suite._shell import runs_path, vm_path
 
 if TYPE_CHECKING:
     from conformance.steps import StepLog
+    from conformance.target import Target
 
 pytestmark = [pytest.mark.capability("pagination"), pytest.mark.shares_vm]
 
 N_ITEMS = 4
 Undo = list[Callable[[], object]]
+
+
+@pytest.fixture(scope="module")
+def module_vm(target: Target) -> Iterator[dict[str, Any]]:
+    """This module's own shared VM: its lists are walked with every limit, so they hold only
+    what these tests made (the suite-wide shared VM gathers every module's runs)."""
+    yield from kept_vm(target, "pages")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,10 @@ how the signalled run ends (completed with the trap's exit code, failed, cancell
 not fixed — only that it ends, and that the process really got the signal (a trap
 inside the VM records it; SIGKILL cannot be trapped, so the VM-side witness is a tick
 loop that stops).
+
+The module's tests share one VM: a signal's subject is a session's process, not the VM.
+Each test signals only a run it started (in its own session where it has one), waits
+for that run's end, and marks under its own unique paths.
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ from conformance.checks.envelope import unsupported_message
 from conformance.errors import HarnessError
 from conformance.suite._acks import expect_acknowledgement
 from conformance.suite._background import follow_run, start_background, stop_run
-from conformance.suite._forks import fork_for_test
 from conformance.suite._polling import Wait, operator_budget, poll_until
 from conformance.suite._shell import run_command, runs_path, vm_path
 from conformance.suite._sync_protocol import post_read, read_bytes
@@ -46,7 +49,7 @@ if TYPE_CHECKING:
     from conformance.steps import StepLog
     from conformance.target import Target
 
-pytestmark = pytest.mark.capability("runs.signal")
+pytestmark = [pytest.mark.capability("runs.signal"), pytest.mark.shares_vm]
 
 # How long a quiet observation lasts: five times the tick loop's 0.2 s interval. A property
 # of our own command, not a time the backend meets (0.5.1 states none for signals).
@@ -234,10 +237,10 @@ def test_command_beside_a_signal_is_not_executed(
     )
 
 
-@pytest.fixture(scope="module")
-def refusing_vm(target: Target, request: pytest.FixtureRequest) -> str:
-    """One VM for requests that must be refused (each leaves its own marker, or none)."""
-    return str(fork_for_test(target, request)["vm_id"])
+@pytest.fixture
+def refusing_vm(module_vm: dict[str, Any]) -> str:
+    """The module's VM, for requests that must be refused (each leaves its own marker)."""
+    return str(module_vm["vm_id"])
 
 
 @pytest.mark.rules("SIG-004")

@@ -81,12 +81,17 @@ def vm_file(target: Target, vm_id: str, path: str) -> bytes | None:
     return read_bytes(target.spec, target.client, vm_id, path)
 
 
-def wait_for_file(target: Target, vm_id: str, path: str) -> None:
-    """Poll through ``/sync`` until ``path`` exists in the VM (the operator's budget)."""
+def wait_for_file(target: Target, vm_id: str, path: str, *, line: bool = False) -> None:
+    """Poll through ``/sync`` until ``path`` exists in the VM (the operator's budget).
+
+    With ``line``, until it holds a whole line: ``echo x > f`` creates ``f`` empty before
+    it writes, so a file that merely exists may still be half written.
+    """
 
     def probe() -> tuple[bool, str]:
-        exists = vm_file(target, vm_id, path) is not None
-        return exists, "present" if exists else "missing"
+        content = vm_file(target, vm_id, path)
+        done = content is not None and (not line or content.endswith(b"\n"))
+        return done, "missing" if content is None else f"{len(content)} bytes"
 
     poll_until(probe, f"{path} to exist in the VM", wait=Wait.operator())
 
@@ -183,8 +188,8 @@ def test_signal_reaches_the_session_process(
     vm_id, got = vm["vm_id"], f"/tmp/conf-signal-{name}-{secrets.token_hex(4)}"
     signalled = create_session(target, vm_id) if in_session else None
     signal_a_running_script(target, vm_id, steps, trap_script(name, got), name, signalled=signalled)
-    # The trap may finish writing just after the run is reported ended: wait for the file.
-    wait_for_file(target, vm_id, got)
+    # The trap may finish writing just after the run is reported ended: wait for its line.
+    wait_for_file(target, vm_id, got, line=True)
     seen = (vm_file(target, vm_id, got) or b"nothing").decode(errors="replace").strip()
     assert seen == name, (
         f"the process in the session should have trapped {name}; its marker reads {seen!r}"

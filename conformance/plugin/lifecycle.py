@@ -1,179 +1,31 @@
-"""Run state of one pytest session (kept in ``config.stash``) and the target's life cycle.
+"""The target's life cycle: open it (embedded backend, pre-flight), release what each
+test created, and at the end tear everything down and check for leaks.
 
-``plugin.py`` hooks and the suite's fixtures call into this module; nothing here runs at
-import time. Under pytest-xdist every worker has its own state, target, ledger file
-(``ledger-gw0.jsonl``) and — when no ``--backend-url`` is given — its own embedded
-backend; the controller only aggregates results (from report ``user_properties``) and
-worker summaries (from ``workeroutput``) and writes the report.
+The ``target`` fixture and the plugin's hooks call into this module; nothing here runs at
+import time. Under pytest-xdist every worker opens its own target (and, without
+``--backend-url``, its own embedded backend) and keeps its own ledger file.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from conformance.errors import HarnessError
+from conformance.plugin.state import CALL_MARK, RunState, profile_of
 
 if TYPE_CHECKING:
-    from conformance.options import Settings
-    from conformance.profiles import Profile
-    from conformance.selection import Narrowing
+    from conformance.plugin.options import Settings
     from conformance.target import Target
 
 __all__ = [
-    "STATE",
-    "RunState",
     "close_target",
-    "decide_all",
-    "gate",
     "mark_call",
-    "merge_worker",
-    "note_deselected",
     "open_target",
-    "profile_of",
     "refuse_unshareable_budget",
     "release_test_resources",
-    "state_of",
-    "worker_output",
 ]
-
-
-@dataclass
-class RunState:
-    """Everything the plugin tracks for one session (controller or worker)."""
-
-    settings: Settings
-    profile: Profile | None  # loaded on first need (a bad profile must not break other runs)
-    suite_dir: Path
-    worker_id: str | None = None
-    workers: int = 1
-    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
-    conformance_items: int = 0
-    interrupted: bool = False
-    results: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # the expected set: node id -> capability of every test that decides conformance
-    expected: dict[str, str] = field(default_factory=dict)
-    dropped: dict[str, str] = field(default_factory=dict)  # deselected node id -> why
-    scheduled: set[str] = field(default_factory=set)  # xdist: what the workers collected
-    reported: set[str] = field(default_factory=set)  # every node id a report came for
-    lost: set[str] = field(default_factory=set)  # tests a crashed xdist worker took along
-    leaks: list[dict[str, Any]] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # pre-flight / harness notes
-    cleanup_problems: list[str] = field(default_factory=list)  # the suite's clean-up broke
-    usage_errors: list[str] = field(default_factory=list)  # from xdist workers
-    traffic: list[dict[str, Any]] = field(default_factory=list)  # xdist workers' samples, cost
-    narrowing: Narrowing | None = None  # what path arguments / --ignore left out
-    unjudged_cleanup: list[Any] = field(default_factory=list)  # the last test's, at close
-    clock_started: float | None = None  # --deadline counts from the end of collection
-    target: Target | None = None
-    closed: bool = False
-    profile_refused: bool = False  # this process ended the run on a bad profile (printed)
-
-    @property
-    def is_worker(self) -> bool:
-        """True inside a pytest-xdist worker."""
-        return self.worker_id is not None
-
-    @property
-    def active(self) -> bool:
-        """True once any conformance test was collected or reported (else stay inert)."""
-        return bool(self.conformance_items or self.results or self.problems or self.usage_errors)
-
-    def deadline_passed(self) -> bool:
-        """True when the overall ``--deadline`` (counted from the end of collection) is
-        behind us."""
-        limit = self.settings.deadline
-        if limit is None:
-            return False
-        if self.clock_started is None:
-            self.clock_started = time.monotonic()
-        return time.monotonic() - self.clock_started > limit
-
-
-STATE = pytest.StashKey[RunState]()
-
-
-def state_of(config: pytest.Config) -> RunState | None:
-    """The run state of this session, or None when the plugin is not configured."""
-    return config.stash.get(STATE, None)
-
-
-def profile_of(state: RunState) -> Profile:
-    """The run's profile, loaded once; a bad profile ends the run as a usage error (2).
-
-    Inside an xdist worker it raises HarnessError instead: ``pytest.exit`` there would only
-    crash (and respawn) the worker.
-    """
-    from conformance.profiles import ProfileError, load_profile
-
-    if state.profile is None:
-        try:
-            state.profile = load_profile(state.settings.profile)
-        except ProfileError as exc:
-            if state.is_worker:
-                raise HarnessError(str(exc)) from exc
-            state.profile_refused = True
-            pytest.exit(f"arker-conformance: {exc}", returncode=2)
-    return state.profile
-
-
-USAGE = pytest.StashKey[str]()
-
-
-def decide_all(state: RunState, items: list[pytest.Item]) -> None:
-    """Evaluate every conformance item's markers once; usage errors end the run (2).
-
-    In an xdist worker the usage errors are recorded instead (sent to the controller,
-    which exits 2) and the affected tests error at setup.
-    """
-    from conformance.collect import DECISION
-    from conformance.expected import expect
-    from conformance.outcomes import MarkerUsageError, evaluate_requirements, is_conformance_item
-    from conformance.selection import narrow
-
-    mine = [item for item in items if is_conformance_item(item, state.suite_dir)]
-    if not mine:
-        return
-    state.conformance_items += len(mine)
-    state.clock_started = time.monotonic()
-    if any(state.suite_dir in Path(str(i.path)).resolve().parents for i in mine):
-        _refuse_last_failed(state, mine[0].config)
-    errors: dict[str, str] = {}
-    try:
-        profile = profile_of(state)
-    except HarnessError as exc:  # worker: bad profile
-        errors = {item.nodeid: str(exc) for item in mine}
-    else:
-        for item in mine:
-            try:
-                item.stash[DECISION] = evaluate_requirements(item, profile, state.settings)
-            except MarkerUsageError as exc:
-                errors[item.nodeid] = str(exc)
-        expect(state, [(i.nodeid, d) for i in mine if (d := i.stash.get(DECISION, None))])
-    if errors:
-        _usage_errors(state, mine, errors)
-    if state.narrowing is not None:
-        narrow(mine[0].config, items, state.suite_dir, state.narrowing)
-
-
-LAST_FAILED_REFUSED = (
-    "--lf/--last-failed cannot run the conformance suite: it hides the other tests from "
-    "the collection, so the run could not name the required tests it leaves out. Rerun "
-    "failures by node id or with -k instead (such a run ends incomplete, naming them)."
-)
-
-
-def _refuse_last_failed(state: RunState, config: pytest.Config) -> None:
-    """``--lf`` narrows the collection itself: refuse it (usage error, exit 2)."""
-    if config.getoption("lf", False):
-        if not state.is_worker:
-            pytest.exit(f"arker-conformance usage error: {LAST_FAILED_REFUSED}", returncode=2)
-        state.usage_errors.append(LAST_FAILED_REFUSED)
 
 
 def refuse_unshareable_budget(config: pytest.Config, settings: Settings) -> None:
@@ -186,43 +38,6 @@ def refuse_unshareable_budget(config: pytest.Config, settings: Settings) -> None
     message = worker_budget_error(settings.max_vms, workers, given=settings.max_vms_given)
     if message:
         pytest.exit(f"arker-conformance usage error:\n  {message}", returncode=2)
-
-
-def _usage_errors(state: RunState, items: list[pytest.Item], errors: dict[str, str]) -> None:
-    messages = list(dict.fromkeys(errors.values()))
-    if not state.is_worker:
-        pytest.exit("arker-conformance usage error:\n  " + "\n  ".join(messages), returncode=2)
-    state.usage_errors.extend(messages)
-    for item in items:
-        if item.nodeid in errors:
-            item.stash[USAGE] = errors[item.nodeid]
-
-
-def note_deselected(state: RunState, items: list[pytest.Item]) -> None:
-    """Remember the deselected conformance tests and why (see ``expected``)."""
-    from conformance.collect import DECISION
-    from conformance.expected import note_dropped
-
-    note_dropped(state, [item for item in items if DECISION in item.stash])
-
-
-def gate(state: RunState, item: pytest.Item) -> None:
-    """Setup-time gate: remember the log position; skip disabled tests; enforce the deadline."""
-    from conformance.collect import DECISION, MARK
-
-    if USAGE in item.stash:
-        raise HarnessError(f"usage error: {item.stash[USAGE]}")
-    decision = item.stash.get(DECISION, None)
-    if decision is None:
-        return
-    item.stash[MARK] = state.target.log.mark() if state.target is not None else 0
-    if decision.disabled is not None:
-        pytest.skip(decision.disabled)
-    if state.deadline_passed():
-        raise HarnessError(f"overall --deadline of {state.settings.deadline:g}s exceeded")
-
-
-CALL_MARK = pytest.StashKey[int]()
 
 
 def mark_call(state: RunState, item: pytest.Item) -> None:
@@ -251,36 +66,6 @@ def release_test_resources(state: RunState, item: pytest.Item) -> None:
             ledger.release(ledger.alive_since(item.stash[CALL_MARK]), target.delete_entry)
         failures = target.take_cleanup_failures()
     judge_test_cleanup(failures, target.profile, target.redactor.text)
-
-
-def worker_output(state: RunState) -> dict[str, Any]:
-    """What an xdist worker sends its controller at the end (plain data)."""
-    from conformance.traffic import target_traffic
-
-    return {
-        "leaks": state.leaks,
-        "problems": state.problems,
-        "cleanup_problems": state.cleanup_problems,
-        "usage_errors": state.usage_errors,
-        "expected": state.expected,
-        "dropped": state.dropped,
-        "conformance_items": state.conformance_items,
-        "traffic": [t.to_dict() for t in target_traffic(state.target)],
-    }
-
-
-def merge_worker(state: RunState, output: dict[str, Any]) -> None:
-    """Controller side of :func:`worker_output` (every worker collects the same set)."""
-    state.leaks.extend(output.get("leaks", []))
-    state.problems.extend(output.get("problems", []))
-    state.cleanup_problems.extend(output.get("cleanup_problems", []))
-    for message in output.get("usage_errors", []):
-        if message not in state.usage_errors:
-            state.usage_errors.append(message)
-    state.expected.update(output.get("expected", {}))
-    state.dropped.update(output.get("dropped", {}))
-    state.conformance_items = max(state.conformance_items, output["conformance_items"])
-    state.traffic.extend(output.get("traffic", []))
 
 
 def open_target(state: RunState) -> Target:

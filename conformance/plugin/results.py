@@ -1,41 +1,33 @@
-"""From pytest reports to conformance results, and from results to the RunReport.
+"""Per-test results: one frozen, typed :class:`TestRecord` per conformance test.
 
-Each test's verdict rides on its pytest report as ``user_properties`` entry
-``("arker", {...})`` — plain JSON-ready data, which pytest-xdist ships from the workers to
-the controller unchanged. The controller aggregates them here into the run's results,
-counts, verdict and :class:`~conformance.reports.model.RunReport`.
+Each test's record rides on its pytest report as the ``user_properties`` entry
+``("arker", {...})`` (:meth:`TestRecord.to_wire`: plain JSON-ready data, which pytest-xdist
+ships from the workers to the controller unchanged). :func:`annotate` builds it where the
+test is judged; :func:`record` reads it back (the one place the wire form is read) and
+folds the phases of one test into the run's ``results``. Every report writer reads the
+same records (``RunReport.results``); results.json holds :meth:`TestRecord.to_dict`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
-from conformance.outcomes import (
-    Decision,
-    Outcome,
-    Requirement,
-    ResultRecord,
-    Verdict,
-    outcome_for,
-    verdict,
-)
+from conformance.plugin.state import DECISION, MARK
+from conformance.vocabulary import Outcome, Requirement, member
 
 if TYPE_CHECKING:
-    from conformance.reports.model import OperationStats, RunReport, TestResult
-    from conformance.session import RunState
+    from conformance.plugin.gating import Decision
+    from conformance.plugin.state import RunState
 
 __all__ = [
-    "MARK",
     "PROP",
     "PROPERTY_PROP",
+    "TestRecord",
     "annotate",
-    "build_report",
-    "current_verdict",
-    "operation_stats",
     "props_of",
     "record",
 ]
@@ -43,8 +35,6 @@ __all__ = [
 PROP = "arker"
 PROPERTY_PROP = "arker_property"  # conformance.property.stats.PROPERTY_KEY, not imported:
 # that would load schemathesis into every run
-MARK = pytest.StashKey[int]()  # exchange-log position when the test started
-DECISION = pytest.StashKey[Decision]()
 _EVIDENCE_LIMIT = 8
 _MESSAGE_LIMIT = 4000
 _SEVERITY = [
@@ -59,11 +49,114 @@ _SEVERITY = [
 
 # outcomes that never decide a verdict against the backend
 _NOT_BLOCKING = frozenset({Outcome.UNSUPPORTED, Outcome.WARN})
+# what the report itself carries: left out of the wire form
+_ON_THE_REPORT = ("nodeid", "name", "duration_s")
+
+
+@dataclass(frozen=True)
+class TestRecord:
+    """One conformance test's outcome, with the redacted evidence that explains it.
+
+    ``to_dict``/``from_dict`` are its results.json form; ``honesty``, ``by_profile`` and
+    ``property_stats`` serve the run's own verdict and reports and are not kept there.
+    """
+
+    __test__ = False  # not a pytest test class despite the name
+
+    nodeid: str
+    name: str
+    capability: str
+    requirement: Requirement
+    outcome: Outcome
+    duration_s: float
+    message: str | None = None
+    evidence: tuple[dict[str, Any], ...] = ()
+    steps: tuple[str, ...] = ()
+    rule_ids: tuple[str, ...] = ()
+    cleanup_error: str | None = None  # the suite's own clean-up failed (not the backend)
+    har: str | None = None  # path of the test's HAR file, relative to the run directory
+    honesty: bool = False  # a capability-honesty probe
+    by_profile: bool = False  # disabled because the profile says so (neutral)
+    property_stats: dict[str, Any] | None = None  # a property test's per-operation stats
+
+    def __post_init__(self) -> None:
+        """Hold the words as vocabulary members and the sequences as tuples, whatever the
+        caller passed (a ``ValueError`` for a word outside the vocabulary)."""
+        fix = object.__setattr__  # frozen: only here, while the record is being built
+        fix(self, "requirement", member(Requirement, self.requirement, "requirement"))
+        fix(self, "outcome", member(Outcome, self.outcome, "outcome"))
+        for name in ("evidence", "steps", "rule_ids"):
+            fix(self, name, tuple(getattr(self, name)))
+
+    @property
+    def blocking(self) -> bool:
+        """True when this result decides conformance (required or honesty)."""
+        return self.honesty or self.requirement is Requirement.REQUIRED
+
+    @property
+    def identity(self) -> str:
+        """What stays the same when a test is renamed: its rule ids, else its node id."""
+        return "rules:" + ",".join(sorted(self.rule_ids)) if self.rule_ids else self.nodeid
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-ready form used in results.json (``har`` only when there is one)."""
+        data = {
+            "nodeid": self.nodeid,
+            "name": self.name,
+            "capability": self.capability,
+            "requirement": str(self.requirement),
+            "outcome": str(self.outcome),
+            "duration_s": self.duration_s,
+            "message": self.message,
+            "evidence": [dict(item) for item in self.evidence],
+            "steps": list(self.steps),
+            "rule_ids": list(self.rule_ids),
+            "cleanup_error": self.cleanup_error,
+        }
+        if self.har is not None:
+            data["har"] = self.har
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TestRecord:
+        """Build from the results.json form; raises ``ValueError``/``KeyError`` on bad data."""
+        return cls(
+            nodeid=str(data["nodeid"]),
+            name=str(data["name"]),
+            capability=str(data["capability"]),
+            requirement=data["requirement"],
+            outcome=data["outcome"],
+            duration_s=float(data["duration_s"]),
+            message=_optional_str(data.get("message")),
+            evidence=tuple(dict(item) for item in data.get("evidence", [])),
+            steps=tuple(str(step) for step in data.get("steps", [])),
+            rule_ids=tuple(str(rule) for rule in data.get("rule_ids", [])),
+            cleanup_error=_optional_str(data.get("cleanup_error")),
+            har=_optional_str(data.get("har")),
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The form that rides on the pytest report (node id and duration are the report's)."""
+        data = {k: v for k, v in self.to_dict().items() if k not in _ON_THE_REPORT}
+        return {**data, "honesty": self.honesty, "by_profile": self.by_profile}
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any], report: pytest.TestReport) -> TestRecord:
+        """Read :meth:`to_wire`'s form back from ``report`` (also after xdist shipped it)."""
+        nodeid = report.nodeid
+        found = {**data, "nodeid": nodeid, "name": nodeid.rsplit("::", 1)[-1]}
+        built = cls.from_dict({**found, "duration_s": float(report.duration)})
+        honesty, by_profile = bool(data.get("honesty")), bool(data.get("by_profile"))
+        return replace(built, honesty=honesty, by_profile=by_profile)
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def props_of(report: pytest.TestReport, name: str = PROP) -> dict[str, Any] | None:
-    """Our outcome data (or, with ``name=PROPERTY_PROP``, a property test's per-operation
-    stats) on a (possibly xdist-deserialised) report, or None."""
+    """Our record's wire form (or, with ``name=PROPERTY_PROP``, a property test's
+    per-operation stats) on a (possibly xdist-deserialised) report, or None."""
     for key, value in getattr(report, "user_properties", ()):
         if key == name and isinstance(value, dict):
             return value
@@ -78,6 +171,8 @@ def annotate(
     That is the setup report when setup did not pass, the call report, and a teardown
     report that failed (an error). Passing setup/teardown reports stay untouched.
     """
+    from conformance.plugin.gating import outcome_for
+
     decision = item.stash.get(DECISION, None)
     if decision is None or (report.when != "call" and report.passed):
         return
@@ -93,57 +188,68 @@ def annotate(
     )
     target = state.target
     redact = target.redactor.text if target is not None else str
-    data: dict[str, Any] = {
-        "capability": decision.capability,
-        "requirement": str(decision.requirement),
-        "outcome": str(outcome),
-        "honesty": decision.honesty,
-        "by_profile": decision.by_profile and outcome is Outcome.DISABLED,
-        "when": report.when,
-        "message": _message(report, exc, decision, redact),
-        "evidence": [],
-        "steps": [],
-        "latency": [],
-        "cleanup_error": _message(report, exc, decision, redact)
-        if isinstance(exc, CleanupFailed)
-        else None,
-    }
-    _attach_evidence(item, report, data, exc, outcome, target)
+    message = _message(report, exc, decision, redact)
+    found = _evidence(item, report, exc, outcome, target)
+    result = TestRecord(
+        nodeid=item.nodeid,
+        name=item.nodeid.rsplit("::", 1)[-1],
+        capability=decision.capability,
+        requirement=decision.requirement,
+        outcome=outcome,
+        duration_s=float(report.duration),
+        message=message,
+        evidence=found.evidence,
+        steps=found.steps,
+        cleanup_error=message if isinstance(exc, CleanupFailed) else None,
+        har=found.har,
+        honesty=decision.honesty,
+        by_profile=decision.by_profile and outcome is Outcome.DISABLED,
+    )
     if report.when == "call" and report.failed and outcome in _NOT_BLOCKING:
         # pytest counts a failed report toward -x / --maxfail (xdist too): a correct refusal
         # or an optional capability's violation must not stop a run before the verdict can
         # be reached. Our outcome, message and evidence stay on the report. Only the call
         # phase: a set-up that "passed" would run the test without its fixtures.
         report.outcome = "passed"
-    report.user_properties.append((PROP, data))
-    report.arker_outcome = str(outcome)  # type: ignore[attr-defined]  # convenience for hooks
+    report.user_properties.append((PROP, result.to_wire()))
 
 
-def _attach_evidence(
+class Evidence(NamedTuple):
+    """What explains a test's outcome: exchanges, its step log and its HAR file."""
+
+    evidence: tuple[dict[str, Any], ...] = ()
+    steps: tuple[str, ...] = ()
+    har: str | None = None
+
+
+def _evidence(
     item: pytest.Item,
     report: pytest.TestReport,
-    data: dict[str, Any],
     exc: BaseException | None,
     outcome: Outcome,
     target: Any,
-) -> None:
-    """Latency samples always; exchanges (+ curl) and the step log when not a pass."""
+) -> Evidence:
+    """The step log always; exchanges (+ curl, also as report sections) and the HAR file
+    when not a pass."""
     judged_badly = outcome not in (Outcome.PASS, Outcome.DISABLED)
+    evidence: tuple[dict[str, Any], ...] = ()
+    steps: tuple[str, ...] = ()
+    har = None
     if target is not None:
         since = target.log.since(item.stash.get(MARK, 0))
-        data["latency"] = [[e.operation_id, e.elapsed_s * 1000] for e in since if e.operation_id]
         if judged_badly:
             chosen = _with_retries(list(getattr(exc, "exchanges", None) or since), since)
             chosen = chosen[-_EVIDENCE_LIMIT:]
-            data["evidence"] = [e.to_dict() for e in chosen]
+            evidence = tuple(e.to_dict() for e in chosen)
             report.sections.append(("exchanges (redacted)", _render(chosen)))
         if outcome in (Outcome.FAIL, Outcome.ERROR):
-            data["har"] = _write_har(item, target)
-    steps = getattr(item, "funcargs", {}).get("steps")
-    if steps is not None and hasattr(steps, "lines"):
-        data["steps"] = list(steps.lines)
-        if judged_badly and data["steps"]:
-            report.sections.append(("steps", steps.render()))
+            har = _write_har(item, target)
+    log = getattr(item, "funcargs", {}).get("steps")
+    if log is not None and hasattr(log, "lines"):
+        steps = tuple(log.lines)
+        if judged_badly and steps:
+            report.sections.append(("steps", log.render()))
+    return Evidence(evidence, steps, har)
 
 
 def _write_har(item: pytest.Item, target: Any) -> str | None:
@@ -196,162 +302,13 @@ def record(report: pytest.TestReport, state: RunState) -> None:
         if report.failed and "crashed while running" in str(report.longrepr):
             state.lost.add(report.nodeid)  # pytest-xdist's report for a worker's crash
         return
-    entry = dict(data, nodeid=report.nodeid, duration_s=float(report.duration))
-    previous = state.results.get(report.nodeid)
+    new = TestRecord.from_wire(data, report)
+    previous, entry = state.results.get(report.nodeid), new
     if previous is not None:
-        worse = min(
-            previous["outcome"], entry["outcome"], key=lambda o: _SEVERITY.index(Outcome(o))
-        )
-        if worse == previous["outcome"]:
-            entry = dict(previous, duration_s=previous["duration_s"] + entry["duration_s"])
-        entry["latency"] = previous["latency"] + data["latency"]
-        entry["cleanup_error"] = data.get("cleanup_error") or previous.get("cleanup_error")
-    stats = props_of(report, PROPERTY_PROP) or (previous or {}).get("property")
-    if stats is not None:
-        entry["property"] = stats
-    state.results[report.nodeid] = entry
-
-
-def _records(state: RunState) -> list[ResultRecord]:
-    return [
-        ResultRecord(
-            nodeid,
-            r["capability"],
-            Requirement(r["requirement"]),
-            Outcome(r["outcome"]),
-            bool(r["honesty"]),
-            bool(r["by_profile"]),
-        )
-        for nodeid, r in state.results.items()
-    ]
-
-
-def current_verdict(state: RunState) -> Verdict:
-    """The verdict over everything recorded so far (usage errors: never judged).
-
-    A required failure (or a leak) decides first; then anything the run could not judge
-    (``expected.incomplete_reasons``) makes it incomplete.
-    """
-    from conformance.expected import counted_leaks, incomplete_reasons
-
-    if state.usage_errors:
-        return Verdict.INCOMPLETE
-    return verdict(
-        _records(state),
-        incomplete=bool(incomplete_reasons(state)),
-        leaks=len(counted_leaks(state)),
-    )
-
-
-def counts(state: RunState) -> dict[str, int]:
-    """How many tests ended with each outcome."""
-    tally = Counter(r["outcome"] for r in state.results.values())
-    return {str(o): tally.get(str(o), 0) for o in Outcome}
-
-
-def capability_rows(state: RunState) -> list[tuple[str, str, int, int, int]]:
-    """Per capability (catalogue order): requirement, expected, executed, passed."""
-    judged = {str(o) for o in (Outcome.PASS, Outcome.FAIL, Outcome.WARN, Outcome.UNSUPPORTED)}
-    rows = []
-    from conformance.session import profile_of
-
-    for cap, req in profile_of(state).requirements.items():
-        mine = [r for r in state.results.values() if r["capability"] == cap]
-        if not mine:
-            continue
-        expected = sum(1 for r in mine if not r["by_profile"])
-        executed = sum(1 for r in mine if r["outcome"] in judged)
-        passed = sum(
-            1
-            for r in mine
-            if r["outcome"] == "pass" or (r["honesty"] and r["outcome"] == "unsupported")
-        )
-        rows.append((cap, str(req), expected, executed, passed))
-    return rows
-
-
-def build_report(state: RunState) -> RunReport:
-    """Build the :class:`~conformance.reports.model.RunReport` of this run."""
-    from conformance import __version__
-    from conformance.provenance import run_versions
-    from conformance.reports import operation_latencies
-    from conformance.reports.model import CapabilityCount, RunReport
-    from conformance.session import profile_of
-    from conformance.spec import Spec
-    from conformance.traffic import run_traffic
-
-    settings = state.settings
-    spec = Spec.load(settings.spec)
-    from conformance.expected import incomplete_reasons, missing_tests
-
-    traffic = run_traffic(state)
-    samples = [(op, ms / 1000) for op, millis in traffic.samples.items() for ms in millis]
-    rows = capability_rows(state)
-    verdict_now, reasons = current_verdict(state), incomplete_reasons(state)
-    return RunReport(
-        run_id=settings.run_id,
-        suite_version=__version__,
-        spec_version=spec.version,
-        spec_sha256=spec.sha256,
-        profile=profile_of(state).name,
-        backend_url=backend_label(state),
-        seed=settings.seed,
-        started_at=state.started_at,
-        finished_at=datetime.now(UTC).isoformat(),
-        results=_test_results(state),
-        latencies=operation_latencies(samples),
-        capabilities=[CapabilityCount(c, cast(Any, r), e, x, p) for c, r, e, x, p in rows],
-        counts=counts(state),
-        verdict=cast(Any, str(verdict_now)),
-        leaks=list(state.leaks),
-        operations=operation_stats(state),
-        cost=traffic.cost,
-        samples=traffic.samples,
-        versions=run_versions(
-            __version__, spec, profile_of(state), embedded=settings.backend_url is None
-        ),
-        missing_tests=missing_tests(state),
-        incomplete_reasons=reasons if verdict_now is Verdict.INCOMPLETE else [],
-    )
-
-
-def operation_stats(state: RunState) -> list[OperationStats]:
-    """The property tests' per-operation stats, by operation, mode and test."""
-    from conformance.reports.model import OperationStats
-
-    rows = [
-        OperationStats.from_dict({**r["property"], "nodeid": n})
-        for n, r in state.results.items()
-        if "property" in r
-    ]
-    return sorted(rows, key=lambda s: (s.operation_id, s.mode, s.nodeid))
-
-
-def _test_results(state: RunState) -> list[TestResult]:
-    from conformance.reports.model import TestResult
-
-    return [
-        TestResult(
-            nodeid=n,
-            name=n.rsplit("::", 1)[-1],
-            capability=r["capability"],
-            requirement=r["requirement"],
-            outcome=r["outcome"],
-            duration_s=r["duration_s"],
-            message=r["message"],
-            evidence=r["evidence"],
-            steps=r["steps"],
-            rule_ids=list(r.get("rule_ids", [])),
-            cleanup_error=r.get("cleanup_error"),
-            har=r.get("har"),
-        )
-        for n, r in state.results.items()
-    ]
-
-
-def backend_label(state: RunState) -> str:
-    """The target as shown in headers and reports (no credentials, no query)."""
-    from conformance.reports.model import public_url
-
-    url = state.settings.backend_url
-    return public_url(url) if url else "embedded reference backend (127.0.0.1, per process)"
+        if min(previous.outcome, new.outcome, key=_SEVERITY.index) == previous.outcome:
+            entry = replace(previous, duration_s=previous.duration_s + new.duration_s)
+        entry = replace(entry, cleanup_error=new.cleanup_error or previous.cleanup_error)
+    stats = props_of(report, PROPERTY_PROP)
+    if stats is None and previous is not None:
+        stats = previous.property_stats
+    state.results[report.nodeid] = replace(entry, property_stats=stats)

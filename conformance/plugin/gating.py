@@ -8,7 +8,7 @@ Shaped like pytest's ``skipping.py``: pure functions decide, the hooks act.
 * :func:`outcome_for` maps what pytest saw (passed / raised what, in which phase) to an
   :class:`Outcome` given the test's requirement.
 * :func:`decide_all` (collection) and :func:`gate` (set-up) apply the decisions to a run;
-  ``verdict`` turns the results into the run's verdict.
+  :mod:`conformance.plugin.verdict` turns the results into the run's verdict.
 
 Rules settled here (docs/architecture.md repeats them):
 

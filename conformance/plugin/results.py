@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
+from conformance.plugin.gating import Decision, outcome_for
 from conformance.plugin.state import DECISION, MARK
 from conformance.vocabulary import Outcome, Requirement, member
 
 if TYPE_CHECKING:
-    from conformance.plugin.gating import Decision
     from conformance.plugin.state import RunState
 
 __all__ = [
@@ -143,11 +143,15 @@ class TestRecord:
     @classmethod
     def from_wire(cls, data: Mapping[str, Any], report: pytest.TestReport) -> TestRecord:
         """Read :meth:`to_wire`'s form back from ``report`` (also after xdist shipped it)."""
-        nodeid = report.nodeid
-        found = {**data, "nodeid": nodeid, "name": nodeid.rsplit("::", 1)[-1]}
-        built = cls.from_dict({**found, "duration_s": float(report.duration)})
+        on_the_report = {"nodeid": report.nodeid, "duration_s": float(report.duration)}
+        built = cls.from_dict({**data, **on_the_report, "name": _name(report.nodeid)})
         honesty, by_profile = bool(data.get("honesty")), bool(data.get("by_profile"))
         return replace(built, honesty=honesty, by_profile=by_profile)
+
+
+def _name(nodeid: str) -> str:
+    """A test's name: the last part of its node id (``test_x[case]``)."""
+    return nodeid.rsplit("::", 1)[-1]
 
 
 def _optional_str(value: object) -> str | None:
@@ -171,8 +175,6 @@ def annotate(
     That is the setup report when setup did not pass, the call report, and a teardown
     report that failed (an error). Passing setup/teardown reports stay untouched.
     """
-    from conformance.plugin.gating import outcome_for
-
     decision = item.stash.get(DECISION, None)
     if decision is None or (report.when != "call" and report.passed):
         return
@@ -192,7 +194,7 @@ def annotate(
     found = _evidence(item, report, exc, outcome, target)
     result = TestRecord(
         nodeid=item.nodeid,
-        name=item.nodeid.rsplit("::", 1)[-1],
+        name=_name(item.nodeid),
         capability=decision.capability,
         requirement=decision.requirement,
         outcome=outcome,
@@ -214,7 +216,7 @@ def annotate(
     report.user_properties.append((PROP, result.to_wire()))
 
 
-class Evidence(NamedTuple):
+class _Evidence(NamedTuple):
     """What explains a test's outcome: exchanges, its step log and its HAR file."""
 
     evidence: tuple[dict[str, Any], ...] = ()
@@ -228,7 +230,7 @@ def _evidence(
     exc: BaseException | None,
     outcome: Outcome,
     target: Any,
-) -> Evidence:
+) -> _Evidence:
     """The step log always; exchanges (+ curl, also as report sections) and the HAR file
     when not a pass."""
     judged_badly = outcome not in (Outcome.PASS, Outcome.DISABLED)
@@ -249,7 +251,7 @@ def _evidence(
         steps = tuple(log.lines)
         if judged_badly and steps:
             report.sections.append(("steps", log.render()))
-    return Evidence(evidence, steps, har)
+    return _Evidence(evidence, steps, har)
 
 
 def _write_har(item: pytest.Item, target: Any) -> str | None:

@@ -56,6 +56,7 @@ class CleanupRefused(ContractViolation):
             expected="a delete answers success, or 404 for what is already gone",
             actual=", ".join(str(exc.status) for _, exc in refused),
             exchanges=[exc.exchange for _, exc in refused if exc.exchange is not None],
+            rule="CLN-001",
         )
 
 

@@ -48,7 +48,7 @@ def sandbox_problem() -> str | None:
     """Why the embedded backend cannot sandbox runs here (what to install, how to run), or
     None. Certifying it unsandboxed would judge the host, not the backend, so the run
     stops instead (exit 2)."""
-    from conformance.reference.preflight import sandbox_problem as problem
+    from conformance.reference.sandbox.preflight import sandbox_problem as problem
 
     return problem()
 

@@ -7,16 +7,19 @@ given prefix. Each resource is deleted with the client (org) that created it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
 
 from conformance.client import ArkerClient, Exchange, exchange_of
 from conformance.errors import HarnessError
 from conformance.ledger import LedgerEntry
 
-__all__ = ["DeleteRefused", "Janitor"]
+if TYPE_CHECKING:
+    from conformance.leakscan import LeakScan
+
+__all__ = ["DeleteRefused", "Janitor", "deleted_in", "leftover_row"]
 
 _PAGES = 1000  # bound on list walks (production may list many VMs)
 _BUSY_WAIT_S = 30.0
@@ -102,10 +105,10 @@ class Janitor:
         for org, client in orgs:
             for vm in self.walk(client, "/v1/vms", "vms", {}, control=True):
                 if str(vm.get("name") or "").startswith(prefix):
-                    found.append(_row("vm", vm, "vm_id", org))
+                    found.append(leftover_row("vm", vm, "vm_id", org))
             for fs in self.walk(client, "/v1/filesystems", "filesystems", {"name_prefix": prefix}):
                 if str(fs.get("name") or "").startswith(prefix):
-                    found.append(_row("filesystem", fs, "filesystem_id", org))
+                    found.append(leftover_row("filesystem", fs, "filesystem_id", org))
         return found
 
     def walk(
@@ -127,6 +130,12 @@ class Janitor:
             if not page.get("next_cursor"):
                 return
             query = {**query, "cursor": page["next_cursor"]}
+
+    def scan(self, prefix: str) -> LeakScan:
+        """The leak check after teardown: one list per kind and org (``conformance.leakscan``)."""
+        from conformance.leakscan import LeakScan
+
+        return LeakScan(self, prefix)
 
     def lookup(self, entry: LedgerEntry) -> str | None:
         """Find the id of an entry that never got one (crash between request and answer)."""
@@ -150,6 +159,21 @@ def resource_path(kind: str, resource_id: str, parent: str | None) -> str:
     return f"/v1/vms/{quote(parent or '', safe='')}/syncs/{rid}"
 
 
+def deleted_in(exchanges: Iterable[Exchange], entries: list[LedgerEntry]) -> list[LedgerEntry]:
+    """The ``entries`` a DELETE among ``exchanges`` answered with success: a test deleted them
+    itself, so releasing them would only send another DELETE (the session's leak check
+    still looks for each)."""
+    done = {
+        urlsplit(e.url).path for e in exchanges if e.method == "DELETE" and 200 <= e.status < 300
+    }
+    return [
+        entry
+        for entry in entries
+        if entry.id is not None
+        and any(path.endswith(resource_path(entry.kind, entry.id, entry.parent)) for path in done)
+    ]
+
+
 def age_seconds(created_at: Any, now: datetime | None = None) -> float | None:
     """Seconds since an RFC 3339 ``created_at`` (None when absent or unparseable)."""
     if not isinstance(created_at, str):
@@ -163,7 +187,8 @@ def age_seconds(created_at: Any, now: datetime | None = None) -> float | None:
     return ((now or datetime.now(UTC)) - when).total_seconds()
 
 
-def _row(kind: str, item: dict[str, Any], id_key: str, org: str) -> dict[str, Any]:
+def leftover_row(kind: str, item: dict[str, Any], id_key: str, org: str) -> dict[str, Any]:
+    """A leftover as leak checks and ``sweep`` report it."""
     return {
         "kind": kind,
         "org": org,

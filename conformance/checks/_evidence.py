@@ -14,9 +14,18 @@ __all__ = ["describe", "is_json", "parse_json", "violation"]
 
 
 def violation(
-    response: httpx.Response, title: str, message: str, *, expected: Any, actual: Any
+    response: httpx.Response,
+    title: str,
+    message: str,
+    *,
+    expected: Any,
+    actual: Any,
+    rule: str | None = None,
 ) -> ContractViolation:
-    """A ContractViolation carrying ``response``'s exchange and its client's redactor."""
+    """A ContractViolation carrying ``response``'s exchange and its client's redactor.
+
+    ``rule``: the catalogued rule it breaks; None leaves the test's own rules to name it.
+    """
     exchange = exchange_of(response)
     return ContractViolation(
         title,
@@ -25,6 +34,7 @@ def violation(
         actual=actual,
         exchanges=[exchange] if exchange is not None else [],
         redactor=redactor_of(response),
+        rule=rule,
     )
 
 

@@ -68,6 +68,9 @@ def expect_error(
             f"{label} answered code {body['code']!r} with status {response.status_code}",
             expected=list(codes),
             actual=body["code"],
+            # an expected code at another code's status breaks the table (ERR-004); an
+            # unexpected code breaks the rule of the test that expected one
+            rule="ERR-004" if body["code"] in codes else None,
         )
     return body
 
@@ -104,6 +107,7 @@ def expect_flat_error(spec: Spec, response: httpx.Response) -> dict[str, Any]:
             f"{label}: error bodies are application/json (0.5.1's ErrorResponse)",
             expected="application/json",
             actual=response.headers.get("content-type"),
+            rule="ERR-001",
         )
     parsed, body = parse_json(response)
     if not parsed or not isinstance(body, dict):
@@ -113,6 +117,7 @@ def expect_flat_error(spec: Spec, response: httpx.Response) -> dict[str, Any]:
             f"{label}: expected a flat {{code, message}} object",
             expected={"code": "<ErrorCode>", "message": "<string>"},
             actual=response.text[:300],
+            rule="ERR-001",
         )
     flat = isinstance(body.get("code"), str) and isinstance(body.get("message"), str)
     if not flat and isinstance(body.get("error"), dict):
@@ -123,6 +128,7 @@ def expect_flat_error(spec: Spec, response: httpx.Response) -> dict[str, Any]:
             "0.5.1 requires the flat {code, message} body (ErrorResponse)",
             expected={"code": "<ErrorCode>", "message": "<string>"},
             actual=body,
+            rule="ERR-002",
         )
     if not flat:
         raise violation(
@@ -131,6 +137,7 @@ def expect_flat_error(spec: Spec, response: httpx.Response) -> dict[str, Any]:
             f"{label}: error bodies carry string 'code' and 'message' at the top level",
             expected={"code": "<ErrorCode>", "message": "<string>"},
             actual=body,
+            rule="ERR-002",
         )
     server_codes = spec.error_codes - spec.client_only_codes
     if body["code"] not in server_codes:
@@ -140,5 +147,6 @@ def expect_flat_error(spec: Spec, response: httpx.Response) -> dict[str, Any]:
             f"{label} answered code {body['code']!r}, which is not a server-side ErrorCode",
             expected=sorted(server_codes),
             actual=body["code"],
+            rule="ERR-003",
         )
     return body

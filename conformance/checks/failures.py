@@ -42,11 +42,14 @@ class ContractViolation(AssertionError):
         actual: what the backend did.
         exchanges: the recorded (already redacted) exchanges proving it.
         redactor: hides secrets in ``expected``/``actual`` when rendered.
+        rule: the catalogued rule (``conformance.rules``) the violation breaks, or several;
+            its id prefixes the text. Without one, the plugin names the test's own rules.
 
     Example::
 
         raise ContractViolation("Unexpected status", "getVm answered 500",
                                 expected=[200], actual=500, exchanges=[exchange])
+        raise ContractViolation("Nested error envelope", "...", rule="ERR-002")
     """
 
     def __init__(
@@ -58,7 +61,9 @@ class ContractViolation(AssertionError):
         actual: Any = None,
         exchanges: Sequence[Exchange] = (),
         redactor: Redactor | None = None,
+        rule: str | Sequence[str] | None = None,
     ) -> None:
+        self.rules: tuple[str, ...] = (rule,) if isinstance(rule, str) else tuple(rule or ())
         self.title = title
         self.message = message
         self.expected = expected
@@ -67,8 +72,14 @@ class ContractViolation(AssertionError):
         self.redactor = redactor
         super().__init__(title)
 
+    @property
+    def rule(self) -> str | None:
+        """The first rule id the violation names, or None."""
+        return self.rules[0] if self.rules else None
+
     def __str__(self) -> str:
-        lines = [self.title, "", self._clean(self.message)]
+        head = f"{', '.join(self.rules)}: {self.title}" if self.rules else self.title
+        lines = [head, "", self._clean(self.message)]
         if self.expected is not None or self.actual is not None:
             lines += [
                 "",
@@ -82,7 +93,7 @@ class ContractViolation(AssertionError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # keyword-only fields: rebuild through a helper so the exception pickles (xdist)
-        state = (self.title, self.message, self.expected, self.actual, self.exchanges)
+        state = (self.title, self.message, self.expected, self.actual, self.exchanges, self.rules)
         return (_rebuild_violation, state)
 
     def evidence(self) -> list[dict[str, Any]]:
@@ -97,9 +108,16 @@ class ContractViolation(AssertionError):
 
 
 def _rebuild_violation(
-    title: str, message: str, expected: Any, actual: Any, exchanges: list[Exchange]
+    title: str,
+    message: str,
+    expected: Any,
+    actual: Any,
+    exchanges: list[Exchange],
+    rules: tuple[str, ...] = (),
 ) -> ContractViolation:
-    return ContractViolation(title, message, expected=expected, actual=actual, exchanges=exchanges)
+    return ContractViolation(
+        title, message, expected=expected, actual=actual, exchanges=exchanges, rule=rules
+    )
 
 
 class UnsupportedOperation(Exception):

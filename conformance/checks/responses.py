@@ -51,6 +51,7 @@ def expect_json_object(response: httpx.Response) -> dict[str, Any]:
             f"{describe(response)} must be served as application/json",
             expected="application/json",
             actual=response.headers.get("content-type"),
+            rule="RSP-001",
         )
     if not response.content.strip():
         return {}
@@ -62,6 +63,7 @@ def expect_json_object(response: httpx.Response) -> dict[str, Any]:
             f"{describe(response)} must answer a JSON object (the 0.5.1 clients require one)",
             expected="a JSON object",
             actual=response.text[:300] if not parsed else type(body).__name__,
+            rule="RSP-001",
         )
     return body
 
@@ -82,6 +84,7 @@ def expect_schema(spec: Spec, op_id: str, response: httpx.Response) -> dict[str,
             f"{describe(response)}: {op_id} declares no response for {response.status_code}",
             expected=declared,
             actual=response.status_code,
+            rule="RSP-003",
         ) from None
     body = expect_json_object(response)
     errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
@@ -96,6 +99,7 @@ def expect_schema(spec: Spec, op_id: str, response: httpx.Response) -> dict[str,
             ),
             expected=f"{op_id} {response.status_code} response schema",
             actual=body,
+            rule="RSP-002",
         )
     return body
 
@@ -139,6 +143,7 @@ def _expect_not_error_shaped(response: httpx.Response, body: dict[str, Any]) -> 
             "'error' object is raised as an error by the 0.5.1 SDKs",
             expected="no top-level code/message pair and no 'error' object",
             actual=body,
+            rule="RSP-004",
         )
 
 

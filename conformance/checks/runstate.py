@@ -36,6 +36,7 @@ def check_transition(
                 f"run state {state!r} is not a RunState",
                 sorted(machine.states),
                 state,
+                "RUN-012",
             )
     if not machine.allowed(old, new):
         allowed = sorted(machine.transitions.get(old, frozenset()) | {old})
@@ -45,6 +46,7 @@ def check_transition(
             f"a run observed {old!r} was later observed {new!r}",
             allowed,
             new,
+            "RUN-012",
         )
 
 
@@ -67,6 +69,7 @@ def check_run_invariants(
             "run state is not a RunState",
             sorted(machine.states),
             state,
+            "RUN-012",
         )
     exit_code = run.get("exit_code")
     is_int = isinstance(exit_code, int) and not isinstance(exit_code, bool)
@@ -77,6 +80,7 @@ def check_run_invariants(
             f"a {state} run has no exit_code yet",
             None,
             exit_code,
+            "RUN-013",
         )
     if state == "completed" and not is_int:
         _fail(
@@ -85,6 +89,7 @@ def check_run_invariants(
             "a completed run carries its integer exit_code",
             "an integer",
             exit_code,
+            "RUN-013",
         )
     if exit_code is not None and not is_int:
         _fail(
@@ -93,6 +98,7 @@ def check_run_invariants(
             "exit_code is an integer or null",
             "an integer or null",
             exit_code,
+            "RUN-013",
         )
     _check_completed_at(response, state, run.get("completed_at"), machine.is_terminal(state))
     reason = run.get("fail_reason")
@@ -103,6 +109,7 @@ def check_run_invariants(
             "a failed run says why in fail_reason (distinct from stderr)",
             "a non-empty string",
             reason,
+            "RUN-015",
         )
 
 
@@ -116,6 +123,7 @@ def _check_completed_at(
             f"a {state} run carries completed_at",
             "a timestamp string",
             completed_at,
+            "RUN-014",
         )
     if not terminal and completed_at is not None:
         _fail(
@@ -124,12 +132,18 @@ def _check_completed_at(
             f"a {state} run has no completed_at yet",
             None,
             completed_at,
+            "RUN-014",
         )
 
 
 def _fail(
-    response: httpx.Response | None, title: str, message: str, expected: Any, actual: Any
+    response: httpx.Response | None,
+    title: str,
+    message: str,
+    expected: Any,
+    actual: Any,
+    rule: str,
 ) -> NoReturn:
     if response is not None:
-        raise violation(response, title, message, expected=expected, actual=actual)
-    raise ContractViolation(title, message, expected=expected, actual=actual)
+        raise violation(response, title, message, expected=expected, actual=actual, rule=rule)
+    raise ContractViolation(title, message, expected=expected, actual=actual, rule=rule)

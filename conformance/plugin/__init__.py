@@ -25,6 +25,7 @@ import conformance.plugin.state as state
 import conformance.plugin.terminal as terminal
 import conformance.plugin.verdict as verdict
 from conformance.plugin.options import add_options, resolve_settings
+from conformance.rules.marks import MARKER_HELP as RULES_MARKER_HELP
 from conformance.vocabulary import Outcome
 
 _MARKERS = (
@@ -33,7 +34,8 @@ _MARKERS = (
     "honesty(name): capability-honesty probe; runs only where the profile says unsupported",
     "requires(name, ...): secondary capabilities the test needs: disabled by profile where "
     "one is unsupported; an unsupported_operation on one is judged by its own requirement",
-    "shares_vm: the tests only read or run harmless commands; their `vm` is one VM per module",
+    "shares_vm: the tests only read or run harmless commands; their `vm` is one VM per process",
+    RULES_MARKER_HELP,  # p4: rule ids
 )
 _WORKER_KEY = "arker_conformance"
 
@@ -158,8 +160,10 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Map the phase result to our outcome and attach redacted evidence to the report."""
-    report = yield
     run = state.state_of(item.config)
+    if run is not None:
+        results.tag_rules(item, call)  # before pytest renders the failure's text
+    report = yield
     if run is not None:
         results.annotate(item, call, report, run)
     return report

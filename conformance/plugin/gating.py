@@ -167,6 +167,10 @@ def evaluate_requirements(item: pytest.Item, profile: Profile, settings: Setting
     ``capability("pagination")`` test that ``requires("sessions")``.
     """
     cap, honesty = capability_of(item)
+    from conformance.rules.marks import marker_errors  # p4: unknown rule ids are usage errors
+
+    if (rule_error := marker_errors(item)) is not None:
+        raise MarkerUsageError(rule_error)
     req = Requirement(profile.requirement(cap))
     tag = f"(capability {cap}, profile {profile.name})"
     requires = tuple(

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from conformance.errors import HarnessError
-from conformance.plugin.state import CALL_MARK, RunState, profile_of
+from conformance.plugin.state import CALL_MARK, MARK, RunState, profile_of
+from conformance.rules.marks import LEAK_RULE
 
 if TYPE_CHECKING:
     from conformance.plugin.options import Settings
@@ -62,7 +63,12 @@ def release_test_resources(state: RunState, item: pytest.Item) -> None:
         failures, state.unjudged_cleanup = state.unjudged_cleanup, []
     else:
         if CALL_MARK in item.stash:
+            from conformance.janitor import deleted_in
+
             ledger = target.ledger
+            live = ledger.alive_since(item.stash[CALL_MARK])
+            for entry in deleted_in(target.log.since(item.stash.get(MARK, 0)), live):
+                ledger.deleted(entry)  # the test deleted it: no second DELETE
             ledger.release(ledger.alive_since(item.stash[CALL_MARK]), target.delete_entry)
         failures = target.take_cleanup_failures()
     judge_test_cleanup(failures, target.profile, target.redactor.text)
@@ -137,16 +143,17 @@ def close_target(state: RunState) -> None:
     try:
         target.ledger.teardown(target.delete_entry)  # what went wrong: cleanup_failures
         failures = target.take_cleanup_failures()
-        leaks = target.ledger.leaks(target.still_there)
+        scan = target.janitor.scan(target.prefix + "-")  # one list per kind, not a GET each
+        leaks = target.ledger.leaks(scan.still_there)
         leaks, notes = session_findings(failures, leaks, target.redactor.text)
         known = {leak.get("id") for leak in leaks}
         leaks += [
             dict(x, reason="left over with the run prefix")
-            for x in target.prefixed_leftovers()
+            for x in scan.leftovers()
             if x.get("id") not in known
         ]
         state.cleanup_problems.extend(notes)
-        state.leaks.extend(leaks)
+        state.leaks.extend({**leak, "rule_id": LEAK_RULE} for leak in leaks)  # p4: rule id
     except (HarnessError, OSError, ValueError) as exc:
         state.cleanup_problems.append(f"leak check could not run: {target.redactor.text(str(exc))}")
     finally:

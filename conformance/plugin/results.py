@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pytest
 
 from conformance.plugin.gating import Decision, outcome_for
-from conformance.plugin.state import DECISION, MARK
+from conformance.plugin.state import DECISION, MARK, RULE_IDS
 from conformance.vocabulary import Outcome, Requirement, member
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ __all__ = [
     "annotate",
     "props_of",
     "record",
+    "tag_rules",
 ]
 
 PROP = "arker"
@@ -192,6 +193,7 @@ def annotate(
     redact = target.redactor.text if target is not None else str
     message = _message(report, exc, decision, redact)
     found = _evidence(item, report, exc, outcome, target)
+    rule_ids: list[str] = item.stash.get(RULE_IDS, [])
     result = TestRecord(
         nodeid=item.nodeid,
         name=_name(item.nodeid),
@@ -204,6 +206,7 @@ def annotate(
         steps=found.steps,
         cleanup_error=message if isinstance(exc, CleanupFailed) else None,
         har=found.har,
+        rule_ids=tuple(rule_ids),
         honesty=decision.honesty,
         by_profile=decision.by_profile and outcome is Outcome.DISABLED,
     )
@@ -214,6 +217,24 @@ def annotate(
         # phase: a set-up that "passed" would run the test without its fixtures.
         report.outcome = "passed"
     report.user_properties.append((PROP, result.to_wire()))
+
+
+def tag_rules(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """Begin a failure's text with the rule ids it breaks (before pytest renders it) and
+    keep them, then the test's own, for the report row (``rule_ids``)."""
+    from conformance.checks.failures import UnsupportedOperation
+    from conformance.rules.marks import rules_of, tag_failure
+
+    decision = item.stash.get(DECISION, None)
+    exc = call.excinfo.value if call.excinfo is not None else None
+    unsupported = (
+        isinstance(exc, UnsupportedOperation)
+        and decision is not None
+        and call.when != "teardown"
+        and not decision.honesty
+        and decision.requirement_for(exc) is Requirement.REQUIRED
+    )
+    item.stash[RULE_IDS] = tag_failure(exc, rules_of(item), unsupported=unsupported)
 
 
 class _Evidence(NamedTuple):

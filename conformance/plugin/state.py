@@ -32,6 +32,7 @@ __all__ = [
     "DECISION",
     "DROPPED",
     "MARK",
+    "RULE_IDS",
     "STATE",
     "USAGE",
     "RunState",
@@ -101,6 +102,7 @@ USAGE = pytest.StashKey[str]()  # an xdist worker's usage error for this test
 DROPPED = pytest.StashKey[str]()  # why our own selection left the item out
 MARK = pytest.StashKey[int]()  # exchange-log position when the test started
 CALL_MARK = pytest.StashKey[int]()  # ledger position when the test body started
+RULE_IDS = pytest.StashKey[list[str]]()  # the rules the phase's failure names, then the test's
 
 
 def state_of(config: pytest.Config) -> RunState | None:

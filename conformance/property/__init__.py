@@ -2,7 +2,7 @@
 
 ``plan`` decides which tests exist (one per operation and generation mode, gated by
 capability), ``runner`` runs a stateless one, ``stateful`` the links-driven state machine;
-``checks`` registers our schemathesis checks by name over ``conformance.checks``;
+their checks (``conformance.checks.property``) are registered with schemathesis by name;
 ``world``/``prepare``/``transport`` give generated cases real ids and send them through
 the ledgered client; ``budget`` bounds and seeds everything; ``stats`` collects
 per-operation results.

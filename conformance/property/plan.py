@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import schemathesis
 
-from conformance.property.checks import BUILTIN_CHECKS
+from conformance.checks.property import BUILTIN_CHECKS
 from conformance.property.transport import AUTH_PLACEHOLDER
 
 if TYPE_CHECKING:

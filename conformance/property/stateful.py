@@ -12,7 +12,10 @@ the stateless tests, and two cross-request invariants hold:
 
 The first violation stops the test: later steps do nothing, the violation is raised after
 hypothesis returns (no replay against a backend whose state has moved on), with the steps
-of its scenario. Everything a scenario created is deleted when the scenario ends.
+of its scenario. Everything a scenario created is deleted when the scenario ends, except
+its opening fork's VM: while no DELETE reached it, the next scenario starts from that VM
+(the fork's step output, as the links read it) instead of forking another; the VM is
+deleted when the test ends.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
 
 import hypothesis
 from hypothesis import strategies as st
@@ -29,9 +33,9 @@ from schemathesis import Response
 from schemathesis.generation.stateful import run_state_machine_as_test
 
 from conformance.checks import expect_error
+from conformance.checks.property import BUILTIN_CHECKS, OUR_CHECKS, CaseScope, case_scope
 from conformance.errors import HarnessError
 from conformance.property.budget import PropertyBudget, derive_seed, hypothesis_settings
-from conformance.property.checks import BUILTIN_CHECKS, OUR_CHECKS, CaseScope, case_scope
 from conformance.property.scope import capabilities_of, touched_capabilities
 from conformance.property.stats import PROPERTY_KEY, OperationStats, PropertyStats, stats_path
 from conformance.property.transport import Sent, release, send
@@ -44,8 +48,8 @@ if TYPE_CHECKING:
     from schemathesis.generation.stateful.state_machine import APIStateMachine, StepInput
     from schemathesis.schemas import BaseSchema
 
+    from conformance.checks.property import CheckEnv
     from conformance.ledger import LedgerEntry
-    from conformance.property.checks import CheckEnv
     from conformance.property.prepare import Preparer
     from conformance.target import Target
 
@@ -66,6 +70,9 @@ class StatefulRun:
     steps: StepLog = field(default_factory=StepLog)
     failure: BaseException | None = None
     created: list[LedgerEntry] = field(default_factory=list)
+    # the opening fork later scenarios start from (its step output and ledger entry)
+    kept: Any = None
+    kept_entry: LedgerEntry | None = None
 
     def operation_id(self, case: Case[Any]) -> str:
         """The contract's operation id of a generated case."""
@@ -85,7 +92,38 @@ class StatefulRun:
         if sent.created is not None:
             self.created.append(sent.created)
         self.steps.log(f"{sent.wire.method} {sent.wire.path} -> {sent.response.status_code}")
+        if op_id == "deleteVm":
+            self._forget_kept_if_deleted(sent)
         return sent
+
+    def keep_fork(self, output: Any) -> None:
+        """Keep an opening fork's VM for the next scenarios (not deleted at scenario end)."""
+        entry = self.created[-1] if self.created else None
+        if output is None or entry is None or entry.kind != "vm" or entry.id is None:
+            return
+        self.created.pop()
+        self.kept, self.kept_entry = output, entry
+
+    def kept_fork(self) -> Any:
+        """The kept fork's step output while its VM lives, else None."""
+        if self.kept is not None and self.kept_entry is not None:
+            self.steps.log(f"scenario starts from VM {self.kept_entry.id} of an earlier scenario")
+        return self.kept
+
+    def _forget_kept_if_deleted(self, sent: Sent) -> None:
+        # Any DELETE of the kept VM that was not refused (4xx) may have removed it: the next
+        # scenario forks a fresh one; the entry is released (again) with this scenario's.
+        entry = self.kept_entry
+        if entry is None or entry.id is None or 400 <= sent.response.status_code < 500:
+            return
+        if urlsplit(sent.wire.path).path == f"/v1/vms/{quote(entry.id, safe='')}":
+            self.created.append(entry)
+            self.kept, self.kept_entry = None, None
+
+    def release_kept(self) -> None:
+        """Delete the kept VM (the test ends)."""
+        entry, self.kept, self.kept_entry = self.kept_entry, None, None
+        release(self.target, entry)
 
     def judge(self, case: Case[Any], sent: Sent) -> None:
         """The stateless checks, then the use-after-delete invariant."""
@@ -148,8 +186,16 @@ def workflow(
 
         @initialize(target=fork_bundle, case=fork)
         def fork_a_vm(self, case: Case[Any]) -> Any:
+            kept = run.kept_fork()
+            if kept is not None:  # the VM an earlier scenario forked still lives: start there
+                self.recorder.record_case(case=kept.case)
+                self.recorder.record_response(case_id=kept.case.id, response=kept.response)
+                return kept
             self.recorder.record_case(case=case)  # links from here name it as their parent
-            return self._step(StepInput.initial(case))
+            output = self._step(StepInput.initial(case))
+            if run.failure is None:
+                run.keep_fork(output)
+            return output
 
         def step(self, input: StepInput) -> Any:
             if run.failure is not None:
@@ -206,6 +252,7 @@ def run_workflow(
         run_state_machine_as_test(machine, settings=settings)
     finally:
         run.end_scenario()  # a scenario cut short by an exception left its resources
+        run.release_kept()
         stats.failures = int(run.failure is not None)
         node.user_properties.append((PROPERTY_KEY, stats.to_dict()))
         path = stats_path(target.settings.run_dir, "stateful", target.worker)

@@ -18,6 +18,7 @@ from schemathesis.core.failures import CustomFailure, Failure, FailureGroup
 
 from conformance.checks import ContractViolation
 from conformance.client import exchange_of
+from conformance.rules.checks import CHECK_RULES
 
 if TYPE_CHECKING:
     from schemathesis import Case
@@ -46,6 +47,14 @@ def run_checks(
     return failed
 
 
+def _rules(name: str, exc: BaseException) -> tuple[str, ...]:
+    """The rules a failed check broke: the violation's own, else the check's."""
+    own = exc.exception if isinstance(exc, CustomFailure) else None
+    if isinstance(own, ContractViolation) and own.rules:
+        return own.rules
+    return CHECK_RULES.get(name, ())
+
+
 def _explain(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, CustomFailure) and isinstance(exc.exception, ContractViolation):
         cv = exc.exception
@@ -70,10 +79,13 @@ def property_violation(
     """
     names = [name for name, _ in failures]
     lines = [f"{title_context}: {len(names)} check(s) failed"]
+    rules: list[str] = []
     for name, errors in failures:
         for error in errors:
             title, detail = _explain(error)
-            lines.append(f"[{name}] {title}")
+            broken = _rules(name, error)
+            rules += broken
+            lines.append(f"[{', '.join((*broken, name))}] {title}")
             lines.append(textwrap.indent(detail.strip(), "    "))
     exchanges = [e for e in (exchange_of(r) for r in responses) if e is not None]
     return ContractViolation(
@@ -81,4 +93,5 @@ def property_violation(
         "\n".join(lines),
         exchanges=exchanges,
         redactor=redactor,
+        rule=tuple(dict.fromkeys(rules)),
     )

@@ -27,7 +27,7 @@ from conformance.checks import ContractViolation, UnsupportedOperation, expect_o
 from conformance.errors import HarnessError
 
 if TYPE_CHECKING:
-    from conformance.property.checks import RunStateMemo
+    from conformance.checks.property import RunStateMemo
     from conformance.target import Target
 
 __all__ = ["World"]

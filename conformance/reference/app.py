@@ -1,9 +1,8 @@
-"""App assembly: family route lists, flat error handling, latency injection, lifespan."""
+"""App assembly: the route families, the services' lifespan, flat errors, injected latency."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import importlib.metadata
 import json
 import logging
@@ -19,20 +18,53 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .delays import DelayMiddleware
-from .dishonest import DishonestMiddleware, dishonest_faults
-from .errors import ApiError
+from .common.delays import DelayMiddleware
+from .common.errors import ApiError
+from .domain import bindings, filesystems, forks, netns, presigned, runs, tunnels
+from .domain.backend import Backend
+from .domain.dishonest import DishonestMiddleware, dishonest_faults
+from .domain.variations import ExtraFieldsMiddleware
 from .legacy030 import Legacy030Middleware, faults_030
-from .state import Backend
-from .variations import ExtraFieldsMiddleware
+from .routes import bindings as binding_routes
+from .routes import filesystems as filesystem_routes
+from .routes import fork as fork_routes
+from .routes import presigned as presigned_routes
+from .routes import resize as resize_routes
+from .routes import runs as run_routes
+from .routes import sessions as session_routes
+from .routes import sync as sync_routes
+from .routes import tunnels as tunnel_routes
+from .routes import vms as vm_routes
 
-__all__ = ["CORE_MODULES", "FAMILY_MODULES", "build_app", "error_response"]
+__all__ = ["ROUTE_FAMILIES", "SERVICES", "build_app", "error_response"]
 
 log = logging.getLogger("arker.reference")
 
-# Each exposes routes() -> list[Route] and optionally install(backend) / async start(backend).
-CORE_MODULES = ("netns", "fork", "vm_routes", "run_routes", "session_routes", "resize")
-FAMILY_MODULES = ("transfer", "presigned", "filesystems", "bindings", "tunnels")
+# Each exposes routes() -> list[Route]; they match first to last.
+ROUTE_FAMILIES: tuple[ModuleType, ...] = (
+    fork_routes,
+    vm_routes,
+    run_routes,
+    session_routes,
+    resize_routes,
+    sync_routes,
+    presigned_routes,
+    filesystem_routes,
+    binding_routes,
+    tunnel_routes,
+)
+# Each exposes install(backend) and optionally async start(backend) / stop(backend): installed
+# and started in this order (namespaces before recovery restarts runs, runs before tunnels
+# settle theirs), stopped in the reverse one.
+SERVICES: tuple[ModuleType, ...] = (
+    netns,
+    forks,
+    runs,
+    presigned,
+    filesystems,
+    bindings,
+    tunnels,
+)
 
 
 def error_response(backend: Backend, exc: ApiError) -> Response:
@@ -48,11 +80,6 @@ def error_response(backend: Backend, exc: ApiError) -> Response:
         text = json.dumps(body)
         return Response(text, status, headers=exc.headers or None, media_type="text/plain")
     return JSONResponse(body, status_code=status, headers=exc.headers or None)
-
-
-def _load_modules() -> list[ModuleType]:
-    names = (*CORE_MODULES, *FAMILY_MODULES)
-    return [importlib.import_module(f"{__package__}.{name}") for name in names]
 
 
 async def root(request: Request) -> Response:
@@ -106,24 +133,23 @@ def _handlers(backend: Backend) -> dict[Any, Callable[..., Any]]:
 
 
 def build_app(backend: Backend) -> Starlette:
-    """The Starlette app serving ``backend``: every module's routes plus ``GET /``.
+    """The Starlette app serving ``backend``: every family's routes plus ``GET /``.
 
     Example: ``uvicorn.run(build_app(backend), host="127.0.0.1", port=0)``.
     """
-    modules = _load_modules()
+    for service in SERVICES:
+        service.install(backend)
     routes: list[BaseRoute] = [Route("/", root, methods=["GET"])]
-    for module in modules:
-        if hasattr(module, "install"):
-            module.install(backend)
-        routes.extend(module.routes())
+    for family in ROUTE_FAMILIES:
+        routes.extend(family.routes())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        for module in modules:
+        for module in SERVICES:
             if hasattr(module, "start"):
                 await module.start(backend)
         yield
-        for module in reversed(modules):
+        for module in reversed(SERVICES):
             if hasattr(module, "stop"):
                 await module.stop(backend)
 

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import keys as keys_mod
-from . import limits as limits_mod
-from . import variations
-from .capabilities import CAPABILITIES, closest
-from .delays import add_delay_arguments, delays_from_args
-from .faults import FAULTS
+from .common.capabilities import CAPABILITIES, closest
+from .common.delays import add_delay_arguments, delays_from_args
+from .common.faults import FAULTS, UnknownFault, check_faults
+from .domain import variations
+from .sandbox import limits as limits_mod
 
 __all__ = ["add_arguments", "main", "run"]
 
@@ -68,9 +68,10 @@ def _closest_error(kind: str, name: str, choices: frozenset[str] | set[str]) -> 
 
 def _usage_error(args: argparse.Namespace) -> str | None:
     """Why the options cannot be served, or None."""
-    for name in args.fault:
-        if name not in FAULTS:
-            return _closest_error("fault", name, set(FAULTS))
+    try:
+        check_faults(args.fault)
+    except UnknownFault as exc:
+        return str(exc)
     for name in args.disable:
         if name not in CAPABILITIES:
             return _closest_error("capability", name, CAPABILITIES)

@@ -16,10 +16,10 @@ from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .jsonrewrite import rewrite_json
+from .common.jsonrewrite import rewrite_json
 
 if TYPE_CHECKING:
-    from .state import Backend
+    from .domain.backend import Backend
 
 __all__ = ["FAULTS_030", "SPEAKS_030", "Legacy030Middleware", "faults_030"]
 
@@ -115,10 +115,10 @@ class Legacy030Middleware:
             for message in _answer(404, {"code": "not_found", "message": "no route"}):
                 await send(message)
             return
-        if method == "POST" and len(parts) == 4 and leaf == "fork" and self.fault("fork"):
+        if method == "POST" and len(parts) == 4 and leaf == "fork" and self._route_moved("fork"):
             body = _fork_body(unquote(parts[2]), await _read_body(receive))
             scope, receive = {**scope, "path": "/v1/fork", "raw_path": b"/v1/fork"}, _replay(body)
-        elif method == "POST" and len(parts) == 4 and leaf == "run" and self.fault("run"):
+        elif method == "POST" and len(parts) == 4 and leaf == "run" and self._route_moved("run"):
             runs = f"/{'/'.join(parts[:3])}/runs"
             scope, leaf = {**scope, "path": runs, "raw_path": runs.encode()}, "runs"
 
@@ -127,14 +127,14 @@ class Legacy030Middleware:
 
         await rewrite_json(self.app, scope, receive, send, shape)
 
-    def fault(self, marker: str) -> bool:
+    def _route_moved(self, marker: str) -> bool:
         """Whether the ``<marker>-route-030`` fault is on."""
         return f"{marker}-route-030" in self.on
 
     def _moved_away(self, path: str, leaf: str, parts: list[str]) -> bool:
         """The 0.5.1 create routes that a 0.3.0 backend does not have."""
-        fork = path == "/v1/fork" and self.fault("fork")
-        return fork or (leaf == "runs" and len(parts) == 4 and self.fault("run"))
+        fork = path == "/v1/fork" and self._route_moved("fork")
+        return fork or (leaf == "runs" and len(parts) == 4 and self._route_moved("run"))
 
     def _shape(self, method: str, leaf: str, depth: int, status: int, body: Any) -> Any:
         if not isinstance(body, dict):

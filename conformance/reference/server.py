@@ -12,16 +12,16 @@ from pathlib import Path
 import uvicorn
 
 from .app import build_app
-from .db import Database
-from .delays import Delays
-from .layers import LayerStore
+from .common.delays import Delays
+from .domain.backend import Backend, load_secret
+from .domain.variations import Variations
 from .lifeline import follow_parent
-from .limits import Limits, LimitSettings
-from .sandbox import resolve_mode
-from .sigreset import reset_inherited_signals
-from .state import Backend, load_secret
-from .sysroot import build_etc
-from .variations import Variations
+from .sandbox.bwrap import resolve_mode
+from .sandbox.limits import Limits, LimitSettings
+from .sandbox.sigreset import reset_inherited_signals
+from .storage.db import Database
+from .storage.layers import LayerStore
+from .storage.sysroot import build_etc
 
 __all__ = ["ServeSettings", "make_backend", "public_base_url", "serve"]
 

@@ -146,11 +146,17 @@ def _finding(result: TestRecord, ids: Iterator[int], is_open: bool) -> str:
         f'<details class="finding o-{esc(result.outcome)}"{" open" if is_open else ""} '
         f"{filter_attrs(result.outcome, result.capability)}><summary>"
         f"{badge(result.outcome)} <code>{esc(result.nodeid)}</code> "
-        f'<span class="cap">{esc(result.capability)} · {esc(result.requirement)}</span>'
+        f'<span class="cap">{esc(result.capability)} · {esc(result.requirement)}'
+        f"{_rules(result)}</span>"
         f'<span class="headline">{esc(first_line(result.message))}</span></summary>'
         + "".join(parts)
         + "</details>"
     )
+
+
+def _rules(result: TestRecord) -> str:
+    """`` · PAG-001, PAG-002``: the rules a finding names (docs/rules.md explains them)."""
+    return f" · {esc(', '.join(result.rule_ids))}" if result.rule_ids else ""
 
 
 def findings(report: RunReport) -> str:

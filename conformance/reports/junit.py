@@ -9,7 +9,8 @@
 | unsupported | ``<skipped type="unsupported" message="unsupported: ...">``         |
 | disabled    | ``<skipped type="disabled" message="disabled: ...">``               |
 
-Every testcase carries the properties ``capability``, ``requirement`` and ``outcome`` so a CI
+Every testcase carries the properties ``capability``, ``requirement``, ``outcome`` (and
+``rule_ids``, the catalogued rules it enforces, when it names some) so a CI
 viewer that shows properties keeps the distinctions a skip/fail view would lose. A property
 test's testcase also carries ``operation``, ``mode``, ``seed`` (its own, to replay it),
 ``cases`` and ``failures``.
@@ -71,6 +72,8 @@ def _testcase(result: TestRecord, stats: OperationStats | None) -> ET.Element:
         ("requirement", result.requirement),
         ("outcome", result.outcome),
     ]
+    if result.rule_ids:
+        pairs.append(("rule_ids", ",".join(result.rule_ids)))
     if stats is not None:
         pairs += [
             ("operation", stats.operation_id),

@@ -78,11 +78,12 @@ def _failing(report: RunReport) -> list[str]:
     lines = [
         f"### Failing tests ({len(failing)})",
         "",
-        "| test | capability | outcome | message |",
-        "|---|---|---|---|",
+        "| test | rules | capability | outcome | message |",
+        "|---|---|---|---|---|",
     ]
     lines.extend(
-        f"| {_code(r.nodeid)} | {md_cell(r.capability)} | {r.outcome} "
+        f"| {_code(r.nodeid)} | {md_cell(', '.join(r.rule_ids))} | {md_cell(r.capability)} "
+        f"| {r.outcome} "
         f"| {md_cell(r.message, _MESSAGE_LIMIT)} |"
         for r in failing
     )
@@ -95,7 +96,8 @@ def _warnings(report: RunReport) -> list[str]:
         return []
     lines = [f"### Warnings ({len(warns)})", ""]
     lines.extend(
-        f"- {_code(r.nodeid)} ({md_cell(r.capability)}): {md_cell(r.message, _MESSAGE_LIMIT)}"
+        f"- {_code(r.nodeid)} ({md_cell(', '.join([r.capability, *r.rule_ids]))}): "
+        f"{md_cell(r.message, _MESSAGE_LIMIT)}"
         for r in warns
     )
     return [*lines, ""]
@@ -107,7 +109,7 @@ def _leaks(report: RunReport) -> list[str]:
     counted = sum(1 for leak in report.leaks if not leak.get("cleanup_error"))
     blame = f" — {counted} counted as a required failure (the backend kept them)" if counted else ""
     return [
-        f"**{len(report.leaks)} resource(s) left behind**{blame} — see report.html; "
+        f"**{len(report.leaks)} resource(s) left behind** (CLN-002){blame} — see report.html; "
         "`arker-conformance sweep` removes leftovers carrying the run prefix.",
         "",
     ]

@@ -85,6 +85,7 @@ def start_background(
             "never the completed output",
             expected="{run_id, tunnels}",
             actual=body,
+            rule="RUN-008",
         )
     return Started(body["run_id"], body, response, elapsed)
 

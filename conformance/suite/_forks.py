@@ -8,6 +8,7 @@ ends (through the ledger, like the ``vm`` fixture).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from conformance.client import ArkerClient
     from conformance.target import Target
 
-__all__ = ["fork_for_test", "fork_raw_for_test"]
+__all__ = ["fork_for_test", "fork_raw_for_test", "kept_vm"]
 
 
 def fork_raw_for_test(
@@ -71,3 +72,14 @@ def _delete_quietly(target: Target, vm_id: str) -> None:
     # A failed delete is left to the session teardown, which retries and reports a leak.
     with contextlib.suppress(HarnessError):
         target.delete_vm(vm_id)
+
+
+def kept_vm(target: Target, suffix: str) -> Iterator[dict[str, Any]]:
+    """Fork a ledgered VM, yield it, delete it: the body of a VM fixture wider than a test.
+
+    A module whose tests need a VM of their own, yet one for all of them, overrides
+    ``module_vm``: ``yield from kept_vm(target, "pages")`` in a module-scoped fixture.
+    """
+    created = target.fork(suffix=suffix)
+    yield created
+    _delete_quietly(target, created["vm_id"])

@@ -94,8 +94,8 @@ def list_all(
         if not cursor:
             return items
         assert cursor not in cursors, (
-            f"{op_id}: page {budget.pages} gave next_cursor {cursor!r}, already given by an "
-            "earlier page of this walk: the list loops and never ends"
+            f"PAG-001: {op_id}: page {budget.pages} gave next_cursor {cursor!r}, already given "
+            "by an earlier page of this walk: the list loops and never ends"
         )
         cursors.add(cursor)
         query = {**query, "cursor": cursor}

@@ -2,8 +2,8 @@
 
 ``target`` is per test process (session scope): the backend under test with clients for
 org A (``client``), org B (``other_client``) and no key (``anon_client``), the ledger
-every create goes through, and budgets. ``vm`` is a fresh ledgered VM per test, or one
-per module where the module is marked ``shares_vm``.
+every create goes through, and budgets. ``vm`` is a fresh ledgered VM per test, or the
+shared one (``module_vm``: one per test process) where the module is marked ``shares_vm``.
 Tests outside this directory can use these fixtures with
 ``pytest_plugins = ["conformance.suite.conftest"]`` (the plugin's own tests do).
 """
@@ -22,6 +22,7 @@ from conformance.plugin.lifecycle import close_target, open_target
 from conformance.plugin.state import profile_of, state_of
 from conformance.spec import Spec
 from conformance.steps import StepLog
+from conformance.suite._forks import kept_vm
 from conformance.suite._polling import set_operator_budget
 from conformance.target import Target
 
@@ -73,7 +74,7 @@ def vm(request: pytest.FixtureRequest, target: Target) -> Iterator[dict[str, Any
     """A fresh VM forked from the golden through the ledger; deleted after the test.
 
     In a module marked ``shares_vm`` (its tests only read or run harmless commands) it is
-    the module's one VM instead (``module_vm``).
+    the shared VM instead (``module_vm``).
 
     A failed delete is left to the session teardown (which retries and reports a leak),
     so one broken DELETE does not turn every test into an error.
@@ -101,18 +102,17 @@ def _module_vm_at_setup(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("module_vm")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def module_vm(target: Target) -> Iterator[dict[str, Any]]:
-    """One ledgered VM shared by a module's tests, deleted when the module ends.
+    """One ledgered VM shared by every test that only reads or runs harmless commands.
 
-    Forked at the first test that asks for it (its set-up, so the per-test release
-    leaves it alone); what each test creates in or beside it is still that test's own.
-    Under xdist a worker forks its own (``--dist loadscope`` keeps a module in one worker).
+    One per test process, whatever the module: forked at the first test that asks for it
+    (its set-up, so the per-test release leaves it alone) and deleted when the session
+    ends. What each test creates in or beside it is still that test's own (released when
+    the test ends), and each writes under paths of its own, so no test depends on what
+    another left. Under xdist each worker forks its own, whatever ``--dist`` mode.
     """
-    created = target.fork(suffix="shared")
-    yield created
-    with contextlib.suppress(HarnessError):
-        target.delete_vm(created["vm_id"])
+    yield from kept_vm(target, "shared")
 
 
 @pytest.fixture

@@ -56,11 +56,13 @@ def _send(target: Any, call: Call, **credentials: Any) -> Any:
 
 
 @pytest.mark.parametrize("op_id", list(CALLS))
+@pytest.mark.rules("AUTH-001")
 def test_missing_key_is_unauthorized(target: Any, op_id: str) -> None:
     expect_error(target.spec, _send(target, CALLS[op_id], auth=False), "unauthorized")
 
 
 @pytest.mark.parametrize("op_id", list(CALLS))
+@pytest.mark.rules("AUTH-002")
 def test_wrong_key_is_unauthorized(target: Any, op_id: str) -> None:
     wrong = f"conf-wrong-key-{secrets.token_hex(16)}"
     target.redactor.add(wrong)
@@ -72,6 +74,7 @@ def test_wrong_key_is_unauthorized(target: Any, op_id: str) -> None:
     ["Bearer", "Basic dXNlcjpwYXNzd29yZA=="],
     ids=["bearer-without-token", "basic-credentials"],
 )
+@pytest.mark.rules("AUTH-003")
 def test_malformed_authorization_is_unauthorized(target: Any, header: str) -> None:
     response = target.client.request(
         "GET", "/v1/vms", control=True, auth=False, headers={"authorization": header}

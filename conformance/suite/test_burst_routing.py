@@ -10,7 +10,8 @@ bound to the URL its fork went to. So a burst backend must hand out VM ids of th
 A backend that is not a burst backend (its ``arkuntu`` fork is a regular VM: another id
 form and provider ``aws``) does not claim the capability: the test reads as
 ``unsupported`` where ``burst.routing`` is optional and fails where a profile requires it
-(profile ``burst``).
+(profile ``burst``). The module's tests share one ``arkuntu`` fork, each judging it anew;
+only a fork by id forks again.
 """
 
 from __future__ import annotations
@@ -83,20 +84,33 @@ def judge_burst_vm(response: httpx.Response, vm: dict[str, Any], what: str) -> N
         )
 
 
-def fork_burst(target: Target, request: pytest.FixtureRequest, **source: Any) -> dict[str, Any]:
-    """Fork ``arkuntu`` (or ``source``) for this test and judge the answer a burst VM."""
-    fields = source or {"source_vm_name": BURST_GOLDEN, "source_org_id": GOLDEN_ORG}
-    response = fork_raw_for_test(target, request, **fields)
-    vm = expect_ok(target.spec, "forkVm", response, capability="vms")
+ARKUNTU: dict[str, Any] = {"source_vm_name": BURST_GOLDEN, "source_org_id": GOLDEN_ORG}
+
+
+@pytest.fixture(scope="module")
+def arkuntu_fork(target: Target, request: pytest.FixtureRequest) -> httpx.Response:
+    """The answer to one fork of ``arkuntu``, shared by the module (deleted at its end)."""
+    return fork_raw_for_test(target, request, **ARKUNTU)
+
+
+def judge_fork(response: httpx.Response, fields: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """The fork's ``Vm``, judged a burst VM."""
+    vm = expect_ok(spec, "forkVm", response, capability="vms")
     judge_burst_vm(response, vm, f"the fork of {fields}")
     return vm
 
 
+def fork_burst(target: Target, request: pytest.FixtureRequest, **source: Any) -> dict[str, Any]:
+    """Fork ``source`` for this test and judge the answer a burst VM."""
+    return judge_fork(fork_raw_for_test(target, request, **source), source, target.spec)
+
+
+@pytest.mark.rules("BST-001")
 def test_arkuntu_forks_into_a_burst_vm(
-    target: Target, request: pytest.FixtureRequest, steps: StepLog
+    target: Target, arkuntu_fork: httpx.Response, steps: StepLog
 ) -> None:
     steps.log(f"fork {BURST_GOLDEN} (org {GOLDEN_ORG}): expect a burst VM")
-    vm = fork_burst(target, request)
+    vm = judge_fork(arkuntu_fork, ARKUNTU, target.spec)
     steps.log(f"GET the VM {vm['vm_id']} by its id: the same burst VM")
     got = target.client.request("GET", vm_path(vm["vm_id"]))
     again = expect_ok(target.spec, "getVm", got, capability="vms")
@@ -111,19 +125,21 @@ def test_arkuntu_forks_into_a_burst_vm(
 
 
 @pytest.mark.requires("fork.by_id")
+@pytest.mark.rules("BST-002")
 def test_a_burst_vm_forks_by_id_into_a_burst_vm(
-    target: Target, request: pytest.FixtureRequest, steps: StepLog
+    target: Target, request: pytest.FixtureRequest, arkuntu_fork: httpx.Response, steps: StepLog
 ) -> None:
     # The Python client routes a fork whose source_vm_id is a burst id to the burst URL.
-    parent = fork_burst(target, request)
+    parent = judge_fork(arkuntu_fork, ARKUNTU, target.spec)
     steps.log(f"fork {parent['vm_id']} by id: the child must be a burst VM too")
     fork_burst(target, request, source_vm_id=parent["vm_id"])
 
 
+@pytest.mark.rules("BST-003")
 def test_burst_vms_list_under_provider_aws_burst(
-    target: Target, request: pytest.FixtureRequest, steps: StepLog
+    target: Target, arkuntu_fork: httpx.Response, steps: StepLog
 ) -> None:
-    vm = fork_burst(target, request)
+    vm = judge_fork(arkuntu_fork, ARKUNTU, target.spec)
     listed: dict[str, set[str]] = {}
     for provider in (BURST_PROVIDER, "aws"):
         steps.log(f"list VMs with provider={provider}")

@@ -129,6 +129,7 @@ def expect_no_tunnel(target: Target, vm_id: str, port: str, steps: StepLog) -> N
 
 
 @pytest.mark.parametrize(("capability", "option"), RUN_OPTIONS)
+@pytest.mark.rules("CAP-001")
 def test_run_option_is_refused_and_not_executed(
     target: Target, vm: dict[str, Any], steps: StepLog, capability: str, option: dict[str, Any]
 ) -> None:
@@ -177,6 +178,7 @@ def expect_finished_alone(
 
 
 @pytest.mark.honesty("runs.signal")
+@pytest.mark.rules("CAP-001")
 def test_signal_is_refused_and_not_delivered(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -189,6 +191,7 @@ def test_signal_is_refused_and_not_delivered(
 
 
 @pytest.mark.honesty("runs.cancel")
+@pytest.mark.rules("CAP-001")
 def test_cancel_is_refused_and_the_run_goes_on(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -210,6 +213,7 @@ def _session_ids(target: Target, vm_id: str) -> set[str]:
 
 
 @pytest.mark.honesty("sessions")
+@pytest.mark.rules("CAP-001")
 def test_sessions_are_refused_and_none_is_created(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -227,12 +231,14 @@ def test_sessions_are_refused_and_none_is_created(
 
 
 @pytest.mark.honesty("tunnels")
+@pytest.mark.rules("CAP-001")
 def test_tunnel_listing_is_refused(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
     response = target.client.request("GET", f"{vm_path(vm['vm_id'])}/tunnels")
     expect_refused(target, response, "list tunnels", steps)
 
 
 @pytest.mark.honesty("resize")
+@pytest.mark.rules("CAP-001")
 def test_resize_is_refused_and_changes_nothing(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -246,6 +252,7 @@ def test_resize_is_refused_and_changes_nothing(
 
 
 @pytest.mark.honesty("filesystems")
+@pytest.mark.rules("CAP-001")
 def test_filesystems_are_refused(target: Target, steps: StepLog) -> None:
     expect_refused(target, target.create_filesystem_raw("honesty"), "create filesystem", steps)
     listing = target.client.request("GET", "/v1/filesystems")
@@ -256,6 +263,7 @@ def test_filesystems_are_refused(target: Target, steps: StepLog) -> None:
 
 
 @pytest.mark.honesty("syncs")
+@pytest.mark.rules("CAP-001")
 def test_filesystem_bindings_are_refused_and_nothing_is_bound(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -289,6 +297,7 @@ FORK_OPTIONS = [
 
 
 @pytest.mark.parametrize("option", FORK_OPTIONS)
+@pytest.mark.rules("CAP-001")
 def test_fork_option_is_refused_and_creates_no_vm(
     target: Target, steps: StepLog, option: dict[str, Any]
 ) -> None:
@@ -301,6 +310,7 @@ def test_fork_option_is_refused_and_creates_no_vm(
 
 
 @pytest.mark.honesty("fork.public")
+@pytest.mark.rules("CAP-001")
 def test_public_vms_are_refused(
     request: pytest.FixtureRequest, target: Target, steps: StepLog
 ) -> None:
@@ -317,6 +327,7 @@ def test_public_vms_are_refused(
 
 
 @pytest.mark.honesty("fork.by_id")
+@pytest.mark.rules("CAP-001")
 def test_fork_by_id_is_refused_and_creates_no_vm(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -329,6 +340,7 @@ def test_fork_by_id_is_refused_and_creates_no_vm(
 
 
 @pytest.mark.honesty("sync.presigned")
+@pytest.mark.rules("CAP-001")
 def test_presigned_upload_is_refused(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
     entry = {"path": "/tmp/conf-presigned", "size": 5 * 1024 * 1024, "presigned": True}
     response = target.client.request(

@@ -36,6 +36,7 @@ def _missing(kind: str) -> str:
 
 @pytest.mark.capability("vms")
 @pytest.mark.creates_nothing
+@pytest.mark.rules("ERR-005")
 def test_malformed_json_fork_is_a_bad_request(target: Any) -> None:
     response = target.client.request(
         "POST",
@@ -47,6 +48,7 @@ def test_malformed_json_fork_is_a_bad_request(target: Any) -> None:
 
 
 @pytest.mark.capability("runs.foreground")
+@pytest.mark.rules("ERR-005")
 def test_malformed_json_run_is_a_bad_request(target: Any, vm: dict[str, Any]) -> None:
     response = target.client.request(
         "POST",
@@ -59,6 +61,7 @@ def test_malformed_json_run_is_a_bad_request(target: Any, vm: dict[str, Any]) ->
 
 @pytest.mark.capability("vms")
 @pytest.mark.creates_nothing
+@pytest.mark.rules("ERR-006")
 def test_wrongly_typed_fork_source_is_a_bad_request(target: Any) -> None:
     # A backend coercing 12345 to a name would find no such VM and answer 404, not fork;
     # through the ledger all the same, so a VM it wrongly forks is deleted.
@@ -72,6 +75,7 @@ def test_wrongly_typed_fork_source_is_a_bad_request(target: Any) -> None:
     [{"command": 42}, {"command": ["true"]}, {"command": "true", "timeout": "soon"}, {}],
     ids=["int-command", "list-command", "string-timeout", "no-command"],
 )
+@pytest.mark.rules("ERR-006")
 def test_wrongly_typed_run_is_a_bad_request(
     target: Any, vm: dict[str, Any], body: dict[str, Any]
 ) -> None:
@@ -85,6 +89,7 @@ def test_wrongly_typed_run_is_a_bad_request(
     [{"op": "delete", "path": "/tmp/x"}, {"op": "read"}, {"op": "write", "writes": "x"}],
     ids=["unknown-op", "read-without-path", "writes-not-a-list"],
 )
+@pytest.mark.rules("XFR-012")
 def test_malformed_sync_request_is_a_bad_request(
     target: Any, vm: dict[str, Any], body: dict[str, Any]
 ) -> None:
@@ -98,12 +103,14 @@ def test_malformed_sync_request_is_a_bad_request(
 @pytest.mark.capability("vms")
 @pytest.mark.creates_nothing
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
+@pytest.mark.rules("ERR-007")
 def test_unknown_vm_is_not_found(target: Any, method: str) -> None:
     expect_error(target.spec, target.client.request(method, vm_path(_missing("vm"))), "not_found")
 
 
 @pytest.mark.capability("runs.foreground")
 @pytest.mark.creates_nothing
+@pytest.mark.rules("ERR-007")
 def test_run_on_an_unknown_vm_is_not_found(target: Any) -> None:
     response = target.client.request("POST", runs_path(_missing("vm")), json={"command": "true"})
     expect_error(target.spec, response, "not_found")
@@ -111,6 +118,7 @@ def test_run_on_an_unknown_vm_is_not_found(target: Any) -> None:
 
 @pytest.mark.capability("sync.inline")
 @pytest.mark.creates_nothing
+@pytest.mark.rules("ERR-007")
 def test_file_transfer_on_an_unknown_vm_is_not_found(target: Any) -> None:
     body = {"op": "read", "path": "/etc/hostname"}
     response = target.client.request("POST", f"{vm_path(_missing('vm'))}/sync", json=body)
@@ -137,6 +145,7 @@ def _unknown(method: str, template: str, capability: str) -> Any:
         _unknown("DELETE", "syncs/{}", "syncs"),
     ],
 )
+@pytest.mark.rules("ERR-008")
 def test_unknown_resource_of_a_vm_is_not_found(
     target: Any, vm: dict[str, Any], method: str, template: str, capability: str
 ) -> None:
@@ -146,6 +155,7 @@ def test_unknown_resource_of_a_vm_is_not_found(
 
 
 @pytest.mark.capability("sessions")
+@pytest.mark.rules("SES-007")
 def test_run_naming_an_unknown_session_is_not_found(target: Any, vm: dict[str, Any]) -> None:
     body = {"command": "true", "session_id": _missing("session")}
     response = target.client.request("POST", runs_path(vm["vm_id"]), json=body)
@@ -156,6 +166,7 @@ def test_run_naming_an_unknown_session_is_not_found(target: Any, vm: dict[str, A
 
 
 @pytest.mark.capability("runs.foreground")
+@pytest.mark.rules("ERR-009")
 def test_run_body_over_4_mib_is_too_large(target: Any, vm: dict[str, Any]) -> None:
     # A shell comment: harmless if a backend wrongly accepts and runs it.
     command = "#" + "x" * RUN_BODY_LIMIT

@@ -54,6 +54,7 @@ def list_filesystem_names(spec: Spec, client: ArkerClient, name_prefix: str) -> 
     return [fs["name"] for fs in filesystems]
 
 
+@pytest.mark.rules("FS-001")
 def test_created_filesystem_can_be_read_back_and_deleted(
     spec: Spec, client: ArkerClient, target: Any, steps: StepLog
 ) -> None:
@@ -86,6 +87,7 @@ def test_created_filesystem_can_be_read_back_and_deleted(
     assert created["name"] not in names, f"deleted filesystem still listed: {names}"
 
 
+@pytest.mark.rules("FS-002")
 def test_list_filters_by_name_prefix(spec: Spec, client: ArkerClient, target: Any) -> None:
     tag = secrets.token_hex(3)
     first, second = (target.create_filesystem(f"fs-list-{tag}-{n}")["name"] for n in (1, 2))
@@ -103,6 +105,7 @@ def test_list_filters_by_name_prefix(spec: Spec, client: ArkerClient, target: An
     )
 
 
+@pytest.mark.rules("FS-003")
 def test_duplicate_name_is_a_conflict(spec: Spec, client: ArkerClient, target: Any) -> None:
     existing = target.create_filesystem(f"fs-dup-{secrets.token_hex(3)}")
     response = target.create_filesystem_raw(name=existing["name"])
@@ -110,6 +113,7 @@ def test_duplicate_name_is_a_conflict(spec: Spec, client: ArkerClient, target: A
 
 
 @pytest.mark.parametrize("body", [{}, {"name": 42}], ids=["missing", "int"])
+@pytest.mark.rules("FS-004")
 def test_invalid_name_is_a_bad_request(
     spec: Spec, client: ArkerClient, body: dict[str, Any]
 ) -> None:
@@ -118,6 +122,7 @@ def test_invalid_name_is_a_bad_request(
     expect_error(spec, response, "bad_request", capability="filesystems")
 
 
+@pytest.mark.rules("FS-005")
 def test_empty_name_is_refused_or_kept(spec: Spec, client: ArkerClient) -> None:
     # `name` is a required string in 0.5.1; a minimum length of 1 is a later contract's.
     response = client.request("POST", _COLLECTION, json={"name": ""})
@@ -131,6 +136,7 @@ def test_empty_name_is_refused_or_kept(spec: Spec, client: ArkerClient) -> None:
 
 @pytest.mark.creates_nothing
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
+@pytest.mark.rules("FS-006")
 def test_unknown_filesystem_is_not_found(spec: Spec, client: ArkerClient, method: str) -> None:
     response = client.request(method, filesystem_path(f"fs-conf-missing-{secrets.token_hex(6)}"))
     expect_error(spec, response, "not_found", capability="filesystems")
@@ -140,6 +146,7 @@ def test_unknown_filesystem_is_not_found(spec: Spec, client: ArkerClient, method
 # and an unsupported_operation from a backend lacking them follows `filesystems`.
 @pytest.mark.capability("tenancy")
 @pytest.mark.requires("filesystems")
+@pytest.mark.rules("TEN-006")
 def test_other_org_cannot_see_or_delete_a_filesystem(
     spec: Spec, client: ArkerClient, other_client: ArkerClient, target: Any, steps: StepLog
 ) -> None:

@@ -150,17 +150,20 @@ def post_run(target: Target, vm_id: str, body: dict[str, Any]) -> PostedRun:
 
 @pytest.mark.capability("vms")
 @pytest.mark.creates_nothing
+@pytest.mark.rules("FPR-001")
 def test_fork_lives_at_v1_fork_not_under_the_vm(target: Target) -> None:
     check_route_moved(target, "/v1/fork", f"{vm_path(target.golden)}/fork", "fork")
 
 
 @pytest.mark.capability("runs.foreground")
+@pytest.mark.rules("FPR-002")
 def test_runs_live_at_runs_not_run(target: Target, loose_vm: LooseVm) -> None:
     vm_id = loose_vm.vm_id  # a VM that exists, so only a missing route can answer 404
     check_route_moved(target, runs_path(vm_id), f"{vm_path(vm_id)}/run", "run")
 
 
 @pytest.mark.capability("vms")
+@pytest.mark.rules("FPR-003")
 def test_vm_carries_public_not_owner_id(target: Target, loose_vm: LooseVm) -> None:
     got = target.client.request("GET", vm_path(loose_vm.vm_id))
     for label, response in (("the fork answer", loose_vm.fork), ("GET /v1/vms/{id}", got)):
@@ -180,6 +183,7 @@ def test_vm_carries_public_not_owner_id(target: Target, loose_vm: LooseVm) -> No
 
 
 @pytest.mark.capability("runs.foreground")
+@pytest.mark.rules("FPR-004")
 def test_run_bodies_carry_no_completed_flag(target: Target, loose_vm: LooseVm) -> None:
     posted = post_run(target, loose_vm.vm_id, {"command": "true"})
     for marker in posted.markers("CompletedRunResponse"):
@@ -193,6 +197,7 @@ def test_run_bodies_carry_no_completed_flag(target: Target, loose_vm: LooseVm) -
 
 
 @pytest.mark.capability("runs.background")
+@pytest.mark.rules("FPR-004")
 def test_fetched_runs_carry_no_completed_flag(target: Target, loose_vm: LooseVm) -> None:
     # 0.3.0's RunStatusResponse carried `completed`; 0.5.1's Run says it with `state`.
     posted = post_run(target, loose_vm.vm_id, {"command": "true", "background": True})
@@ -217,6 +222,7 @@ def test_fetched_runs_carry_no_completed_flag(target: Target, loose_vm: LooseVm)
 
 
 @pytest.mark.capability("sessions")
+@pytest.mark.rules("FPR-005")
 def test_sessions_list_is_an_object(target: Target, loose_vm: LooseVm) -> None:
     response = target.client.request("GET", f"{vm_path(loose_vm.vm_id)}/sessions")
     if isinstance(json_of(response), list):
@@ -230,6 +236,7 @@ def test_sessions_list_is_an_object(target: Target, loose_vm: LooseVm) -> None:
 
 
 @pytest.mark.capability("resize")
+@pytest.mark.rules("FPR-006")
 def test_resize_answers_resized_not_ok(target: Target, loose_vm: LooseVm) -> None:
     response = target.client.request(
         "POST", f"{vm_path(loose_vm.vm_id)}/resize", json={"vcpu_count": 2}
@@ -247,6 +254,7 @@ def test_resize_answers_resized_not_ok(target: Target, loose_vm: LooseVm) -> Non
 
 @pytest.mark.capability("tunnels")
 @pytest.mark.requires("runs.background")  # the tunnel lives as long as a background run
+@pytest.mark.rules("FPR-007")
 def test_tunnels_carry_state_not_status(target: Target, loose_vm: LooseVm) -> None:
     port = random.randint(20000, 59999)
     network: dict[str, Any] = {"inbound": {"ports": {str(port): {}}}}
@@ -275,6 +283,7 @@ def test_tunnels_carry_state_not_status(target: Target, loose_vm: LooseVm) -> No
 
 @pytest.mark.capability("vms")
 @pytest.mark.creates_nothing
+@pytest.mark.rules("FPR-008")
 def test_error_codes_stay_in_the_enum(target: Target) -> None:
     # Every one of these must fail with a flat {code, message} body (ErrorResponse), so
     # the test cannot pass on a backend that sends no flat code at all.

@@ -3,10 +3,15 @@
 ``ForkRequest`` and ``Vm``: a fork by id copies the source's files, after which the two VMs are
 independent; ``root_source_vm_id`` names the deepest ancestor of a chain; other orgs may
 fork a ``public: true`` VM but not run on it, and cannot see a private one.
+
+The forks are the subject here, not their parents: parents are shared (the module's VM,
+one public VM), and each test writes its files under names of its own.
 """
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -21,9 +26,24 @@ if TYPE_CHECKING:
     from conformance.steps import StepLog
     from conformance.target import Target
 
-SHARED = "$HOME/conf-fork-shared.txt"
-PARENT_ONLY = "$HOME/conf-fork-parent-only.txt"
-CHILD_ONLY = "$HOME/conf-fork-child-only.txt"
+
+@dataclass(frozen=True)
+class Files:
+    """One test's files in a shared parent: one both sides write, one for each side."""
+
+    tag: str = field(default_factory=lambda: secrets.token_hex(4))
+
+    @property
+    def shared(self) -> str:
+        return f"$HOME/conf-fork-shared-{self.tag}.txt"
+
+    @property
+    def parent_only(self) -> str:
+        return f"$HOME/conf-fork-parent-only-{self.tag}.txt"
+
+    @property
+    def child_only(self) -> str:
+        return f"$HOME/conf-fork-child-only-{self.tag}.txt"
 
 
 def sh(target: Target, vm_id: str, command: str, client: ArkerClient | None = None) -> str:
@@ -31,52 +51,63 @@ def sh(target: Target, vm_id: str, command: str, client: ArkerClient | None = No
     return run_command(target.spec, client or target.client, vm_id, command).text.strip()
 
 
-def look(target: Target, vm_id: str, client: ArkerClient | None = None) -> str:
+def look(target: Target, vm_id: str, files: Files) -> str:
     """What a VM holds: the shared file's content and which one-sided files exist."""
     return sh(
         target,
         vm_id,
-        f"cat {SHARED}; for f in {PARENT_ONLY} {CHILD_ONLY}; do "
+        f"cat {files.shared}; for f in {files.parent_only} {files.child_only}; do "
         'if [ -e "$f" ]; then echo "has $(basename "$f")"; fi; done',
-        client,
     )
 
 
+@pytest.fixture(scope="module")
+def public_vm(target: Target, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """One ``public: true`` VM of org A for the module's tests (forked at their set-up)."""
+    return fork_for_test(target, request, capability="fork.public", public=True)
+
+
 @pytest.mark.capability("fork.by_id")
+@pytest.mark.rules("FRK-001")
 def test_child_sees_the_parents_files(
-    target: Target, request: pytest.FixtureRequest, vm: dict[str, Any], steps: StepLog
+    target: Target, request: pytest.FixtureRequest, module_vm: dict[str, Any], steps: StepLog
 ) -> None:
-    steps.log(f"write {SHARED} in the parent")
-    sh(target, vm["vm_id"], f"echo parent-v1 > {SHARED}")
+    vm, shared = module_vm, Files().shared
+    steps.log(f"write {shared} in the parent")
+    sh(target, vm["vm_id"], f"echo parent-v1 > {shared}")
     child = fork_for_test(target, request, source_vm_id=vm["vm_id"])
     steps.log(f"forked {child['vm_id']} from {vm['vm_id']}; read the file in the child")
-    seen = sh(target, child["vm_id"], f"cat {SHARED}")
+    seen = sh(target, child["vm_id"], f"cat {shared}")
     assert seen == "parent-v1", f"expected the child to read 'parent-v1', got {seen!r}"
 
 
 @pytest.mark.capability("fork.by_id")
+@pytest.mark.rules("FRK-002")
 def test_writes_after_the_fork_do_not_cross(
-    target: Target, request: pytest.FixtureRequest, vm: dict[str, Any], steps: StepLog
+    target: Target, request: pytest.FixtureRequest, module_vm: dict[str, Any], steps: StepLog
 ) -> None:
-    sh(target, vm["vm_id"], f"echo v1 > {SHARED}")
+    vm, files = module_vm, Files()
+    sh(target, vm["vm_id"], f"echo v1 > {files.shared}")
     child = fork_for_test(target, request, source_vm_id=vm["vm_id"])
     steps.log("after the fork: each side overwrites the shared file and adds its own file")
-    sh(target, child["vm_id"], f"echo child-v2 > {SHARED}; touch {CHILD_ONLY}")
-    sh(target, vm["vm_id"], f"echo parent-v2 > {SHARED}; touch {PARENT_ONLY}")
-    in_parent, in_child = look(target, vm["vm_id"]), look(target, child["vm_id"])
+    sh(target, child["vm_id"], f"echo child-v2 > {files.shared}; touch {files.child_only}")
+    sh(target, vm["vm_id"], f"echo parent-v2 > {files.shared}; touch {files.parent_only}")
+    in_parent, in_child = look(target, vm["vm_id"], files), look(target, child["vm_id"], files)
     steps.log(f"parent holds {in_parent!r}; child holds {in_child!r}")
-    assert in_parent == "parent-v2\nhas conf-fork-parent-only.txt", (
+    assert in_parent == f"parent-v2\nhas conf-fork-parent-only-{files.tag}.txt", (
         f"expected the parent to keep only its own writes, got {in_parent!r}"
     )
-    assert in_child == "child-v2\nhas conf-fork-child-only.txt", (
+    assert in_child == f"child-v2\nhas conf-fork-child-only-{files.tag}.txt", (
         f"expected the child to keep only its own writes, got {in_child!r}"
     )
 
 
 @pytest.mark.capability("fork.by_id")
+@pytest.mark.rules("FRK-003")
 def test_chain_fork_names_its_root(
-    target: Target, request: pytest.FixtureRequest, vm: dict[str, Any], steps: StepLog
+    target: Target, request: pytest.FixtureRequest, module_vm: dict[str, Any], steps: StepLog
 ) -> None:
+    vm = module_vm
     child = fork_for_test(target, request, source_vm_id=vm["vm_id"])
     grandchild = fork_for_test(target, request, source_vm_id=child["vm_id"])
     steps.log(f"chain {vm['vm_id']} -> {child['vm_id']} -> {grandchild['vm_id']}")
@@ -98,12 +129,17 @@ def test_chain_fork_names_its_root(
 
 
 @pytest.mark.capability("fork.public")
+@pytest.mark.rules("FRK-004")
 def test_public_vm_is_forkable_by_another_org(
-    target: Target, request: pytest.FixtureRequest, other_client: ArkerClient, steps: StepLog
+    target: Target,
+    request: pytest.FixtureRequest,
+    other_client: ArkerClient,
+    public_vm: dict[str, Any],
+    steps: StepLog,
 ) -> None:
-    public = fork_for_test(target, request, capability="fork.public", public=True)
+    public, shared = public_vm, Files().shared
     assert public["public"] is True, f"expected public true as requested, got {public['public']!r}"
-    sh(target, public["vm_id"], f"echo from-org-a > {SHARED}")
+    sh(target, public["vm_id"], f"echo from-org-a > {shared}")
     steps.log(f"org B forks {public['vm_id']} by id")
     theirs = fork_for_test(
         target, request, capability="fork.public", client=other_client, source_vm_id=public["vm_id"]
@@ -111,16 +147,16 @@ def test_public_vm_is_forkable_by_another_org(
     assert theirs["owner_org_id"] != public["owner_org_id"], (
         f"expected org B's fork in org B, got owner_org_id {theirs['owner_org_id']!r}"
     )
-    seen = sh(target, theirs["vm_id"], f"cat {SHARED}", other_client)
+    seen = sh(target, theirs["vm_id"], f"cat {shared}", other_client)
     assert seen == "from-org-a", f"expected org B's fork to read 'from-org-a', got {seen!r}"
 
 
 @pytest.mark.capability("fork.public")
+@pytest.mark.rules("FRK-005")
 def test_public_vm_is_not_runnable_by_another_org(
-    target: Target, request: pytest.FixtureRequest, other_client: ArkerClient, steps: StepLog
+    target: Target, other_client: ArkerClient, public_vm: dict[str, Any], steps: StepLog
 ) -> None:
-    public = fork_for_test(target, request, capability="fork.public", public=True)
-    marker = "$HOME/conf-run-by-other-org"
+    public, marker = public_vm, f"$HOME/conf-run-by-other-org-{secrets.token_hex(4)}"
     steps.log("org B tries to run on org A's public VM")
     response = other_client.request(
         "POST", runs_path(public["vm_id"]), json={"command": f"touch {marker}"}
@@ -131,9 +167,11 @@ def test_public_vm_is_not_runnable_by_another_org(
 
 
 @pytest.mark.capability("fork.public")
+@pytest.mark.rules("FRK-006")
 def test_private_vm_is_invisible_to_another_org(
-    target: Target, other_client: ArkerClient, vm: dict[str, Any], steps: StepLog
+    target: Target, other_client: ArkerClient, module_vm: dict[str, Any], steps: StepLog
 ) -> None:
+    vm = module_vm
     steps.log("org B reads org A's private VM")
     refused = other_client.request("GET", vm_path(vm["vm_id"]))
     expect_error(target.spec, refused, ("not_found", "forbidden"))  # both listed; both pass
@@ -144,11 +182,12 @@ def test_private_vm_is_invisible_to_another_org(
 
 
 @pytest.mark.capability("fork.sizing")
+@pytest.mark.rules("FRK-007")
 def test_requested_sizing_is_echoed(
-    target: Target, request: pytest.FixtureRequest, vm: dict[str, Any]
+    target: Target, request: pytest.FixtureRequest, module_vm: dict[str, Any]
 ) -> None:
-    # Sizes unlike a default fork's (``vm``), so a backend ignoring them cannot pass.
-    sizing: dict[str, Any] = other_sizing(vm)
+    # Sizes unlike a default fork's (``module_vm``), so a backend ignoring them cannot pass.
+    sizing: dict[str, Any] = other_sizing(module_vm)
     sized = fork_for_test(target, request, capability="fork.sizing", **sizing)
     got = expect_ok(
         target.spec,
@@ -166,12 +205,14 @@ def test_requested_sizing_is_echoed(
 @pytest.mark.capability("fork.sizing")
 @pytest.mark.parametrize("value", [0, -1])
 @pytest.mark.parametrize("field", ["vcpu_count", "memory_mib", "disk_mib"])
+@pytest.mark.rules("FRK-008")
 def test_non_positive_sizing_is_bad_request(target: Target, field: str, value: int) -> None:
     sizing: dict[str, Any] = {field: value}
     expect_error(target.spec, target.fork_raw(**sizing), "bad_request")
 
 
 @pytest.mark.capability("fork.durable")
+@pytest.mark.rules("FRK-009")
 def test_durable_fork_is_a_working_vm(target: Target, request: pytest.FixtureRequest) -> None:
     vm = fork_for_test(target, request, capability="fork.durable", durable=True)
     seen = sh(target, vm["vm_id"], "echo durable-ok")

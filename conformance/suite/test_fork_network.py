@@ -118,16 +118,19 @@ def unjudgeable(target: Target) -> HarnessError:
 
 
 @pytest.fixture(scope="module")
-def vm_reaches_api(target: Target, request: pytest.FixtureRequest) -> bool:
-    """Whether some VM of this backend reaches the API: one with no policy, else an open one."""
-    for policy in (None, "open"):
-        witness = fork_for_test(target, request, capability="fork.network", network=policy)
-        if egress(target, witness["vm_id"]) == CONNECTED:
-            return True
-    return False
+def vm_reaches_api(
+    target: Target, request: pytest.FixtureRequest, module_vm: dict[str, Any]
+) -> bool:
+    """Whether some VM of this backend reaches the API: the module's VM (forked with no
+    policy), else one forked open."""
+    if egress(target, module_vm["vm_id"]) == CONNECTED:
+        return True
+    witness = fork_for_test(target, request, capability="fork.network", network="open")
+    return egress(target, witness["vm_id"]) == CONNECTED
 
 
 @pytest.mark.parametrize("policy", OPEN_POLICIES)
+@pytest.mark.rules("NET-001")
 def test_open_policy_reaches_the_api_host(
     target: Target, request: pytest.FixtureRequest, steps: StepLog, policy: Any
 ) -> None:
@@ -145,6 +148,7 @@ def test_open_policy_reaches_the_api_host(
 
 
 @pytest.mark.parametrize("policy", BLOCKED_POLICIES)
+@pytest.mark.rules("NET-002")
 def test_blocked_policy_cuts_egress(
     target: Target,
     request: pytest.FixtureRequest,
@@ -165,6 +169,7 @@ def test_blocked_policy_cuts_egress(
 
 
 @pytest.mark.parametrize("policy", INVALID_POLICIES)
+@pytest.mark.rules("NET-003")
 def test_invalid_policy_is_bad_request(
     target: Target, request: pytest.FixtureRequest, policy: Any
 ) -> None:
@@ -174,6 +179,7 @@ def test_invalid_policy_is_bad_request(
 
 
 @pytest.mark.parametrize("policy", LISTED_POLICIES)
+@pytest.mark.rules("NET-004")
 def test_allow_and_block_lists_are_accepted(
     target: Target, request: pytest.FixtureRequest, policy: dict[str, Any]
 ) -> None:

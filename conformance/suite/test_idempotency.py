@@ -3,7 +3,9 @@
 0.5.1's key rules: the same key with the same request returns the original run (and
 runs nothing again); the same key with a different request is 409 ``conflict`` (an extra
 ``run_id`` naming the original is allowed); a key is 1-64 printable ASCII characters.
-Executions are counted inside the VM: every execution appends one line to a file.
+Executions are counted inside the VM: every execution appends one line to a file. The
+module's tests share one VM (runs are their subject, not the VM): each counts in its own
+file, and every key is fresh.
 """
 
 from __future__ import annotations
@@ -23,15 +25,22 @@ if TYPE_CHECKING:
     from conformance.steps import StepLog
     from conformance.target import Target
 
-pytestmark = pytest.mark.capability("runs.idempotency")
+pytestmark = [pytest.mark.capability("runs.idempotency"), pytest.mark.shares_vm]
 
-LEDGER = "$HOME/conf-idempotency-executions"
-APPEND = f"echo executed >> {LEDGER}"
 CONCURRENT = 8
 
 
 def fresh_key() -> str:
     return f"conf-{secrets.token_hex(8)}"
+
+
+def fresh_tally(stem: str) -> str:
+    """A file of this test's own in the shared VM: one line per execution."""
+    return f"$HOME/conf-idempotency-{stem}-{secrets.token_hex(4)}"
+
+
+def append_to(tally: str) -> str:
+    return f"echo executed >> {tally}"
 
 
 def post_run(target: Target, vm_id: str, command: str, key: str) -> httpx.Response:
@@ -49,30 +58,32 @@ def run_id_of(target: Target, response: httpx.Response) -> str:
     return run_id
 
 
-def executions(target: Target, vm_id: str, path: str = LEDGER) -> int:
+def executions(target: Target, vm_id: str, path: str) -> int:
     out = run_command(target.spec, target.client, vm_id, f"cat {path} 2>/dev/null | wc -l")
     return int(out.text.strip())
 
 
+@pytest.mark.rules("IDM-001")
 def test_same_key_and_body_return_the_original_run(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
-    key = fresh_key()
-    first = run_id_of(target, post_run(target, vm["vm_id"], APPEND, key))
+    key, tally = fresh_key(), fresh_tally("replay")
+    first = run_id_of(target, post_run(target, vm["vm_id"], append_to(tally), key))
     steps.log(f"first request ran {first}; replay it with key {key}")
-    again = run_id_of(target, post_run(target, vm["vm_id"], APPEND, key))
+    again = run_id_of(target, post_run(target, vm["vm_id"], append_to(tally), key))
     assert again == first, f"expected the replay to return run {first}, got {again}"
-    count = executions(target, vm["vm_id"])
+    count = executions(target, vm["vm_id"], tally)
     assert count == 1, f"expected the command executed once, it ran {count} times"
 
 
+@pytest.mark.rules("IDM-002")
 def test_same_key_with_another_body_is_conflict(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
-    key, other = fresh_key(), "$HOME/conf-idempotency-other"
-    first = run_id_of(target, post_run(target, vm["vm_id"], APPEND, key))
+    key, tally, other = fresh_key(), fresh_tally("first"), fresh_tally("other")
+    first = run_id_of(target, post_run(target, vm["vm_id"], append_to(tally), key))
     steps.log(f"reuse key {key} of run {first} for a different command")
-    response = post_run(target, vm["vm_id"], f"echo executed >> {other}", key)
+    response = post_run(target, vm["vm_id"], append_to(other), key)
     expect_error(target.spec, response, "conflict")
     original = response.json().get("run_id")
     assert original in (None, first), (
@@ -82,21 +93,22 @@ def test_same_key_with_another_body_is_conflict(
     assert count == 0, f"the refused request must execute nothing; it ran {count} times"
 
 
+@pytest.mark.rules("IDM-003")
 def test_concurrent_duplicates_execute_once(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
-    key, barrier = fresh_key(), threading.Barrier(CONCURRENT)
+    key, tally, barrier = fresh_key(), fresh_tally("burst"), threading.Barrier(CONCURRENT)
 
     def send(_: int) -> httpx.Response:
         barrier.wait(timeout=30)
-        return post_run(target, vm["vm_id"], APPEND, key)
+        return post_run(target, vm["vm_id"], append_to(tally), key)
 
     steps.log(f"send {CONCURRENT} identical requests with key {key} at once")
     with ThreadPoolExecutor(CONCURRENT) as pool:
         responses = list(pool.map(send, range(CONCURRENT)))
     run_ids = {run_id_of(target, response) for response in responses}
     assert len(run_ids) == 1, f"expected every answer to name one run, got {sorted(run_ids)}"
-    count = executions(target, vm["vm_id"])
+    count = executions(target, vm["vm_id"], tally)
     assert count == 1, f"expected one execution for {CONCURRENT} duplicates, counted {count}"
 
 
@@ -108,12 +120,13 @@ def test_concurrent_duplicates_execute_once(
         pytest.param("tab\tinside", id="non-printable"),
     ],
 )
+@pytest.mark.rules("IDM-004")
 def test_unusual_key_is_refused_or_runs_once(target: Target, vm: dict[str, Any], key: str) -> None:
     # 0.5.1 bounds the key nowhere (1-64 printable ASCII is a later contract's): such a key
     # may be refused with 400 bad_request, then nothing runs, or accepted, then the command
     # runs exactly once.
-    marker = "$HOME/conf-idempotency-bad-key"
-    response = post_run(target, vm["vm_id"], f"echo executed >> {marker}", key)
+    marker = fresh_tally("bad-key")
+    response = post_run(target, vm["vm_id"], append_to(marker), key)
     if response.status_code == 400:
         expect_error(target.spec, response, "bad_request")
         expected = 0

@@ -31,16 +31,25 @@ import pytest
 from conformance.checks import expect_error, expect_ok
 from conformance.errors import HarnessError
 from conformance.suite._background import Gate, start_background
+from conformance.suite._forks import kept_vm
 from conformance.suite._listing import PageBudget
 from conformance.suite._shell import runs_path, vm_path
 
 if TYPE_CHECKING:
     from conformance.steps import StepLog
+    from conformance.target import Target
 
 pytestmark = [pytest.mark.capability("pagination"), pytest.mark.shares_vm]
 
 N_ITEMS = 4
 Undo = list[Callable[[], object]]
+
+
+@pytest.fixture(scope="module")
+def module_vm(target: Target) -> Iterator[dict[str, Any]]:
+    """This module's own shared VM: its lists are walked with every limit, so they hold only
+    what these tests made (the suite-wide shared VM gathers every module's runs)."""
+    yield from kept_vm(target, "pages")
 
 
 @dataclass(frozen=True)
@@ -240,6 +249,7 @@ def undo() -> Iterator[Undo]:
 
 
 @pytest.mark.parametrize("op_id", listing_params(creating=True))
+@pytest.mark.rules("PAG-001", "PAG-002")
 def test_every_limit_walks_all_items_once(
     target: Any, vm: dict[str, Any], undo: Undo, steps: StepLog, op_id: str
 ) -> None:
@@ -279,6 +289,7 @@ def _get_page(target: Any, request: pytest.FixtureRequest, listing: Listing, lim
 
 
 @pytest.mark.parametrize("op_id", listing_params(creating=False))
+@pytest.mark.rules("PAG-003")
 def test_limit_that_is_not_an_integer_is_a_bad_request(
     target: Any, request: pytest.FixtureRequest, op_id: str
 ) -> None:
@@ -289,6 +300,7 @@ def test_limit_that_is_not_an_integer_is_a_bad_request(
 
 @pytest.mark.parametrize("op_id", listing_params(creating=False))
 @pytest.mark.parametrize("limit", [0, -1, 1001, 5000])
+@pytest.mark.rules("PAG-004")
 def test_out_of_range_limit_is_refused_or_clamped(
     target: Any, request: pytest.FixtureRequest, op_id: str, limit: int
 ) -> None:
@@ -307,6 +319,7 @@ def test_out_of_range_limit_is_refused_or_clamped(
 
 
 @pytest.mark.parametrize("op_id", listing_params(creating=False))
+@pytest.mark.rules("PAG-005")
 def test_limit_1000_is_accepted(target: Any, request: pytest.FixtureRequest, op_id: str) -> None:
     listing = LISTINGS[op_id]
     path = listing.path(_vm_for(listing, request))
@@ -316,6 +329,7 @@ def test_limit_1000_is_accepted(target: Any, request: pytest.FixtureRequest, op_
 
 
 @pytest.mark.parametrize("op_id", listing_params(creating=False))
+@pytest.mark.rules("PAG-006")
 def test_garbage_cursor_is_a_bad_request(
     target: Any, request: pytest.FixtureRequest, op_id: str
 ) -> None:
@@ -329,6 +343,7 @@ def test_garbage_cursor_is_a_bad_request(
 
 
 @pytest.mark.requires("runs.background")  # the cursor comes from listRuns
+@pytest.mark.rules("PAG-007")
 def test_cursor_from_another_list_is_refused_or_answered_consistently(
     target: Any, vm: dict[str, Any], steps: StepLog
 ) -> None:

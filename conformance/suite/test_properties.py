@@ -22,6 +22,7 @@ from collections.abc import Iterator
 import pytest
 
 from conformance.property import PropertyBudget, PropertyItem, PropertyRunner, plan_for_config
+from conformance.rules.checks import PROPERTY_RULES
 from conformance.target import Target
 
 
@@ -48,6 +49,7 @@ def property_runner_for(
     return property_runner
 
 
+@pytest.mark.rules(*PROPERTY_RULES)
 def test_operation_properties(
     property_item: PropertyItem, property_runner_for: PropertyRunner, request: pytest.FixtureRequest
 ) -> None:

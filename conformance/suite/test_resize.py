@@ -31,6 +31,7 @@ def get_vm(target: Target, vm_id: str) -> dict[str, Any]:
     return body
 
 
+@pytest.mark.rules("RSZ-001")
 def test_resize_is_reflected_on_the_vm(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
     before = get_vm(target, vm["vm_id"])
     wanted = other_sizing(before)
@@ -44,16 +45,21 @@ def test_resize_is_reflected_on_the_vm(target: Target, vm: dict[str, Any], steps
 
 
 @pytest.mark.parametrize("field", ["vcpu_count", "memory_mib", "disk_mib"])
-def test_invalid_size_is_bad_request(target: Target, vm: dict[str, Any], field: str) -> None:
-    before = get_vm(target, vm["vm_id"]).get(field)
+@pytest.mark.rules("RSZ-002")
+def test_invalid_size_is_bad_request(target: Target, module_vm: dict[str, Any], field: str) -> None:
+    # Refused resizes change nothing, so these share the module's VM; each compares the
+    # VM's size before and after its own requests.
+    vm_id = module_vm["vm_id"]
+    before = get_vm(target, vm_id).get(field)
     for value in (0, -1, "two"):
-        response = target.client.request("POST", resize_path(vm["vm_id"]), json={field: value})
+        response = target.client.request("POST", resize_path(vm_id), json={field: value})
         expect_error(target.spec, response, "bad_request")
-    after = get_vm(target, vm["vm_id"]).get(field)
+    after = get_vm(target, vm_id).get(field)
     assert after == before, f"refused resizes must change nothing: {field} {before!r} -> {after!r}"
 
 
 @pytest.mark.creates_nothing
+@pytest.mark.rules("RSZ-003")
 def test_resize_of_an_unknown_vm_is_not_found(target: Target) -> None:
     response = target.client.request(
         "POST", resize_path(f"{target.prefix}-no-such-vm"), json={"vcpu_count": 2}

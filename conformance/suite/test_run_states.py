@@ -83,6 +83,7 @@ def cancel(target: Target, vm_id: str, run_id: str) -> dict[str, Any]:
 
 
 @pytest.mark.capability("runs.background")
+@pytest.mark.rules("RUN-012", "RUN-013", "RUN-014")
 def test_completed_run_follows_the_state_machine(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -98,6 +99,7 @@ def test_completed_run_follows_the_state_machine(
 
 
 @pytest.mark.capability("runs.background")
+@pytest.mark.rules("RUN-016")
 def test_finished_foreground_run_reads_completed_when_fetched(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -123,6 +125,7 @@ def test_finished_foreground_run_reads_completed_when_fetched(
 
 @pytest.mark.capability("runs.cancel")
 @pytest.mark.requires("runs.background")  # the cancelled run runs in the background
+@pytest.mark.rules("CAN-001")
 def test_cancel_ends_the_run_cancelled(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
     timeline = Timeline()
     started = start_background(target.spec, target.client, vm["vm_id"], "sleep 30")
@@ -145,6 +148,7 @@ def test_cancel_ends_the_run_cancelled(target: Target, vm: dict[str, Any], steps
 @pytest.mark.capability("runs.cancel")
 @pytest.mark.requires("runs.background")  # the cancelled run runs in the background
 @pytest.mark.requires("sync.inline")  # the ticks are read through /sync while the run holds
+@pytest.mark.rules("CAN-002")
 def test_cancel_stops_side_effects(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
     vm_id, ticks = vm["vm_id"], f"/tmp/conf-cancel-ticks-{secrets.token_hex(4)}"
     started = start_background(target.spec, target.client, vm_id, TICK_LOOP.format(ticks=ticks))
@@ -189,6 +193,7 @@ def count_ticks(target: Target, vm_id: str, ticks: str) -> int:
 
 @pytest.mark.capability("runs.cancel")
 @pytest.mark.requires("runs.background")  # the cancelled run runs in the background
+@pytest.mark.rules("CAN-003")
 def test_cancel_of_a_finished_run_changes_nothing(target: Target, vm: dict[str, Any]) -> None:
     started = start_background(target.spec, target.client, vm["vm_id"], "echo done")
     final = follow_run(target.spec, target.client, vm["vm_id"], started.run_id)

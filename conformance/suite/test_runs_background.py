@@ -38,6 +38,7 @@ def list_runs(target: Target, vm_id: str, **filters: Any) -> list[dict[str, Any]
 
 
 @pytest.mark.requires("sync.inline")  # the gate is opened by a /sync write
+@pytest.mark.rules("RUN-008")
 def test_background_request_answers_while_the_run_is_running(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -74,6 +75,7 @@ def test_background_request_answers_while_the_run_is_running(
     )
 
 
+@pytest.mark.rules("RUN-009")
 def test_background_run_reports_output_and_exit_code(target: Target, vm: dict[str, Any]) -> None:
     started = start_background(
         target.spec, target.client, vm["vm_id"], "echo bg-out; echo bg-err >&2; exit 7"
@@ -92,6 +94,7 @@ def test_background_run_reports_output_and_exit_code(target: Target, vm: dict[st
     )
 
 
+@pytest.mark.rules("RUN-010")
 def test_list_runs_contains_the_run_without_its_output(target: Target, vm: dict[str, Any]) -> None:
     started = start_background(target.spec, target.client, vm["vm_id"], "echo listed")
     follow_run(target.spec, target.client, vm["vm_id"], started.run_id)
@@ -106,6 +109,7 @@ def test_list_runs_contains_the_run_without_its_output(target: Target, vm: dict[
 
 
 @pytest.mark.requires("sync.inline")  # the running run's gate is opened by a /sync write
+@pytest.mark.rules("RUN-011")
 def test_state_filter_returns_only_runs_in_that_state(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:

@@ -39,6 +39,7 @@ def run(target: Target, vm_id: str, command: str, **fields: Any) -> dict[str, An
 
 
 @pytest.mark.parametrize("code", [0, 3, 255])
+@pytest.mark.rules("RUN-001")
 def test_exit_code_is_reported_and_run_is_completed(
     target: Target, vm: dict[str, Any], code: int
 ) -> None:
@@ -55,6 +56,7 @@ def test_exit_code_is_reported_and_run_is_completed(
         )
 
 
+@pytest.mark.rules("RUN-002")
 def test_stdout_and_stderr_are_kept_apart(target: Target, vm: dict[str, Any]) -> None:
     body = run(target, vm["vm_id"], "printf to-out; printf to-err >&2")
     stdout, stderr = decode_output(body, "stdout"), decode_output(body, "stderr")
@@ -63,6 +65,7 @@ def test_stdout_and_stderr_are_kept_apart(target: Target, vm: dict[str, Any]) ->
     )
 
 
+@pytest.mark.rules("RUN-003")
 def test_utf8_output_round_trips(target: Target, vm: dict[str, Any]) -> None:
     text = "héllo ✓ 日本語 🚀"
     body = run(target, vm["vm_id"], f"printf '%s' '{text}'")
@@ -73,6 +76,7 @@ def test_utf8_output_round_trips(target: Target, vm: dict[str, Any]) -> None:
     assert got == text.encode(), f"expected stdout {text.encode()!r}, got {got!r}"
 
 
+@pytest.mark.rules("RUN-004")
 def test_non_utf8_bytes_come_back_base64_encoded(target: Target, vm: dict[str, Any]) -> None:
     expected = b"\xff\xfe\x00\x01raw\x80"
     body = run(target, vm["vm_id"], r"printf '\377\376\000\001raw\200'")
@@ -84,6 +88,7 @@ def test_non_utf8_bytes_come_back_base64_encoded(target: Target, vm: dict[str, A
     assert got == expected, f"expected decoded stdout {expected!r}, got {got!r}"
 
 
+@pytest.mark.rules("RUN-005")
 def test_large_multiline_output_is_intact(target: Target, vm: dict[str, Any]) -> None:
     # About 110 KB over 20000 lines: no truncation, no reordering, no lost newlines.
     expected = "".join(f"{n}\n" for n in range(1, 20001)).encode()
@@ -94,6 +99,7 @@ def test_large_multiline_output_is_intact(target: Target, vm: dict[str, Any]) ->
     )
 
 
+@pytest.mark.rules("RUN-006")
 def test_environment_of_one_vm_does_not_reach_another(
     target: Target, request: pytest.FixtureRequest, vm: dict[str, Any]
 ) -> None:
@@ -106,6 +112,7 @@ def test_environment_of_one_vm_does_not_reach_another(
 
 
 @pytest.mark.capability("runs.timeout")
+@pytest.mark.rules("RUN-007")
 def test_timeout_ends_a_long_command_early(target: Target, vm: dict[str, Any]) -> None:
     """Accepted outcomes: the run answers before the command could end by itself and is
     not reported as a clean success — either ``state`` failed/cancelled, or a non-zero (or

@@ -91,6 +91,7 @@ def expect_normal_run(target: Target, vm_id: str, capability: str, **fields: Any
 @pytest.mark.parametrize(
     "fields", [(f,) for f in RESOURCE_FIELDS] + [RESOURCE_FIELDS], ids=[*RESOURCE_FIELDS, "all"]
 )
+@pytest.mark.rules("RES-001")
 def test_run_with_resources_executes(
     target: Target, vm: dict[str, Any], fields: tuple[str, ...]
 ) -> None:
@@ -100,6 +101,7 @@ def test_run_with_resources_executes(
 @pytest.mark.capability("runs.resources")
 @pytest.mark.parametrize("value", [0, -1, "1"], ids=["zero", "negative", "string"])
 @pytest.mark.parametrize("field", RESOURCE_FIELDS)
+@pytest.mark.rules("RES-002")
 def test_invalid_resource_value_is_bad_request(
     target: Target, refusing_vm: str, field: str, value: Any
 ) -> None:
@@ -120,6 +122,7 @@ def test_invalid_resource_value_is_bad_request(
     ],
     ids=["acquire", "release", "both"],
 )
+@pytest.mark.rules("RES-003")
 def test_run_with_acquire_or_release_executes(
     target: Target, vm: dict[str, Any], fields: dict[str, str]
 ) -> None:
@@ -132,6 +135,7 @@ def test_run_with_acquire_or_release_executes(
     [{"release": "cpu"}, {"release": "cpu,memory,disk"}, {"acquire": "cpu,memory"}],
     ids=["release-cpu", "release-all", "acquire-only"],
 )
+@pytest.mark.rules("RES-004")
 def test_resource_only_request_is_acknowledged_without_a_run(
     target: Target, vm: dict[str, Any], fields: dict[str, str]
 ) -> None:
@@ -153,6 +157,7 @@ def test_resource_only_request_is_acknowledged_without_a_run(
 @pytest.mark.capability("runs.acquire_release")
 @pytest.mark.parametrize("field", ["acquire", "release"])
 @pytest.mark.parametrize("value", ["gpu", "cpu,gpu"], ids=["gpu", "cpu-gpu"])
+@pytest.mark.rules("RES-005")
 def test_unknown_resource_kind_is_bad_request(
     target: Target, refusing_vm: str, field: str, value: str
 ) -> None:

@@ -19,6 +19,10 @@ how the signalled run ends (completed with the trap's exit code, failed, cancell
 not fixed — only that it ends, and that the process really got the signal (a trap
 inside the VM records it; SIGKILL cannot be trapped, so the VM-side witness is a tick
 loop that stops).
+
+The module's tests share one VM: a signal's subject is a session's process, not the VM.
+Each test signals only a run it started (in its own session where it has one), waits
+for that run's end, and marks under its own unique paths.
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ from conformance.checks.envelope import unsupported_message
 from conformance.errors import HarnessError
 from conformance.suite._acks import expect_acknowledgement
 from conformance.suite._background import follow_run, start_background, stop_run
-from conformance.suite._forks import fork_for_test
 from conformance.suite._polling import Wait, operator_budget, poll_until
 from conformance.suite._shell import run_command, runs_path, vm_path
 from conformance.suite._sync_protocol import post_read, read_bytes
@@ -46,7 +49,7 @@ if TYPE_CHECKING:
     from conformance.steps import StepLog
     from conformance.target import Target
 
-pytestmark = pytest.mark.capability("runs.signal")
+pytestmark = [pytest.mark.capability("runs.signal"), pytest.mark.shares_vm]
 
 # How long a quiet observation lasts: five times the tick loop's 0.2 s interval. A property
 # of our own command, not a time the backend meets (0.5.1 states none for signals).
@@ -171,6 +174,7 @@ def signal_a_running_script(
     ],
 )
 @pytest.mark.requires("runs.background", "sync.inline")
+@pytest.mark.rules("SIG-001")
 def test_signal_reaches_the_session_process(
     target: Target, vm: dict[str, Any], steps: StepLog, name: str, in_session: bool
 ) -> None:
@@ -188,6 +192,7 @@ def test_signal_reaches_the_session_process(
 
 
 @pytest.mark.requires("runs.background", "sync.inline")
+@pytest.mark.rules("SIG-002")
 def test_sigkill_stops_the_session_process(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -215,6 +220,7 @@ def test_sigkill_stops_the_session_process(
 
 
 @pytest.mark.requires("runs.background", "sync.inline")
+@pytest.mark.rules("SIG-003")
 def test_command_beside_a_signal_is_not_executed(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -231,12 +237,13 @@ def test_command_beside_a_signal_is_not_executed(
     )
 
 
-@pytest.fixture(scope="module")
-def refusing_vm(target: Target, request: pytest.FixtureRequest) -> str:
-    """One VM for requests that must be refused (each leaves its own marker, or none)."""
-    return str(fork_for_test(target, request)["vm_id"])
+@pytest.fixture
+def refusing_vm(module_vm: dict[str, Any]) -> str:
+    """The module's VM, for requests that must be refused (each leaves its own marker)."""
+    return str(module_vm["vm_id"])
 
 
+@pytest.mark.rules("SIG-004")
 def test_signal_that_is_not_a_string_is_bad_request(target: Target, refusing_vm: str) -> None:
     # RunRequest.signal is a string (or null): a number breaks the schema, so bad_request.
     marker = "$HOME/conf-bad-signal-int"
@@ -247,6 +254,7 @@ def test_signal_that_is_not_a_string_is_bad_request(target: Target, refusing_vm:
 
 
 @pytest.mark.parametrize("name", ["SIGUSR1", "SIGSTOP", "sigint", "9"])
+@pytest.mark.rules("SIG-005")
 def test_other_signal_names_never_run_the_command(
     target: Target, refusing_vm: str, name: str
 ) -> None:

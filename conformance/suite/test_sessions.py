@@ -56,6 +56,7 @@ def sh(target: Target, vm_id: str, command: str, session_id: str | None = None) 
     return decode_output(body, "stdout").decode("utf-8", errors="replace").strip()
 
 
+@pytest.mark.rules("SES-001")
 def test_created_session_starts_with_its_env_and_cwd(target: Target, vm: dict[str, Any]) -> None:
     sh(target, vm["vm_id"], f"mkdir -p {WORKDIR}")
     session = create_session(target, vm["vm_id"], env={"CONF_GREETING": "hello"}, cwd=WORKDIR)
@@ -77,6 +78,7 @@ def test_created_session_starts_with_its_env_and_cwd(target: Target, vm: dict[st
     )
 
 
+@pytest.mark.rules("SES-002")
 def test_cwd_and_env_persist_across_runs(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -94,6 +96,7 @@ def test_cwd_and_env_persist_across_runs(
     )
 
 
+@pytest.mark.rules("SES-003")
 def test_sessions_are_independent(target: Target, vm: dict[str, Any], steps: StepLog) -> None:
     first = create_session(target, vm["vm_id"])["session_id"]
     second = create_session(target, vm["vm_id"], cwd="/")["session_id"]
@@ -103,6 +106,7 @@ def test_sessions_are_independent(target: Target, vm: dict[str, Any], steps: Ste
     assert seen == "/\nunset", f"expected the second session untouched ('/', 'unset'), got {seen!r}"
 
 
+@pytest.mark.rules("SES-004")
 def test_get_and_list_show_the_sessions(target: Target, vm: dict[str, Any]) -> None:
     created = [create_session(target, vm["vm_id"])["session_id"] for _ in range(2)]
     for sid in created:
@@ -123,6 +127,7 @@ def test_get_and_list_show_the_sessions(target: Target, vm: dict[str, Any]) -> N
     assert not missing, f"expected both sessions listed, missing {missing}; listed {sorted(listed)}"
 
 
+@pytest.mark.rules("SES-005")
 def test_deleted_session_takes_no_more_runs(
     target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -137,6 +142,7 @@ def test_deleted_session_takes_no_more_runs(
     expect_error(target.spec, run, "not_found")
 
 
+@pytest.mark.rules("SES-006")
 def test_runs_naming_no_session_share_the_default_session(
     target: Target, vm: dict[str, Any]
 ) -> None:

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.checks.property import CheckEnv
 from conformance.property import PropertyBudget
-from conformance.property.checks import CheckEnv
 from conformance.property.plan import load_schema
 from conformance.property.stateful import run_workflow
+from conformance.rules.checks import STATEFUL_RULES
 from conformance.steps import StepLog
 from conformance.target import Target
 
 
 @pytest.mark.capability("vms")
+@pytest.mark.rules(*STATEFUL_RULES)
 def test_links_keep_the_contract_across_calls(
     target: Target, steps: StepLog, request: pytest.FixtureRequest
 ) -> None:

@@ -50,6 +50,7 @@ def _ranges(result: dict[str, Any]) -> list[tuple[int, int]]:
     [0, 1, 5 * 1024 + 3, CHUNK_SIZE - 1],
     ids=["0B", "1B", "5KiB-random", "CHUNK_SIZE-1"],
 )
+@pytest.mark.rules("XFR-001")
 def test_written_bytes_read_back_identical(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], size: int
 ) -> None:
@@ -63,6 +64,7 @@ def test_written_bytes_read_back_identical(
     )
 
 
+@pytest.mark.rules("XFR-002")
 def test_written_file_is_what_a_run_reads(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -81,6 +83,7 @@ def test_written_file_is_what_a_run_reads(
     assert shown == text, f"cat {text_path} inside the VM: expected {text!r}, got {shown!r}"
 
 
+@pytest.mark.rules("XFR-002")
 def test_file_created_by_a_run_is_what_sync_reads(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -92,6 +95,7 @@ def test_file_created_by_a_run_is_what_sync_reads(
     assert read == b"\x00\xffconf\n", f"read of {path}: expected b'\\x00\\xffconf\\n', got {read!r}"
 
 
+@pytest.mark.rules("XFR-003")
 def test_write_results_come_one_per_entry_in_order(
     spec: Spec, client: ArkerClient, vm: dict[str, Any]
 ) -> None:
@@ -108,6 +112,7 @@ def test_write_results_come_one_per_entry_in_order(
         assert read_bytes(spec, client, vm["vm_id"], path) == data, f"{path} did not read back"
 
 
+@pytest.mark.rules("XFR-004")
 def test_chunks_sharing_an_upload_id_assemble_one_file(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -137,6 +142,7 @@ def test_chunks_sharing_an_upload_id_assemble_one_file(
     )
 
 
+@pytest.mark.rules("XFR-004")
 def test_resending_a_range_is_idempotent(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -166,6 +172,7 @@ def test_resending_a_range_is_idempotent(
     [(10, 5, 20), (0, 30, 20), (0, 10, 10)],
     ids=["end-before-start", "end-past-size", "content-shorter-than-range"],
 )
+@pytest.mark.rules("XFR-005")
 def test_inconsistent_chunk_bounds_are_a_bad_request(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], start: int, end: int, size: int
 ) -> None:
@@ -175,6 +182,7 @@ def test_inconsistent_chunk_bounds_are_a_bad_request(
     expect_entry_rejected(spec, post_writes(client, vm["vm_id"], [entry]), what)
 
 
+@pytest.mark.rules("XFR-006")
 def test_matching_sha256_is_accepted(spec: Spec, client: ArkerClient, vm: dict[str, Any]) -> None:
     data, path = os.urandom(2048), _fresh_path("sha-ok")
     entry = chunk_entry(path, data, sha256=sha256_hex(data))
@@ -183,6 +191,7 @@ def test_matching_sha256_is_accepted(spec: Spec, client: ArkerClient, vm: dict[s
     assert read_bytes(spec, client, vm["vm_id"], path) == data, f"{path} did not read back"
 
 
+@pytest.mark.rules("XFR-006")
 def test_sha256_mismatch_is_a_per_entry_bad_request(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -200,6 +209,7 @@ def test_sha256_mismatch_is_a_per_entry_bad_request(
     expect_error(spec, post_read(client, vm["vm_id"], path), "not_found")
 
 
+@pytest.mark.rules("XFR-007")
 def test_reading_a_missing_file_is_not_found(
     spec: Spec, client: ArkerClient, vm: dict[str, Any]
 ) -> None:

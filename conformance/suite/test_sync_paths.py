@@ -48,6 +48,7 @@ def _landing_spots(path: str) -> list[str]:
 
 
 @pytest.mark.parametrize("template", list(_BAD_PATHS.values()), ids=list(_BAD_PATHS))
+@pytest.mark.rules("XFR-008")
 def test_bad_read_path_is_a_bad_request(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], template: str
 ) -> None:
@@ -56,6 +57,7 @@ def test_bad_read_path_is_a_bad_request(
 
 
 @pytest.mark.parametrize("template", list(_BAD_PATHS.values()), ids=list(_BAD_PATHS))
+@pytest.mark.rules("XFR-008")
 def test_bad_write_path_is_rejected_and_writes_nothing(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], template: str
 ) -> None:
@@ -68,6 +70,7 @@ def test_bad_write_path_is_rejected_and_writes_nothing(
     assert not found, f"write to {path!r} was rejected, yet a file appeared at {found}"
 
 
+@pytest.mark.rules("XFR-009")
 def test_reading_a_directory_is_refused(
     spec: Spec, client: ArkerClient, vm: dict[str, Any]
 ) -> None:
@@ -76,6 +79,7 @@ def test_reading_a_directory_is_refused(
     expect_error(spec, response, "not_found" if response.status_code == 404 else "bad_request")
 
 
+@pytest.mark.rules("XFR-010")
 def test_writing_a_nested_path_creates_its_parents(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -90,6 +94,7 @@ def test_writing_a_nested_path_creates_its_parents(
     assert listed == str(len(data)), f"wc -c {path} in the VM: expected {len(data)}, got {listed!r}"
 
 
+@pytest.mark.rules("XFR-011")
 def test_names_with_spaces_and_unicode_round_trip(
     spec: Spec, client: ArkerClient, vm: dict[str, Any]
 ) -> None:

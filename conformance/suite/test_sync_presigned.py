@@ -84,6 +84,7 @@ def _make_large_file_in_vm(
 
 
 @pytest.mark.parametrize("size", [CHUNK_SIZE + 1, 9 * _MIB], ids=["CHUNK_SIZE+1", "9MiB"])
+@pytest.mark.rules("XFR-013")
 def test_presigned_upload_commits_the_exact_bytes(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], steps: StepLog, size: int
 ) -> None:
@@ -99,6 +100,7 @@ def test_presigned_upload_commits_the_exact_bytes(
     assert read == data, f"read back: expected sha256 {sha256_hex(data)}, got {sha256_hex(read)}"
 
 
+@pytest.mark.rules("XFR-014")
 def test_large_read_serves_the_bytes_inline_or_presigned(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -125,6 +127,7 @@ def test_large_read_serves_the_bytes_inline_or_presigned(
     )
 
 
+@pytest.mark.rules("XFR-016")
 def test_presigned_signatures_never_show_in_recorded_exchanges(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -178,6 +181,7 @@ def _tampered(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(flipped)))
 
 
+@pytest.mark.rules("XFR-015")
 def test_tampered_signature_is_refused(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -199,6 +203,7 @@ def test_tampered_signature_is_refused(
     assert len(fetch_presigned(client, body)) == CHUNK_SIZE + 1, "genuine presigned URL failed"
 
 
+@pytest.mark.rules("XFR-015")
 def test_tampered_upload_signature_is_refused(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], steps: StepLog
 ) -> None:

@@ -6,6 +6,8 @@ path is a conflict, and also has the ``idempotent`` flag: both pass); another fi
 at a taken path is 409; a still-bound filesystem cannot be deleted; the list filters by
 ``filesystem_id``. Bindings made here go through the ledger
 (``target.create_sync``), so teardown deletes any the test leaves, before their VM.
+The module's tests share one VM: each binds its own filesystems at its own mount points
+and judges lists by them.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from conformance.spec import Spec
     from conformance.steps import StepLog
 
-pytestmark = pytest.mark.capability("syncs")
+pytestmark = [pytest.mark.capability("syncs"), pytest.mark.shares_vm]
 
 
 def syncs_path(vm_id: str) -> str:
@@ -62,6 +64,7 @@ def _list_syncs(spec: Spec, client: ArkerClient, vm_id: str, **params: Any) -> l
     )
 
 
+@pytest.mark.rules("BND-001")
 def test_file_written_in_one_vm_is_seen_in_the_other(
     spec: Spec,
     client: ArkerClient,
@@ -107,6 +110,7 @@ def _cat(spec: Spec, client: ArkerClient, vm_id: str, path: str) -> tuple[bool, 
     return result.exit_code == 0, result.stdout if result.exit_code == 0 else result.stderr
 
 
+@pytest.mark.rules("BND-002")
 def test_same_filesystem_at_the_same_path_is_the_existing_binding_or_a_conflict(
     spec: Spec, target: Any, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -130,12 +134,19 @@ def test_same_filesystem_at_the_same_path_is_the_existing_binding_or_a_conflict(
             f"{first.get('sync_id')!r} (idempotent true when sent), got sync_id "
             f"{again.get('sync_id')!r}, idempotent {again.get('idempotent')!r}"
         )
-    listed = [s["sync_id"] for s in _list_syncs(spec, target.client, vm["vm_id"])]
-    assert listed.count(first["sync_id"]) == 1 and len(listed) == 1, (
-        f"after the repeat, expected exactly the one binding {first['sync_id']!r}, got {listed}"
+    # the VM is shared: the bindings at this path or of this filesystem are this test's
+    listed = [
+        s.get("sync_id")
+        for s in _list_syncs(spec, target.client, vm["vm_id"])
+        if s.get("path") == mount or s.get("filesystem_id") == fs["filesystem_id"]
+    ]
+    assert listed == [first["sync_id"]], (
+        f"after the repeat, expected exactly the one binding {first['sync_id']!r} at {mount}, "
+        f"got {listed}"
     )
 
 
+@pytest.mark.rules("BND-003")
 def test_another_filesystem_at_a_taken_path_is_a_conflict(
     spec: Spec, target: Any, vm: dict[str, Any]
 ) -> None:
@@ -146,6 +157,7 @@ def test_another_filesystem_at_a_taken_path_is_a_conflict(
     expect_error(spec, taken, "conflict", capability="syncs")
 
 
+@pytest.mark.rules("BND-004")
 def test_deleted_binding_is_gone(
     spec: Spec, client: ArkerClient, target: Any, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -162,6 +174,7 @@ def test_deleted_binding_is_gone(
     expect_error(spec, client.request("DELETE", path), "not_found", capability="syncs")
 
 
+@pytest.mark.rules("BND-005")
 def test_a_bound_filesystem_cannot_be_deleted(
     spec: Spec, client: ArkerClient, target: Any, vm: dict[str, Any], steps: StepLog
 ) -> None:
@@ -184,6 +197,7 @@ def test_a_bound_filesystem_cannot_be_deleted(
     assert deleted.get("deleted") is True, f"deleteFilesystem: expected deleted=true, got {deleted}"
 
 
+@pytest.mark.rules("BND-006")
 def test_list_filters_by_filesystem_id(
     spec: Spec, client: ArkerClient, target: Any, vm: dict[str, Any]
 ) -> None:

@@ -46,6 +46,7 @@ def _still_owned(target: Any, vm: dict[str, Any]) -> None:
     )
 
 
+@pytest.mark.rules("TEN-001")
 def test_other_org_cannot_get_or_delete_a_private_vm(
     target: Any, vm: dict[str, Any], other_client: Any, steps: Any
 ) -> None:
@@ -58,6 +59,7 @@ def test_other_org_cannot_get_or_delete_a_private_vm(
     _still_owned(target, vm)
 
 
+@pytest.mark.rules("TEN-002")
 def test_other_org_cannot_run_on_a_private_vm(
     target: Any, vm: dict[str, Any], other_client: Any, steps: Any
 ) -> None:
@@ -72,6 +74,7 @@ def test_other_org_cannot_run_on_a_private_vm(
     assert check.exit_code != 0, f"org B's refused run executed: {marker} exists in org A's VM"
 
 
+@pytest.mark.rules("TEN-003")
 def test_other_org_cannot_read_or_write_its_files(
     target: Any, vm: dict[str, Any], other_client: Any, steps: Any
 ) -> None:
@@ -89,6 +92,7 @@ def test_other_org_cannot_read_or_write_its_files(
 
 
 @pytest.mark.requires("runs.background")  # listing runs is part of runs.background
+@pytest.mark.rules("TEN-004")
 def test_other_org_cannot_see_its_runs(
     target: Any, vm: dict[str, Any], other_client: Any, steps: Any
 ) -> None:
@@ -104,6 +108,7 @@ def test_other_org_cannot_see_its_runs(
     expect_error(target.spec, other_client.request("GET", runs_path(vm["vm_id"])), REFUSED)
 
 
+@pytest.mark.rules("TEN-005")
 def test_other_org_does_not_see_its_vm_in_lists(
     target: Any, vm: dict[str, Any], other_client: Any
 ) -> None:

@@ -3,6 +3,8 @@
 A background ``python3 -m http.server`` asks for its port; the tunnel shows in the run,
 goes ``starting`` → ``open`` with a ``url`` that serves the VM's port, is listed (with a
 ``state`` filter), and once deleted is gone (404 or ``closed``) and no longer serves.
+The module's tests share one VM: each serves on a port of its own, drawn at random from
+:data:`GUEST_PORTS`; the probes of unknown ports use ports outside that range.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ _STATES = frozenset({"starting", "open", "closed"})
 # Below the usual ephemeral range (32768+): a VM sharing its host's network could
 # otherwise collide with a port the host handed to some outgoing connection.
 GUEST_PORTS = (20000, 32000)
+UNOPENED_PORTS = (19000, 19999)  # no test here opens one: an unknown port in the shared VM
 
 
 def tunnel_path(vm_id: str, port: int | str) -> str:
@@ -57,8 +60,9 @@ class ServedPort:
 
 
 @pytest.fixture
-def served_port(spec: Spec, client: ArkerClient, vm: dict[str, Any]) -> Iterator[ServedPort]:
-    """Start ``http.server`` in the background with an inbound port; cancel it afterwards."""
+def served_port(spec: Spec, client: ArkerClient, module_vm: dict[str, Any]) -> Iterator[ServedPort]:
+    """Start ``http.server`` in the module's VM with an inbound port; cancel it afterwards."""
+    vm = module_vm
     port, marker = random.randint(*GUEST_PORTS), f"conf-tunnel-{secrets.token_hex(6)}"
     www = f"/tmp/conf-www-{marker}"
     command = (
@@ -107,6 +111,7 @@ def _served_marker(url: str, marker: str) -> tuple[bool, str]:
 
 
 @pytest.mark.requires("runs.background")  # the serving command runs in the background
+@pytest.mark.rules("TUN-001")
 def test_inbound_port_opens_a_tunnel_that_serves(
     spec: Spec, client: ArkerClient, served_port: ServedPort, steps: StepLog
 ) -> None:
@@ -154,6 +159,7 @@ def _listed_ports(spec: Spec, client: ArkerClient, vm_id: str, state: str | None
 
 
 @pytest.mark.requires("runs.background")  # the serving command runs in the background
+@pytest.mark.rules("TUN-002")
 def test_tunnel_list_filters_by_state(
     spec: Spec, client: ArkerClient, served_port: ServedPort
 ) -> None:
@@ -166,6 +172,7 @@ def test_tunnel_list_filters_by_state(
 
 
 @pytest.mark.requires("runs.background")  # the serving command runs in the background
+@pytest.mark.rules("TUN-003")
 def test_deleted_tunnel_is_gone_and_stops_serving(
     spec: Spec, client: ArkerClient, served_port: ServedPort, steps: StepLog
 ) -> None:
@@ -199,8 +206,9 @@ def test_deleted_tunnel_is_gone_and_stops_serving(
     )
 
 
-@pytest.mark.shares_vm  # a VM no test opens a tunnel on
+@pytest.mark.shares_vm
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
+@pytest.mark.rules("TUN-004")
 def test_non_integer_port_is_a_bad_request(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], method: str
 ) -> None:
@@ -208,11 +216,12 @@ def test_non_integer_port_is_a_bad_request(
     expect_error(spec, response, "bad_request", capability="tunnels")
 
 
-@pytest.mark.shares_vm  # a VM no test opens a tunnel on
+@pytest.mark.shares_vm
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
+@pytest.mark.rules("TUN-005")
 def test_unknown_port_is_not_found(
     spec: Spec, client: ArkerClient, vm: dict[str, Any], method: str
 ) -> None:
-    port = random.randint(*GUEST_PORTS)
+    port = random.randint(*UNOPENED_PORTS)
     response = client.request(method, tunnel_path(vm["vm_id"], port))
     expect_error(spec, response, "not_found", capability="tunnels")

@@ -2,7 +2,8 @@
 
 0.5.1's ``ForkRequest`` and ``Vm``: a fork answers 200 with a ``Vm`` in the
 caller's org, private unless asked otherwise; exactly one source; an unknown source is 404;
-the destination name is unique within the caller's org only.
+the destination name is unique within the caller's org only. Tests that only read a VM,
+or fork beside one and are refused, share the module's VM (``module_vm``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def list_vm_ids(target: Target) -> set[str]:
     return {vm["vm_id"] for vm in vms}
 
 
+@pytest.mark.rules("VM-001", "VM-002")
 def test_fork_of_a_golden_is_a_private_vm_of_the_caller(
     target: Target, request: pytest.FixtureRequest, steps: StepLog
 ) -> None:
@@ -54,7 +56,9 @@ def test_fork_of_a_golden_is_a_private_vm_of_the_caller(
     )
 
 
-def test_get_returns_the_forked_vm(target: Target, vm: dict[str, Any]) -> None:
+@pytest.mark.rules("VM-003")
+def test_get_returns_the_forked_vm(target: Target, module_vm: dict[str, Any]) -> None:
+    vm = module_vm
     response = target.client.request("GET", vm_path(vm["vm_id"]))
     got = expect_ok(target.spec, "getVm", response, capability="vms")
     for key in ("vm_id", "owner_org_id", "name", "public"):
@@ -63,11 +67,14 @@ def test_get_returns_the_forked_vm(target: Target, vm: dict[str, Any]) -> None:
         )
 
 
-def test_list_contains_the_forked_vm(target: Target, vm: dict[str, Any]) -> None:
+@pytest.mark.rules("VM-004")
+def test_list_contains_the_forked_vm(target: Target, module_vm: dict[str, Any]) -> None:
+    vm = module_vm
     ids = list_vm_ids(target)
     assert vm["vm_id"] in ids, f"expected GET /v1/vms to list {vm['vm_id']}; saw {len(ids)} VMs"
 
 
+@pytest.mark.rules("VM-005")
 def test_deleted_vm_is_gone(target: Target, request: pytest.FixtureRequest, steps: StepLog) -> None:
     vm = fork_for_test(target, request)
     steps.log(f"delete {vm['vm_id']}")
@@ -78,38 +85,47 @@ def test_deleted_vm_is_gone(target: Target, request: pytest.FixtureRequest, step
     expect_error(target.spec, target.client.request("GET", vm_path(vm["vm_id"])), "not_found")
 
 
+@pytest.mark.rules("VM-006")
 def test_fork_without_a_source_is_bad_request(target: Target) -> None:
     response = target.fork_raw(suffix="no-source", default_source=False)
     expect_error(target.spec, response, "bad_request")
 
 
-def test_fork_with_both_sources_is_bad_request(target: Target, vm: dict[str, Any]) -> None:
+@pytest.mark.rules("VM-006")
+def test_fork_with_both_sources_is_bad_request(target: Target, module_vm: dict[str, Any]) -> None:
     # Both sources exist, so only "exactly one" can be the reason to refuse (ForkRequest).
     response = target.fork_raw(
-        source_vm_id=vm["vm_id"], source_vm_name=target.golden, source_org_id=GOLDEN_ORG
+        source_vm_id=module_vm["vm_id"], source_vm_name=target.golden, source_org_id=GOLDEN_ORG
     )
     expect_error(target.spec, response, "bad_request")
 
 
 @pytest.mark.parametrize("field", ["source_vm_id", "source_vm_name"])
+@pytest.mark.rules("VM-007")
 def test_fork_of_an_unknown_source_is_not_found(target: Target, field: str) -> None:
     source: dict[str, Any] = {field: f"{target.prefix}-no-such-vm"}
     response = target.fork_raw(**source)
     expect_error(target.spec, response, "not_found")
 
 
+@pytest.mark.rules("VM-008")
 def test_destination_name_is_unique_within_an_org(
-    target: Target, request: pytest.FixtureRequest, steps: StepLog
+    target: Target, module_vm: dict[str, Any], steps: StepLog
 ) -> None:
-    first = fork_for_test(target, request)
+    first = module_vm  # a VM of this org whose name is taken
     steps.log(f"fork again under the taken name {first['name']!r}")
     expect_error(target.spec, target.fork_raw(name=first["name"]), "conflict")
 
 
+@pytest.mark.rules("VM-008")
 def test_destination_names_are_scoped_per_org(
-    target: Target, request: pytest.FixtureRequest, other_client: ArkerClient, steps: StepLog
+    target: Target,
+    request: pytest.FixtureRequest,
+    other_client: ArkerClient,
+    module_vm: dict[str, Any],
+    steps: StepLog,
 ) -> None:
-    mine = fork_for_test(target, request)
+    mine = module_vm  # org A's VM; org B forks under its name
     steps.log(f"org B forks under org A's VM name {mine['name']!r}")
     theirs = fork_for_test(target, request, client=other_client, name=mine["name"])
     assert theirs["name"] == mine["name"], (

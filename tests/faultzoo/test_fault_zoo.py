@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.reference.dishonest import DISHONEST
-from conformance.reference.faults import FAULTS
+from conformance.reference.common.faults import FAULTS
+from conformance.reference.domain.dishonest import DISHONEST
 
 from .zoo import FAMILY_MODULES, FAULT_OPTIONS, HONESTY_CAPABILITY, honesty_profile, run_suite
 

@@ -14,8 +14,8 @@ import pytest
 import schemathesis
 
 from conformance.checks import ContractViolation
+from conformance.checks.property import BUILTIN_CHECKS, OUR_CHECKS, CaseScope, CheckEnv, case_scope
 from conformance.profiles import load_profile
-from conformance.property.checks import BUILTIN_CHECKS, OUR_CHECKS, CaseScope, CheckEnv, case_scope
 from conformance.spec import Spec
 
 SPEC = Spec.load()

@@ -7,8 +7,8 @@ import pytest
 import schemathesis
 
 from conformance.checks import ContractViolation
+from conformance.checks.property import CaseScope, CheckEnv, case_scope
 from conformance.profiles import load_profile
-from conformance.property.checks import CaseScope, CheckEnv, case_scope
 from conformance.property.scope import capabilities_of, touched_capabilities
 from conformance.spec import Spec
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from conformance.reference.requests import ascii_int
+from conformance.reference.common.requests import ascii_int
 
 from .test_bad_input import expect_error, vm_id
 

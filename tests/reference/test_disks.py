@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from arker import VM, Arker, ArkerError
 
-from conformance.reference.disks import split_vm_path
-from conformance.reference.errors import ApiError
+from conformance.reference.common.errors import ApiError
+from conformance.reference.storage.disks import split_vm_path
 
 
 @pytest.mark.parametrize("path", ["tmp/a", "/tmp/../etc/passwd", "/tmp/./a", "/", "/a\x00b", 3])

@@ -14,11 +14,11 @@ import httpx
 import pytest
 from arker import VM, ArkerError
 
-from conformance.reference.db import Database
-from conformance.reference.disks import VmDisk
-from conformance.reference.layers import DiskLayout, LayerStore
-from conformance.reference.sandbox import bwrap_usable
-from conformance.reference.sysroot import build_etc
+from conformance.reference.sandbox.bwrap import bwrap_usable
+from conformance.reference.storage.db import Database
+from conformance.reference.storage.disks import VmDisk
+from conformance.reference.storage.layers import DiskLayout, LayerStore
+from conformance.reference.storage.sysroot import build_etc
 
 needs_bwrap = pytest.mark.skipif(not bwrap_usable(), reason="bubblewrap sandbox not usable here")
 HOST_SHADOW = Path("/etc/shadow")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.reference.proctree import command_group, group_alive, killpg
+from conformance.reference.sandbox.proctree import command_group, group_alive, killpg
 
 from .conftest import poll
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conformance.reference.delays import (
+from conformance.reference.common.delays import (
     DelayMiddleware,
     Delays,
     add_delay_arguments,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from conformance.reference.faults import FAULTS
+from conformance.reference.common.faults import FAULTS
 from conformance.reference.launcher import ReferenceServer
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.reference.cli import main
-from conformance.reference.variations import EXTRA_FIELD, provider_of, with_extra_fields
+from conformance.reference.domain.variations import EXTRA_FIELD, provider_of, with_extra_fields
 
 
 @pytest.mark.parametrize(

@@ -71,7 +71,7 @@ def test_a_property_test_carries_its_operation_mode_seed_and_cases(report: RunRe
         "failures": "0",
     }
     others = [r for r in report.results if r.nodeid != stats.nodeid]
-    assert all(len(_props(cases[r.name])) == 3 for r in others)
+    assert all(len(_props(cases[r.name])) == 3 + bool(r.rule_ids) for r in others)
 
 
 def test_pass_is_a_plain_testcase(report: RunReport) -> None:

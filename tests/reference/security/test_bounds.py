@@ -14,7 +14,7 @@ import httpx
 import pytest
 from arker import VM
 
-from conformance.reference.bounds import MAX_DEPTH, MAX_INBOUND_PORTS
+from conformance.reference.common.bounds import MAX_DEPTH, MAX_INBOUND_PORTS
 from conformance.reference.launcher import ReferenceServer
 
 from ..conftest import KEY_B

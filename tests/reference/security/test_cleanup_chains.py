@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from arker import VM, Arker, ArkerError
 
-from conformance.reference.db import Database
 from conformance.reference.launcher import ReferenceServer
-from conformance.reference.layers import LayerStore
-from conformance.reference.sandbox import bwrap_usable
-from conformance.reference.trash import remove_tree
+from conformance.reference.sandbox.bwrap import bwrap_usable
+from conformance.reference.storage.db import Database
+from conformance.reference.storage.layers import LayerStore
+from conformance.reference.storage.trash import remove_tree
 
 from ..conftest import KEY_A, ORG_A, poll
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from conformance.reference import dnsfilter
-from conformance.reference.dnsfilter import DnsFilter, a_records, name_matches, question
+from conformance.reference.sandbox import dnsfilter
+from conformance.reference.sandbox.dnsfilter import DnsFilter, a_records, name_matches, question
 
 
 def query(name: str, txid: bytes = b"\xab\xcd") -> bytes:

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from arker import VM, Arker, ArkerError
 
-from conformance.reference.sandbox import bwrap_usable
+from conformance.reference.sandbox.bwrap import bwrap_usable
 
 from ._probes import UNREACHABLE, fetch_from
 

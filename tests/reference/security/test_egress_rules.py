@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from conformance.reference import egress
-from conformance.reference.egress import EgressPlan, plan_egress, ruleset
+from conformance.reference.sandbox import egress
+from conformance.reference.sandbox.egress import EgressPlan, plan_egress, ruleset
 
 
 def test_policies_reduce_to_plans() -> None:

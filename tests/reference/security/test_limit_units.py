@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance.reference import cgroups, keys
-from conformance.reference.limits import RunLimits
+from conformance.reference import keys
+from conformance.reference.sandbox import cgroups
+from conformance.reference.sandbox.limits import RunLimits
 
 
 def test_a_v1_run_cgroup_gets_one_directory_per_hierarchy_with_its_limits(tmp_path: Path) -> None:
@@ -75,7 +76,7 @@ def test_no_limit_keeps_the_servers_hard_limits_and_the_command_runs() -> None:
 def test_a_server_resets_what_it_inherited_for_its_children() -> None:
     code = (
         "import subprocess\n"
-        "from conformance.reference.sigreset import reset_inherited_signals\n"
+        "from conformance.reference.sandbox.sigreset import reset_inherited_signals\n"
         "print(sorted(set(reset_inherited_signals()) & {'SIGHUP', 'SIGUSR2'}))\n"
         "subprocess.run(['grep', '-E', '^Sig(Blk|Ign)', '/proc/self/status'], check=True)\n"
     )

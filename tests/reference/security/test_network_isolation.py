@@ -19,7 +19,7 @@ import pytest
 from arker import VM, Arker, ArkerError
 
 from conformance.reference.launcher import ReferenceServer
-from conformance.reference.sandbox import bwrap_usable
+from conformance.reference.sandbox.bwrap import bwrap_usable
 
 from ..conftest import poll
 from ..test_tunnels import free_port

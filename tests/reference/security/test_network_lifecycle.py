@@ -15,7 +15,7 @@ import pytest
 from arker import VM, Arker
 
 from conformance.reference.launcher import ReferenceServer
-from conformance.reference.sandbox import bwrap_usable
+from conformance.reference.sandbox.bwrap import bwrap_usable
 
 from ..conftest import KEY_A, ORG_A, poll
 from ..test_tunnels import free_port

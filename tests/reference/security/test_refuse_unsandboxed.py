@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.reference import preflight
+from conformance.reference.sandbox import preflight
 
 ROOT = Path(__file__).resolve().parents[3]
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]

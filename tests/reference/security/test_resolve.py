@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from conformance.reference import resolve
-from conformance.reference.db import Database
-from conformance.reference.disks import VmDisk
-from conformance.reference.errors import ApiError
-from conformance.reference.hooks import Mount
-from conformance.reference.layers import DiskLayout, LayerStore
+from conformance.reference.common.errors import ApiError
+from conformance.reference.common.hooks import Mount
+from conformance.reference.storage import resolve
+from conformance.reference.storage.db import Database
+from conformance.reference.storage.disks import VmDisk
+from conformance.reference.storage.layers import DiskLayout, LayerStore
 
 RACE_S = 1.0
 _libc = ctypes.CDLL(None, use_errno=True)

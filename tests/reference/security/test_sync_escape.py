@@ -22,7 +22,7 @@ import pytest
 from arker import VM, Arker, ArkerError
 
 from conformance.reference.launcher import ReferenceServer
-from conformance.reference.sandbox import bwrap_usable
+from conformance.reference.sandbox.bwrap import bwrap_usable
 
 from ..conftest import KEY_A, poll
 

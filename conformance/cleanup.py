@@ -27,8 +27,8 @@ from conformance.janitor import DeleteRefused
 
 if TYPE_CHECKING:
     from conformance.ledger import LedgerEntry
-    from conformance.outcomes import Outcome
     from conformance.profiles import Profile
+    from conformance.vocabulary import Outcome
 
 __all__ = [
     "KIND_CAPABILITY",
@@ -84,7 +84,7 @@ def judge_test_cleanup(
 
 def outcome_of(exc: BaseException | None) -> Outcome | None:
     """The outcome a clean-up exception at teardown decides (None: not a clean-up one)."""
-    from conformance.outcomes import Outcome
+    from conformance.vocabulary import Outcome
 
     if isinstance(exc, CleanupRefused):
         return Outcome.FAIL if exc.requirement == "required" else Outcome.WARN

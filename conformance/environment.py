@@ -11,12 +11,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 
-from conformance.options import OPTIONS
+from conformance.plugin.options import OPTIONS
 
 __all__ = ["KNOWN_ENV", "known_names", "unknown_variables", "warning_lines"]
 
 # Every ARKER_ variable the suite, its reference backend, its tests or the official clients
-# read, besides the options' own fallbacks (listed in conformance.options.OPTIONS, added
+# read, besides the options' own fallbacks (listed in conformance.plugin.options.OPTIONS, added
 # below). Add a new one here, in one place.
 KNOWN_ENV: tuple[str, ...] = (
     # the official clients (0.5.1): key, compute / burst / control-plane URLs, placement

@@ -12,24 +12,22 @@ import difflib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import jsonschema
 import yaml
 
 from conformance import resources
 from conformance.capabilities import CAPABILITIES, closest
+from conformance.vocabulary import REQUIREMENTS, Requirement
 
 __all__ = [
-    "REQUIREMENTS",
     "Profile",
     "ProfileError",
     "available_profiles",
     "load_profile",
 ]
 
-RequirementName = Literal["required", "optional", "unsupported"]
-REQUIREMENTS: tuple[RequirementName, ...] = ("required", "optional", "unsupported")
 _TOP_KEYS = ("name", "description", "extends", "default", "capabilities")
 
 
@@ -44,17 +42,17 @@ class Profile:
     name: str
     description: str
     source: Path
-    requirements: dict[str, RequirementName] = field(default_factory=dict)
+    requirements: dict[str, Requirement] = field(default_factory=dict)
     chain: tuple[str, ...] = ()
 
-    def requirement(self, capability: str) -> RequirementName:
+    def requirement(self, capability: str) -> Requirement:
         """Return ``required``/``optional``/``unsupported`` for ``capability``.
 
         Example: ``load_profile("core").requirement("sessions") == "optional"``.
         """
         return self.requirements[capability]
 
-    def by_requirement(self, requirement: RequirementName) -> list[str]:
+    def by_requirement(self, requirement: Requirement | str) -> list[str]:
         """Capabilities carrying ``requirement``, in catalogue order."""
         return [cap for cap, req in self.requirements.items() if req == requirement]
 
@@ -102,16 +100,16 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> Profile:
     parent: Profile | None = None
     if "extends" in raw:
         parent = _resolve(_locate(str(raw["extends"]), path.parent), (*seen, path))
-    explicit = cast(dict[str, RequirementName], raw.get("capabilities") or {})
-    default = cast(RequirementName | None, raw.get("default"))
-    requirements: dict[str, RequirementName] = {}
+    explicit = cast(dict[str, str], raw.get("capabilities") or {})
+    default = raw.get("default")
+    requirements: dict[str, Requirement] = {}
     for cap in CAPABILITIES:
         if cap in explicit:
-            requirements[cap] = explicit[cap]
+            requirements[cap] = Requirement(explicit[cap])
         elif parent is not None and default is None:
             requirements[cap] = parent.requirements[cap]
         else:
-            requirements[cap] = default or "optional"
+            requirements[cap] = Requirement(default or Requirement.OPTIONAL)
     chain = (str(raw["name"]), *(parent.chain if parent else ()))
     return Profile(
         name=str(raw["name"]),

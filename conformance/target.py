@@ -23,7 +23,7 @@ from conformance.traffic import MeteredLog
 
 if TYPE_CHECKING:
     from conformance.embedded import EmbeddedBackend
-    from conformance.options import Settings
+    from conformance.plugin.options import Settings
     from conformance.profiles import Profile
     from conformance.spec import Spec
 
@@ -84,7 +84,7 @@ class Budgets:
 class Target:
     """Everything a conformance test needs to talk to the backend under test.
 
-    Build it with :func:`conformance.session.open_target` (the ``target`` fixture does).
+    Build it with :func:`conformance.plugin.lifecycle.open_target` (the ``target`` fixture does).
     ``other_client`` is None when no second org key is available.
     """
 

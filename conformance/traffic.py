@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from conformance.session import RunState
+    from conformance.plugin.state import RunState
     from conformance.target import Target
 
 _TERMINAL_RUN_STATES = frozenset({"completed", "failed", "cancelled"})

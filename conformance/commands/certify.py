@@ -24,7 +24,7 @@ from pathlib import Path
 
 from conformance import __version__
 from conformance.commands.passthrough import refusal, test_paths, unknown_options
-from conformance.options import new_run_id
+from conformance.plugin.options import new_run_id
 
 __all__ = ["BLOCKED_PLUGINS", "OWN_OPTIONS", "add_arguments", "pytest_args", "run"]
 

@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _connect(args: argparse.Namespace) -> Target:
-    from conformance.options import command_settings
+    from conformance.plugin.options import command_settings
     from conformance.profiles import load_profile
     from conformance.spec import Spec
     from conformance.target import connect

@@ -35,8 +35,8 @@ def plan_for_config(config: pytest.Config) -> list[Any]:
     Without the plugin's state (plugin disabled) it plans the bundled contract under the
     ``reference`` profile.
     """
+    from conformance.plugin.state import state_of
     from conformance.profiles import ProfileError, load_profile
-    from conformance.session import state_of
     from conformance.spec import Spec
 
     state = state_of(config)

@@ -1,6 +1,6 @@
 """Budgets and determinism of the property layer.
 
-Sizes are run settings (``conformance.options``, CLI > env > ini > default), resolved once:
+Sizes are run settings (``conformance.plugin.options``, CLI > env > ini > default), resolved once:
 ``--property-examples`` cases per operation and mode (default 10), ``--property-forks``
 real forks per forkVm test (default 3), ``--property-scenarios`` / ``--property-steps``
 stateful scenarios and steps per scenario (default 8 / 12), ``--property-stateful-forks``
@@ -24,7 +24,7 @@ import hypothesis
 from hypothesis import HealthCheck, Phase
 
 if TYPE_CHECKING:
-    from conformance.options import Settings
+    from conformance.plugin.options import Settings
 
 __all__ = ["PropertyBudget", "derive_seed", "hypothesis_settings"]
 

@@ -19,7 +19,7 @@ from conformance.reports.model import (
     OperationLatency,
     OperationStats,
     RunReport,
-    TestResult,
+    TestRecord,
     public_url,
 )
 
@@ -29,7 +29,7 @@ __all__ = [
     "OperationLatency",
     "OperationStats",
     "RunReport",
-    "TestResult",
+    "TestRecord",
     "load_report",
     "operation_latencies",
     "public_url",

@@ -15,7 +15,7 @@ from typing import Any
 from conformance.reports._html_parts import badge, esc, filter_attrs, pretty_body, table
 from conformance.reports._text import first_line
 from conformance.reports.html_cost import har_link
-from conformance.reports.model import RunReport, TestResult
+from conformance.reports.model import RunReport, TestRecord
 
 __all__ = [
     "NOT_APPLICABLE_PREFIX",
@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 # The reason a capability-honesty probe is disabled with when the profile supports its
-# capability (conformance.outcomes words it so): the probe has nothing to check there.
+# capability (conformance.plugin.gating words it so): the probe has nothing to check there.
 NOT_APPLICABLE_PREFIX = "disabled by profile: profile supports it"
 _FINDINGS = (("fail", "Failures"), ("error", "Errors"), ("warn", "Warnings"))
 # a section with at most this many findings shows them open
@@ -41,12 +41,12 @@ def _count(total: int) -> str:
     return f'(<span class="count" data-total="{total}">{total}</span>)'
 
 
-def is_not_applicable_probe(result: TestResult) -> bool:
+def is_not_applicable_probe(result: TestRecord) -> bool:
     """A capability-honesty probe disabled because the profile supports its capability."""
     return result.outcome == "disabled" and (result.message or "").startswith(NOT_APPLICABLE_PREFIX)
 
 
-def is_honesty_probe(result: TestResult) -> bool:
+def is_honesty_probe(result: TestRecord) -> bool:
     """A capability-honesty probe: one that ran against a capability the profile declares
     unsupported (only probes run there; other tests of it are disabled), or one that did
     not apply.
@@ -121,7 +121,7 @@ def _message(message: str | None) -> str:
     return "".join(parts)
 
 
-def _finding(result: TestResult, ids: Iterator[int], is_open: bool) -> str:
+def _finding(result: TestRecord, ids: Iterator[int], is_open: bool) -> str:
     """One failure, error or warning, the failing step and exchange first."""
     parts = [_message(result.message), har_link(result)]
     if result.steps:
@@ -154,7 +154,7 @@ def _finding(result: TestResult, ids: Iterator[int], is_open: bool) -> str:
     )
 
 
-def _rules(result: TestResult) -> str:
+def _rules(result: TestRecord) -> str:
     """`` · PAG-001, PAG-002``: the rules a finding names (docs/rules.md explains them)."""
     return f" · {esc(', '.join(result.rule_ids))}" if result.rule_ids else ""
 
@@ -176,7 +176,7 @@ def findings(report: RunReport) -> str:
     return "".join(sections)
 
 
-def _probe_row(result: TestResult) -> list[str]:
+def _probe_row(result: TestRecord) -> list[str]:
     verdict = "refused honestly" if result.outcome == "unsupported" else result.outcome
     return [
         badge(result.outcome, label=verdict),

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from conformance.reports.compare_latency import LatencyJudgement, LatencyRule, judge_latency
-from conformance.reports.model import OutcomeName, RunReport, TestResult, public_url
+from conformance.reports.model import RunReport, TestRecord, public_url
+from conformance.vocabulary import Outcome
 
 __all__ = [
     "Comparison",
@@ -43,8 +44,8 @@ class TestChange:
 
     nodeid: str
     capability: str
-    old: OutcomeName | None
-    new: OutcomeName
+    old: Outcome | None
+    new: Outcome
     message: str | None
 
 
@@ -126,7 +127,7 @@ class Comparison:
         return bool(self.newly_failing or self.verdict_worse or self.latency_regressions)
 
 
-def _classify(comparison: Comparison, old: TestResult | None, new: TestResult) -> None:
+def _classify(comparison: Comparison, old: TestRecord | None, new: TestRecord) -> None:
     change = TestChange(
         new.nodeid, new.capability, old.outcome if old else None, new.outcome, new.message
     )
@@ -149,18 +150,18 @@ def _classify(comparison: Comparison, old: TestResult | None, new: TestResult) -
 
 
 def match_tests(
-    old: list[TestResult], new: list[TestResult]
-) -> tuple[list[tuple[TestResult | None, TestResult]], list[TestResult], list[Rename]]:
+    old: list[TestRecord], new: list[TestRecord]
+) -> tuple[list[tuple[TestRecord | None, TestRecord]], list[TestRecord], list[Rename]]:
     """Pair NEW's tests with OLD's: by node id, then by unique rule ids (a rename).
 
     Returns the pairs (old None: a new test), OLD's unmatched tests and the renames.
     """
     by_nodeid = {r.nodeid: r for r in old}
-    pairs: dict[str, TestResult | None] = {r.nodeid: by_nodeid.get(r.nodeid) for r in new}
+    pairs: dict[str, TestRecord | None] = {r.nodeid: by_nodeid.get(r.nodeid) for r in new}
     left_old = [r for r in old if r.nodeid not in pairs]
     left_new = [r for r in new if pairs[r.nodeid] is None]
-    old_by_rules: dict[str, list[TestResult]] = defaultdict(list)
-    new_by_rules: dict[str, list[TestResult]] = defaultdict(list)
+    old_by_rules: dict[str, list[TestRecord]] = defaultdict(list)
+    new_by_rules: dict[str, list[TestRecord]] = defaultdict(list)
     for result in left_old:
         if result.rule_ids:
             old_by_rules[result.identity].append(result)

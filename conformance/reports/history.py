@@ -15,7 +15,8 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from conformance.reports.model import OUTCOMES, RunReport, public_url
+from conformance.reports.model import RunReport, public_url
+from conformance.vocabulary import OUTCOMES
 
 __all__ = ["Flaky", "History", "RunPoint", "build_history", "render_history_text"]
 

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from conformance.reports import _html_tests as tests
+import conformance.reports._html_tests as tests
 from conformance.reports._files import write_text_atomic
 from conformance.reports._html_parts import badge as _badge
 from conformance.reports._html_parts import esc as _e
@@ -23,7 +23,8 @@ from conformance.reports._html_script import CSP, SCRIPT
 from conformance.reports._html_style import STYLE
 from conformance.reports._text import counted
 from conformance.reports.html_cost import cost_section
-from conformance.reports.model import OUTCOMES, RunReport, TestResult, public_url
+from conformance.reports.model import RunReport, TestRecord, public_url
+from conformance.vocabulary import OUTCOMES
 
 __all__ = ["HTML_FILE", "SECTIONS", "render_html", "write_html"]
 
@@ -87,7 +88,7 @@ def _filters(report: RunReport) -> str:
     )
 
 
-def _probe_cell(results: list[TestResult]) -> str:
+def _probe_cell(results: list[TestRecord]) -> str:
     """What the capability's honesty probes say: n/a where the profile supports it."""
     probes = [r for r in results if tests.is_honesty_probe(r)]
     if not probes:
@@ -103,7 +104,7 @@ def _probe_cell(results: list[TestResult]) -> str:
 def _matrix(report: RunReport) -> str:
     """Capability-by-outcome counts, next to the profile's expected / executed / passed;
     honesty probes in their own column."""
-    per_capability: dict[str, list[TestResult]] = {}
+    per_capability: dict[str, list[TestRecord]] = {}
     for result in report.results:
         per_capability.setdefault(result.capability, []).append(result)
     declared = {item.capability: item for item in report.capabilities}

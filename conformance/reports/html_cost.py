@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
-from conformance.reports.model import RunReport, TestResult
+from conformance.reports.model import RunReport, TestRecord
 
 __all__ = ["cost_section", "har_link"]
 
@@ -29,7 +29,7 @@ def cost_section(report: RunReport) -> str:
     )
 
 
-def har_link(result: TestResult) -> str:
+def har_link(result: TestRecord) -> str:
     """A link to the test's HAR file (open it in a browser's devtools), or nothing.
 
     Example: ``har_link(failing)`` → ``'<p class="har"><a href="har/x.har" ...'``.

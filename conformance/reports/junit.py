@@ -23,7 +23,7 @@ from pathlib import Path
 
 from conformance.reports._files import write_text_atomic
 from conformance.reports._text import first_line, printable
-from conformance.reports.model import OperationStats, RunReport, TestResult, public_url
+from conformance.reports.model import OperationStats, RunReport, TestRecord, public_url
 
 __all__ = ["JUNIT_FILE", "render_junit", "write_junit"]
 
@@ -41,7 +41,7 @@ def _classname(nodeid: str) -> str:
     return ".".join([module, *parts[1:-1]])
 
 
-def _details(result: TestResult) -> str:
+def _details(result: TestRecord) -> str:
     """The body of a failure/error/warn: message, the steps taken, then curl reproductions."""
     sections = [result.message or "(no message)"]
     if result.steps:
@@ -60,7 +60,7 @@ def _properties(parent: ET.Element, pairs: list[tuple[str, str]]) -> None:
         ET.SubElement(props, "property", name=name, value=printable(value))
 
 
-def _testcase(result: TestResult, stats: OperationStats | None) -> ET.Element:
+def _testcase(result: TestRecord, stats: OperationStats | None) -> ET.Element:
     case = ET.Element(
         "testcase",
         classname=printable(_classname(result.nodeid)),

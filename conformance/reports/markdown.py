@@ -11,7 +11,8 @@ from pathlib import Path
 
 from conformance.reports._files import write_text_atomic
 from conformance.reports._text import counted, first_line
-from conformance.reports.model import OUTCOMES, RunReport, public_url
+from conformance.reports.model import RunReport, public_url
+from conformance.vocabulary import OUTCOMES
 
 __all__ = ["SUMMARY_FILE", "md_cell", "render_markdown", "write_markdown"]
 

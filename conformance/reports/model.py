@@ -1,47 +1,35 @@
 """The one result model every report writer reads (results.json round-trips through it).
 
 The plugin builds a :class:`RunReport` at the end of a session; the writers in this package
-render it and never talk to the target. Outcome and verdict values are plain strings here
-(``Literal`` types) so this module stays independent of ``conformance.outcomes``; the values
-are the same.
+render it and never talk to the target. Its per-test rows are the plugin's own
+:class:`~conformance.plugin.results.TestRecord` s; outcomes, requirements and verdicts are
+the words of :mod:`conformance.vocabulary`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast, get_args
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from conformance.plugin.results import TestRecord
 from conformance.reports.cost import Cost
 from conformance.reports.versions import Versions
+from conformance.vocabulary import OUTCOMES, Outcome, Requirement, Verdict, member
 
 __all__ = [
     "FORMAT_VERSION",
-    "OUTCOMES",
     "READABLE_FORMAT_VERSIONS",
-    "REQUIREMENTS",
-    "VERDICTS",
     "CapabilityCount",
     "Cost",
     "OperationLatency",
     "OperationStats",
-    "OutcomeName",
-    "RequirementName",
     "RunReport",
-    "TestResult",
-    "VerdictName",
+    "TestRecord",
     "Versions",
     "public_url",
 ]
-
-OutcomeName = Literal["pass", "fail", "warn", "unsupported", "disabled", "error"]
-VerdictName = Literal["conformant", "partial", "non-conformant", "incomplete"]
-RequirementName = Literal["required", "optional", "unsupported"]
-
-OUTCOMES: tuple[OutcomeName, ...] = get_args(OutcomeName)
-VERDICTS: tuple[VerdictName, ...] = get_args(VerdictName)
-REQUIREMENTS: tuple[RequirementName, ...] = get_args(RequirementName)
 
 # Bumped when results.json changes shape; loading (and so `compare`) reads every version
 # in READABLE_FORMAT_VERSIONS and refuses others. 2 added `operations` (a version-1 reader's
@@ -73,80 +61,6 @@ def public_url(url: str) -> str:
         port = None
     netloc = host if port is None else f"{host}:{port}"
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def _optional_str(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def _choice(value: object, allowed: tuple[str, ...], what: str) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
-    return value
-
-
-@dataclass
-class TestResult:
-    """One conformance test's outcome, with the redacted evidence that explains it."""
-
-    __test__ = False  # not a pytest test class despite the name
-
-    nodeid: str
-    name: str
-    capability: str
-    requirement: RequirementName
-    outcome: OutcomeName
-    duration_s: float
-    message: str | None = None
-    evidence: list[dict[str, Any]] = field(default_factory=list)
-    steps: list[str] = field(default_factory=list)
-    rule_ids: list[str] = field(default_factory=list)
-    cleanup_error: str | None = None  # the suite's own clean-up failed (not the backend)
-    har: str | None = None  # path of the test's HAR file, relative to the run directory
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON-ready form used in results.json (``har`` only when there is one)."""
-        data = {
-            "nodeid": self.nodeid,
-            "name": self.name,
-            "capability": self.capability,
-            "requirement": self.requirement,
-            "outcome": self.outcome,
-            "duration_s": self.duration_s,
-            "message": self.message,
-            "evidence": [dict(item) for item in self.evidence],
-            "steps": list(self.steps),
-            "rule_ids": list(self.rule_ids),
-            "cleanup_error": self.cleanup_error,
-        }
-        if self.har is not None:
-            data["har"] = self.har
-        return data
-
-    @property
-    def identity(self) -> str:
-        """What stays the same when a test is renamed: its rule ids, else its node id."""
-        return "rules:" + ",".join(sorted(self.rule_ids)) if self.rule_ids else self.nodeid
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TestResult:
-        """Build from the results.json form; raises ``ValueError``/``KeyError`` on bad data."""
-        return cls(
-            nodeid=str(data["nodeid"]),
-            name=str(data["name"]),
-            capability=str(data["capability"]),
-            requirement=cast(
-                RequirementName, _choice(data["requirement"], REQUIREMENTS, "requirement")
-            ),
-            outcome=cast(OutcomeName, _choice(data["outcome"], OUTCOMES, "outcome")),
-            duration_s=float(data["duration_s"]),
-            message=None if data.get("message") is None else str(data["message"]),
-            evidence=[dict(item) for item in data.get("evidence", [])],
-            steps=[str(step) for step in data.get("steps", [])],
-            rule_ids=[str(rule) for rule in data.get("rule_ids", [])],
-            cleanup_error=_optional_str(data.get("cleanup_error")),
-            har=_optional_str(data.get("har")),
-        )
 
 
 @dataclass
@@ -238,7 +152,7 @@ class CapabilityCount:
     """Per capability: how many tests the profile expects, how many ran, how many passed."""
 
     capability: str
-    requirement: RequirementName
+    requirement: Requirement
     expected: int
     executed: int
     passed: int
@@ -247,7 +161,7 @@ class CapabilityCount:
         """Return the JSON-ready form used in results.json."""
         return {
             "capability": self.capability,
-            "requirement": self.requirement,
+            "requirement": str(self.requirement),
             "expected": self.expected,
             "executed": self.executed,
             "passed": self.passed,
@@ -258,9 +172,7 @@ class CapabilityCount:
         """Build from the results.json form."""
         return cls(
             capability=str(data["capability"]),
-            requirement=cast(
-                RequirementName, _choice(data["requirement"], REQUIREMENTS, "requirement")
-            ),
+            requirement=member(Requirement, data["requirement"], "requirement"),
             expected=int(data["expected"]),
             executed=int(data["executed"]),
             passed=int(data["passed"]),
@@ -286,11 +198,11 @@ class RunReport:
     seed: int | None
     started_at: str  # ISO 8601, UTC
     finished_at: str  # ISO 8601, UTC
-    results: list[TestResult] = field(default_factory=list)
+    results: list[TestRecord] = field(default_factory=list)
     latencies: list[OperationLatency] = field(default_factory=list)
     capabilities: list[CapabilityCount] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
-    verdict: VerdictName = "incomplete"
+    verdict: Verdict = Verdict.INCOMPLETE
     leaks: list[dict[str, Any]] = field(default_factory=list)
     operations: list[OperationStats] = field(default_factory=list)
     incomplete_reasons: list[str] = field(default_factory=list)
@@ -325,8 +237,8 @@ class RunReport:
             "seed": self.seed,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
-            "verdict": self.verdict,
-            "counts": {name: self.count(name) for name in OUTCOMES},
+            "verdict": str(self.verdict),
+            "counts": {str(name): self.count(name) for name in OUTCOMES},
             "capabilities": [item.to_dict() for item in self.capabilities],
             "latencies": [item.to_dict() for item in self.latencies],
             "results": [item.to_dict() for item in self.results],
@@ -362,11 +274,11 @@ class RunReport:
             seed=None if seed is None else int(seed),
             started_at=str(data["started_at"]),
             finished_at=str(data["finished_at"]),
-            results=[TestResult.from_dict(item) for item in data.get("results", [])],
+            results=[TestRecord.from_dict(item) for item in data.get("results", [])],
             latencies=[OperationLatency.from_dict(item) for item in data.get("latencies", [])],
             capabilities=[CapabilityCount.from_dict(i) for i in data.get("capabilities", [])],
             counts={str(k): int(v) for k, v in dict(data.get("counts", {})).items()},
-            verdict=cast(VerdictName, _choice(data["verdict"], VERDICTS, "verdict")),
+            verdict=member(Verdict, data["verdict"], "verdict"),
             leaks=[dict(item) for item in data.get("leaks", [])],
             operations=[OperationStats.from_dict(i) for i in data.get("operations", [])],
             incomplete_reasons=[str(x) for x in data.get("incomplete_reasons", [])],
@@ -380,7 +292,7 @@ class RunReport:
             format_version=int(version),
         )
 
-    def count(self, outcome: OutcomeName) -> int:
+    def count(self, outcome: Outcome) -> int:
         """Return how many tests ended with ``outcome`` (from ``counts``, else the results)."""
         if outcome in self.counts:
             return self.counts[outcome]

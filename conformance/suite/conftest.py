@@ -18,7 +18,8 @@ import pytest
 
 from conformance.client import ArkerClient
 from conformance.errors import HarnessError
-from conformance.session import close_target, open_target, profile_of, state_of
+from conformance.plugin.lifecycle import close_target, open_target
+from conformance.plugin.state import profile_of, state_of
 from conformance.spec import Spec
 from conformance.steps import StepLog
 from conformance.suite._forks import kept_vm

@@ -13,7 +13,7 @@ import pytest
 from conformance import __version__
 from conformance.cli import main
 from conformance.environment import KNOWN_ENV, known_names, unknown_variables, warning_lines
-from conformance.options import OPTIONS
+from conformance.plugin.options import OPTIONS
 
 
 def test_version_is_printed(capsys: pytest.CaptureFixture[str]) -> None:

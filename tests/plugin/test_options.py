@@ -8,7 +8,7 @@ import pytest
 
 PRINT_SETTINGS = """
 import pytest
-from conformance.session import state_of
+from conformance.plugin.state import state_of
 
 def test_show(request):
     s = state_of(request.config).settings
@@ -119,7 +119,7 @@ def test_bad_option_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
 
 
 PRINT_PROPERTY_SETTINGS = """
-from conformance.session import state_of
+from conformance.plugin.state import state_of
 
 def test_show(request):
     s = state_of(request.config).settings

@@ -115,7 +115,7 @@ def test_no_credential_of_the_url_reaches_the_output_or_a_report(
 
 
 def test_settings_repr_shows_urls_without_their_secrets() -> None:
-    from conformance.options import command_settings
+    from conformance.plugin.options import command_settings
 
     settings = command_settings(
         backend_url=f"https://bot:{PASSWORD}@h/api?token={TOKEN}&page=2", api_key=GOOD_KEY

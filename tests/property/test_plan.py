@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conformance.options import command_settings
+from conformance.plugin.options import command_settings
 from conformance.profiles import load_profile
 from conformance.property import PropertyBudget, derive_seed, plan
 from conformance.property.plan import pytest_params

@@ -18,7 +18,7 @@ from conformance.reports.model import (
     OperationLatency,
     OperationStats,
     RunReport,
-    TestResult,
+    TestRecord,
     Versions,
 )
 
@@ -50,9 +50,9 @@ def _exchange(
     }
 
 
-def _results() -> list[TestResult]:
+def _results() -> list[TestRecord]:
     return [
-        TestResult(
+        TestRecord(
             f"{_SUITE}/test_vms.py::test_fork_golden_by_name",
             "test_fork_golden_by_name",
             "vms",
@@ -61,7 +61,7 @@ def _results() -> list[TestResult]:
             1.25,
             rule_ids=["vms.fork.by-name"],
         ),
-        TestResult(
+        TestRecord(
             PROPERTY_TEST,
             "test_operation_properties[createRun-positive]",
             "runs.foreground",
@@ -69,7 +69,7 @@ def _results() -> list[TestResult]:
             "pass",
             2.5,
         ),
-        TestResult(
+        TestRecord(
             f"{_SUITE}/test_runs_foreground.py::test_exit_code_is_reported[false]",
             "test_exit_code_is_reported[false]",
             "runs.foreground",
@@ -89,7 +89,7 @@ def _results() -> list[TestResult]:
             ["fork golden ubuntu -> vm_1", "run `false` in vm_1"],
             har="har/test_runs_foreground.py__test_exit_code_is_reported_false_.har",
         ),
-        TestResult(
+        TestRecord(
             f"{_SUITE}/test_tunnels.py::test_tunnel_listed_after_fork",
             "test_tunnel_listed_after_fork",
             "tunnels",
@@ -99,7 +99,7 @@ def _results() -> list[TestResult]:
             "tunnel for port 8080 missing | listed ports: []\x00",
             [_exchange("GET", "/v1/vms/vm_2/tunnels", 200, '{"tunnels": []}', 0.012)],
         ),
-        TestResult(
+        TestRecord(
             f"{_SUITE}/test_resize.py::test_resize_grows_disk",
             "test_resize_grows_disk",
             "resize",
@@ -108,7 +108,7 @@ def _results() -> list[TestResult]:
             0.1,
             "backend answered unsupported_operation for resize (profile core: optional)",
         ),
-        TestResult(
+        TestRecord(
             f"{_SUITE}/test_tenancy.py::test_other_org_cannot_read_vm",
             "test_other_org_cannot_read_vm",
             "tenancy",
@@ -117,7 +117,7 @@ def _results() -> list[TestResult]:
             0.0,
             "capability tenancy needs --other-api-key (profile core: required)",
         ),
-        TestResult(
+        TestRecord(
             f"{_SUITE}/test_sync_presigned.py::TestPresigned::test_large_read_roundtrip",
             "test_large_read_roundtrip",
             "sync.presigned",

@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,14 +32,12 @@ def save(tmp_path: Path) -> Save:
 
 
 def _set(report: RunReport, name: str, outcome: str, message: str | None = None) -> None:
-    (result,) = [r for r in report.results if r.name == name]
-    result.outcome = outcome  # type: ignore[assignment]
-    result.message = message
+    (index,) = [i for i, r in enumerate(report.results) if r.name == name]
+    report.results[index] = replace(report.results[index], outcome=outcome, message=message)
 
 
 def _passing(report: RunReport) -> RunReport:
-    for result in report.results:
-        result.outcome, result.message = "pass", None
+    report.results = [replace(r, outcome="pass", message=None) for r in report.results]
     report.counts, report.verdict = {}, "conformant"
     return report
 

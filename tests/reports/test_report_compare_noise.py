@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -119,10 +120,14 @@ def test_an_old_format_run_is_not_judged_and_says_why(report: RunReport) -> None
 
 def test_new_removed_and_renamed_tests_by_rule_ids(report: RunReport) -> None:
     new = copy.deepcopy(report)
-    renamed = new.results[0]
-    renamed.nodeid = renamed.nodeid.replace("by_name", "by_its_name")
-    new.results[0].outcome = "fail"  # a renamed test that now fails is newly failing
-    new.results[3].nodeid += "_v2"  # no rule ids: removed + new
+    # a renamed test that now fails is newly failing
+    renamed = replace(
+        new.results[0],
+        nodeid=new.results[0].nodeid.replace("by_name", "by_its_name"),
+        outcome="fail",
+    )
+    new.results[0] = renamed
+    new.results[3] = replace(new.results[3], nodeid=new.results[3].nodeid + "_v2")  # no rule ids
     comparison = compare_reports(report, new)
 
     assert [(r.old_nodeid, r.new_nodeid) for r in comparison.renamed] == [
@@ -149,7 +154,7 @@ def test_version_changes_are_listed(report: RunReport, capsys: pytest.CaptureFix
 def _write_run(root: Path, folder: str, report: RunReport, started: str, outcome: str) -> None:
     run = copy.deepcopy(report)
     run.started_at, run.run_id = started, folder
-    run.results[0].outcome = outcome  # type: ignore[assignment]
+    run.results[0] = replace(run.results[0], outcome=outcome)
     write_all(run, root / folder)
 
 

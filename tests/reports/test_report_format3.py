@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,8 @@ def _load(document: dict[str, Any], tmp_path: Path) -> RunReport:
 def test_format_3_round_trips_every_new_key(report: RunReport, tmp_path: Path) -> None:
     report.incomplete_reasons = ["interrupted by SIGINT"]
     report.missing_tests = ["conformance/suite/test_vms.py::test_list"]
-    report.results[0].cleanup_error = "HarnessError: could not delete vm_1"
+    cleanup_error = "HarnessError: could not delete vm_1"
+    report.results[0] = replace(report.results[0], cleanup_error=cleanup_error)
 
     again = _load(_document(report), tmp_path)
 
@@ -63,7 +65,7 @@ def test_a_version_2_file_loads_with_empty_defaults(report: RunReport, tmp_path:
         [],
     )
     assert old.run_versions == Versions("0.1.0", "0.5.1", "0123456789abcdef" * 4, "core")
-    assert all(r.rule_ids == [] and r.cleanup_error is None for r in old.results)
+    assert all(r.rule_ids == () and r.cleanup_error is None for r in old.results)
 
 
 @pytest.mark.parametrize("key", _NEW_TOP)

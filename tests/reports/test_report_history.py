@@ -7,6 +7,7 @@ import shutil
 import struct
 import subprocess
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -41,9 +42,13 @@ def _night(report: RunReport, day: int) -> RunReport:
     backend = _FAULT_BACKEND if day == 2 else "arker-reference 0.1.0"
     assert report.versions is not None
     run.versions = Versions(**{**report.versions.to_dict(), "backend": backend})
-    by_id = {r.nodeid: r for r in run.results}
-    by_id[_FLAKE].outcome = "fail" if day in (1, 4) else "pass"
-    by_id[_FAULTED].outcome = "fail" if day == 2 else "pass"
+    outcomes = {
+        _FLAKE: "fail" if day in (1, 4) else "pass",
+        _FAULTED: "fail" if day == 2 else "pass",
+    }
+    run.results = [
+        replace(r, outcome=outcomes[r.nodeid]) if r.nodeid in outcomes else r for r in run.results
+    ]
     run.counts = {}
     run.verdict = "non-conformant" if day in (1, 2, 4) else "partial"
     run.latencies = [
@@ -108,7 +113,7 @@ def test_history_of_no_runs_is_a_usage_error(
 
 def test_page_escapes_what_runs_carry(report: RunReport, hostile_text: str) -> None:
     night = _night(report, 0)
-    night.results[0].nodeid = hostile_text
+    night.results[0] = replace(night.results[0], nodeid=hostile_text)
     night.run_id = hostile_text
 
     page = render_history_html(build_history([night, _night(report, 1)]))

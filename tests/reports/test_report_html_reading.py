@@ -4,10 +4,11 @@ passing tests collapsed, every test filterable, honesty probes shown as what the
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from conformance.reports import RunReport, TestResult, render_html
+from conformance.reports import RunReport, TestRecord, render_html
 from conformance.reports._html_tests import NOT_APPLICABLE_PREFIX, OPEN_FINDINGS
-from conformance.reports.model import OutcomeName, RequirementName
+from conformance.vocabulary import Outcome, Requirement
 
 _SUITE = "conformance/suite"
 _PROBE = f"{_SUITE}/test_capability_honesty.py::test_run_option_is_refused_and_not_executed"
@@ -29,9 +30,9 @@ def _exchange(path: str, status: int, body: str) -> dict[str, object]:
     }
 
 
-def _failure_after_setup() -> TestResult:
+def _failure_after_setup() -> TestRecord:
     """A failure whose evidence starts with two set-up calls and ends with the bad answer."""
-    return TestResult(
+    return TestRecord(
         f"{_SUITE}/test_vms.py::test_get_vm_names_it",
         "test_get_vm_names_it",
         "vms",
@@ -49,9 +50,9 @@ def _failure_after_setup() -> TestResult:
 
 
 def _probe(
-    cap: str, outcome: OutcomeName, requirement: RequirementName, message: str | None
-) -> TestResult:
-    return TestResult(f"{_PROBE}[{cap}]", cap, cap, requirement, outcome, 0.0, message)
+    cap: str, outcome: Outcome | str, requirement: Requirement | str, message: str | None
+) -> TestRecord:
+    return TestRecord(f"{_PROBE}[{cap}]", cap, cap, requirement, outcome, 0.0, message)
 
 
 def test_the_failing_exchange_and_step_come_before_the_set_up_calls(report: RunReport) -> None:
@@ -69,8 +70,9 @@ def test_the_failing_exchange_and_step_come_before_the_set_up_calls(report: RunR
 
 
 def test_json_bodies_are_indented_and_others_left_alone(report: RunReport) -> None:
-    report.results = [_failure_after_setup()]
-    report.results[0].evidence.append(_exchange("/v1/raw", 500, '{"truncated": "abc'))
+    failure = _failure_after_setup()
+    raw = _exchange("/v1/raw", 500, '{"truncated": "abc')
+    report.results = [replace(failure, evidence=(*failure.evidence, raw))]
 
     text = render_html(report)
 
@@ -153,9 +155,8 @@ def test_many_findings_collapse_to_one_line_each_with_their_headline(report: Run
 
 
 def test_the_message_shows_its_first_paragraph_and_folds_the_rest(report: RunReport) -> None:
-    failure = _failure_after_setup()
-    failure.message = "Wrong status\n\nExchange 1:\nGET /v1/vms/vm_1\n\nReproduce with: curl"
-    report.results = [failure]
+    message = "Wrong status\n\nExchange 1:\nGET /v1/vms/vm_1\n\nReproduce with: curl"
+    report.results = [replace(_failure_after_setup(), message=message)]
 
     text = render_html(report)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ def test_results_json_validates_against_the_schema(report: RunReport) -> None:
 def test_an_invalid_report_is_an_error_and_writes_nothing(
     report: RunReport, tmp_path: Path
 ) -> None:
-    report.results[0].duration_s = -1.0
+    report.results[0] = replace(report.results[0], duration_s=-1.0)
 
     with pytest.raises(InvalidReport, match=r"results/0/duration_s"):
         write_all(report, tmp_path / "run")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from conformance.reports import RunReport, render_json
-from conformance.reports.model import OUTCOMES, VERDICTS
+from conformance.vocabulary import OUTCOMES, VERDICTS
 
 
 def test_report_round_trips_through_results_json(report: RunReport) -> None:

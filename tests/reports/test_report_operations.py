@@ -1,6 +1,6 @@
 """Per-operation property results: from the tests' user properties into every report.
 
-``collect`` folds each property test's ``arker_property`` user property into
+``results.record`` folds each property test's ``arker_property`` user property into
 ``RunReport.operations`` (also after the xdist round trip a worker's report takes);
 results.json carries them from format version 2 on and still reads version 1; the
 writers show them.
@@ -17,8 +17,8 @@ from typing import Any, Literal, cast
 import pytest
 from _pytest.reports import pytest_report_from_serializable, pytest_report_to_serializable
 
-from conformance import collect
 from conformance.cli import main
+from conformance.plugin import results, verdict
 from conformance.reports import (
     InvalidReport,
     OperationStats,
@@ -92,10 +92,10 @@ def test_collect_takes_a_property_tests_stats_from_its_report(transport: Any) ->
     state = _state()
     call, teardown = _report("call", "fail"), _report("teardown", "error")
 
-    collect.record(transport(call), state)
-    collect.record(transport(teardown), state)  # a failed teardown repeats the item's properties
+    results.record(transport(call), state)
+    results.record(transport(teardown), state)  # a failed teardown repeats the item's properties
 
-    (stats,) = collect.operation_stats(state)
+    (stats,) = verdict.operation_stats(state)
     assert stats == OperationStats(
         NODE, "getVm", "negative", 42, 10, 1, 0.5, 50.0, {"400": 9, "500": 1}, 0
     )
@@ -103,18 +103,18 @@ def test_collect_takes_a_property_tests_stats_from_its_report(transport: Any) ->
 
 def test_collect_keeps_stats_when_a_later_report_has_none() -> None:
     state = _state()
-    collect.record(_report("call", "pass"), state)
-    collect.record(_report("teardown", "error", stats=None), state)
+    results.record(_report("call", "pass"), state)
+    results.record(_report("teardown", "error", stats=None), state)
 
-    assert [s.nodeid for s in collect.operation_stats(state)] == [NODE]
-    assert state.results[NODE]["outcome"] == "error"
+    assert [s.nodeid for s in verdict.operation_stats(state)] == [NODE]
+    assert state.results[NODE].outcome == "error"
 
 
 def test_scenario_tests_add_no_operation_stats() -> None:
     state = _state()
-    collect.record(_report("call", "pass", stats=None), state)
+    results.record(_report("call", "pass", stats=None), state)
 
-    assert collect.operation_stats(state) == []
+    assert verdict.operation_stats(state) == []
 
 
 def test_operation_stats_are_ordered_by_operation_then_mode() -> None:
@@ -122,9 +122,9 @@ def test_operation_stats_are_ordered_by_operation_then_mode() -> None:
     for op, mode in [("getVm", "positive"), ("forkVm", "negative"), ("forkVm", "honesty")]:
         stats = dict(STATS, operation_id=op, mode=mode)
         nodeid = NODE.replace("getVm-negative", f"{op}-{mode}")
-        collect.record(_report("call", "pass", stats, nodeid), state)
+        results.record(_report("call", "pass", stats, nodeid), state)
 
-    ordered = [(s.operation_id, s.mode) for s in collect.operation_stats(state)]
+    ordered = [(s.operation_id, s.mode) for s in verdict.operation_stats(state)]
     assert ordered == [("forkVm", "honesty"), ("forkVm", "negative"), ("getVm", "positive")]
 
 
@@ -156,7 +156,7 @@ def test_a_version_1_results_json_still_loads(report: RunReport, tmp_path: Path)
 
     assert loaded.operations == []
     assert [r.nodeid for r in loaded.results] == [r.nodeid for r in report.results]
-    assert all(r.rule_ids == [] and r.har is None for r in loaded.results)
+    assert all(r.rule_ids == () and r.har is None for r in loaded.results)
 
 
 @pytest.mark.parametrize(

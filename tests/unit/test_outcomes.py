@@ -9,19 +9,12 @@ import pytest
 
 from conformance.checks import ContractViolation, UnsupportedOperation
 from conformance.errors import HarnessError, TargetUnreachable
-from conformance.options import command_settings
-from conformance.outcomes import (
-    EXIT_CODES,
-    MarkerUsageError,
-    Outcome,
-    Requirement,
-    ResultRecord,
-    Verdict,
-    evaluate_requirements,
-    outcome_for,
-    verdict,
-)
+from conformance.plugin.gating import MarkerUsageError, evaluate_requirements, outcome_for
+from conformance.plugin.options import command_settings
+from conformance.plugin.results import TestRecord
+from conformance.plugin.verdict import EXIT_CODES, verdict
 from conformance.profiles import load_profile
+from conformance.vocabulary import Outcome, Requirement, Verdict
 
 REQ, OPT, UNS = Requirement.REQUIRED, Requirement.OPTIONAL, Requirement.UNSUPPORTED
 SETTINGS = command_settings(
@@ -170,8 +163,8 @@ def test_unsupported_in_setup_follows_the_requirement() -> None:
     assert outcome_for(REQ, "failed", exc, when="setup") is Outcome.FAIL
 
 
-def rec(outcome: Outcome, requirement: Requirement = REQ, **kw: Any) -> ResultRecord:
-    return ResultRecord("t", "vms", requirement, outcome, **kw)
+def rec(outcome: Outcome, requirement: Requirement = REQ, **kw: Any) -> TestRecord:
+    return TestRecord("t", "t", "vms", requirement, outcome, 0.0, **kw)
 
 
 @pytest.mark.parametrize(
@@ -191,7 +184,7 @@ def rec(outcome: Outcome, requirement: Requirement = REQ, **kw: Any) -> ResultRe
         ([], Verdict.INCOMPLETE),
     ],
 )
-def test_verdict(records: list[ResultRecord], expected: Verdict) -> None:
+def test_verdict(records: list[TestRecord], expected: Verdict) -> None:
     assert verdict(records) is expected
 
 

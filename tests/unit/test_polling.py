@@ -6,7 +6,7 @@ import pytest
 
 from conformance.checks import ContractViolation
 from conformance.errors import HarnessError
-from conformance.outcomes import Outcome, Requirement, outcome_for
+from conformance.plugin.gating import outcome_for
 from conformance.suite import _polling
 from conformance.suite._polling import (
     ContractWaitExpired,
@@ -15,6 +15,7 @@ from conformance.suite._polling import (
     Wait,
     poll_until,
 )
+from conformance.vocabulary import Outcome, Requirement
 
 
 class FakeClock:

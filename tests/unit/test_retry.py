@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
-from conformance import collect
 from conformance.client import ArkerClient, RetryPolicy, exchange_of
+from conformance.plugin import results
+from conformance.vocabulary import Outcome
 
 from .data.scripted_server import Answer, ScriptedServer
 
@@ -98,10 +98,9 @@ def test_the_evidence_of_a_judged_answer_shows_the_retries_before_it(
     response = client.request("GET", "/v1/vms")
     judged = exchange_of(response)
     exc = SimpleNamespace(exchanges=[judged])
-    data: dict[str, Any] = {}
     target = SimpleNamespace(log=client.log, settings=SimpleNamespace(run_dir=tmp_path))
     item = SimpleNamespace(stash={}, funcargs={}, nodeid="t.py::test_judged")
     report = SimpleNamespace(sections=[])
-    collect._attach_evidence(item, report, data, exc, collect.Outcome.FAIL, target)  # type: ignore[arg-type]
-    assert [e["status"] for e in data["evidence"]] == [503, 503, 500]
-    assert [bool(e["retry_note"]) for e in data["evidence"]] == [True, True, False]
+    found = results._evidence(item, report, exc, Outcome.FAIL, target)  # type: ignore[arg-type]
+    assert [e["status"] for e in found.evidence] == [503, 503, 500]
+    assert [bool(e["retry_note"]) for e in found.evidence] == [True, True, False]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.selection import Pick
+from conformance.plugin.selection import Pick
 
 SUITE = Path("/s/conformance/suite")
 AUTH = SUITE / "test_auth.py"

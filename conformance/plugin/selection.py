@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from conformance.expected import DROPPED
+from conformance.plugin.state import DROPPED
 
 __all__ = ["Narrowing", "Pick", "collect_ignored", "narrow", "widen"]
 

@@ -18,13 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from conformance.plugin.state import DROPPED
+from conformance.vocabulary import Outcome
+
 if TYPE_CHECKING:
-    from conformance.outcomes import Decision
-    from conformance.session import RunState
+    from conformance.plugin.gating import Decision
+    from conformance.plugin.state import RunState
 
 __all__ = [
     "DESELECTED",
-    "DROPPED",
     "JUDGED",
     "counted_leaks",
     "expect",
@@ -34,9 +36,9 @@ __all__ = [
     "unfinished",
 ]
 
-JUDGED = frozenset({"pass", "fail", "warn", "unsupported"})  # outcomes that judged the backend
+# outcomes that judged the backend
+JUDGED = frozenset({Outcome.PASS, Outcome.FAIL, Outcome.WARN, Outcome.UNSUPPORTED})
 DESELECTED = "deselected (-k, -m, --deselect or a plugin's selection)"
-DROPPED = pytest.StashKey[str]()  # why our own selection left an item out
 _NOT_RUN = "did not run (the run stopped early: -x/--maxfail, an interrupt or a deadline)"
 
 
@@ -55,11 +57,12 @@ def note_dropped(state: RunState, items: list[pytest.Item]) -> None:
 
 def missing_tests(state: RunState) -> list[str]:
     """Expected tests with no judging outcome (pass, fail, warn, unsupported), in order."""
-    return [
-        nodeid
-        for nodeid in state.expected
-        if state.results.get(nodeid, {}).get("outcome") not in JUDGED
-    ]
+    return [nodeid for nodeid in state.expected if _outcome(state, nodeid) not in JUDGED]
+
+
+def _outcome(state: RunState, nodeid: str) -> Outcome | None:
+    result = state.results.get(nodeid)
+    return None if result is None else result.outcome
 
 
 def unfinished(state: RunState) -> list[str]:
@@ -82,10 +85,10 @@ def _why(state: RunState, nodeid: str) -> str:
         return state.dropped[nodeid]
     if nodeid in state.lost:
         return "lost with a crashed xdist worker"
-    outcome = state.results.get(nodeid, {}).get("outcome")
-    if outcome == "error":
+    outcome = _outcome(state, nodeid)
+    if outcome is Outcome.ERROR:
         return "errored (the suite could not judge them)"
-    if outcome == "disabled":
+    if outcome is Outcome.DISABLED:
         return "disabled for a reason other than the profile (read-only, no second key, skip)"
     return _NOT_RUN
 

@@ -1,9 +1,12 @@
 """pytest plugin entry point (``pytest11``): hooks only, cheap to import.
 
-The decisions live elsewhere: options (``options``), gating and outcomes (``outcomes``),
-result aggregation (``collect``), run state and target life cycle (``session``). The
-plugin is inert for sessions that collect no conformance test: it starts nothing and
-touches neither the exit status nor the terminal summary.
+Each hook calls one module of this package: ``options`` (the command line), ``state``
+(the run's state and stash keys), ``gating`` (requirement → outcome), ``lifecycle``
+(backend, ledger, leak check), ``results`` (one :class:`~.results.TestRecord` per test),
+``verdict`` (verdict, counts, reports), ``terminal`` (what is printed) and ``selection``
+(path arguments become deselection). The plugin is inert for sessions that collect no
+conformance test: it starts nothing and touches neither the exit status nor the terminal
+summary.
 """
 
 from __future__ import annotations
@@ -14,9 +17,16 @@ from typing import Any
 
 import pytest
 
-from conformance import collect, selection, session, summary
-from conformance.options import add_options, resolve_settings
+import conformance.plugin.gating as gating
+import conformance.plugin.lifecycle as lifecycle
+import conformance.plugin.results as results
+import conformance.plugin.selection as selection
+import conformance.plugin.state as state
+import conformance.plugin.terminal as terminal
+import conformance.plugin.verdict as verdict
+from conformance.plugin.options import add_options, resolve_settings
 from conformance.rules.marks import MARKER_HELP as RULES_MARKER_HELP
+from conformance.vocabulary import Outcome
 
 _MARKERS = (
     "capability(name): the capability a conformance test checks (closed catalogue)",
@@ -27,14 +37,6 @@ _MARKERS = (
     "shares_vm: the tests only read or run harmless commands; their `vm` is one VM per process",
     RULES_MARKER_HELP,  # p4: rule ids
 )
-_STATUS = {  # outcome → (pytest category, letter, word, markup)
-    "pass": ("passed", ".", "PASS", {"green": True}),
-    "fail": ("failed", "F", "FAIL", {"red": True}),
-    "warn": ("warn", "W", "WARN", {"yellow": True}),
-    "unsupported": ("unsupported", "U", "UNSUPPORTED", {"cyan": True}),
-    "disabled": ("disabled", "D", "DISABLED", {"yellow": True}),
-    "error": ("error", "E", "ERROR", {"red": True}),
-}
 _WORKER_KEY = "arker_conformance"
 
 
@@ -51,8 +53,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     workerinput: dict[str, Any] = getattr(config, "workerinput", {})
     settings = resolve_settings(config, inherited=workerinput.get(_WORKER_KEY))
-    suite_dir = Path(__file__).resolve().parent / "suite"
-    config.stash[session.STATE] = session.RunState(
+    suite_dir = Path(__file__).resolve().parents[1] / "suite"
+    config.stash[state.STATE] = state.RunState(
         settings,
         None,
         suite_dir,
@@ -61,27 +63,24 @@ def pytest_configure(config: pytest.Config) -> None:
         narrowing=selection.widen(config, suite_dir),  # collect the whole suite, then select
     )
     if not workerinput:
-        session.refuse_unshareable_budget(config, settings)
+        lifecycle.refuse_unshareable_budget(config, settings)
     config.pluginmanager.register(_Recorder(config), "arker-conformance-recorder")
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """pytest-xdist controller: hand the run id and seed to every worker."""
-    state = session.state_of(node.config)
-    if state is not None:
-        node.workerinput[_WORKER_KEY] = {
-            "run_id": state.settings.run_id,
-            "seed": state.settings.seed,
-        }
+    run = state.state_of(node.config)
+    if run is not None:
+        node.workerinput[_WORKER_KEY] = {"run_id": run.settings.run_id, "seed": run.settings.seed}
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     """Target (no secrets), profile, spec version and hash, seed, run id."""
-    state = session.state_of(config)
-    if state is None or not summary.wants_header(config, state):
+    run = state.state_of(config)
+    if run is None or not terminal.wants_header(config, run):
         return None
-    return summary.header_lines(state)
+    return terminal.header_lines(run)
 
 
 @pytest.hookimpl(trylast=True)
@@ -89,80 +88,70 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """Name every ``ARKER_`` environment variable the suite does not know, and credentials
     in a URL (not sent), after the header (also under ``-q``): either would otherwise be
     ignored without a word."""
-    import os
-
-    from conformance.environment import warning_lines
-    from conformance.session import state_of
-    from conformance.urls import userinfo_warning
-
-    state = state_of(session.config)
+    run = state.state_of(session.config)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if state is None or state.is_worker or reporter is None:
+    if run is None or run.is_worker or reporter is None:
         return
-    if summary.wants_header(session.config, state):
-        urls = [
-            userinfo_warning(state.settings.backend_url, "--backend-url"),
-            userinfo_warning(state.settings.control_url, "--control-url"),
-        ]
-        for line in [*warning_lines(os.environ), *filter(None, urls)]:
+    if terminal.wants_header(session.config, run):
+        for line in terminal.warning_lines(run):
             reporter.write_line(line, yellow=True, bold=True)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool | None:
     """Collect suite paths ``--ignore`` names anyway: they are deselected after collection."""
-    state = session.state_of(config)
-    if state is None or state.narrowing is None:
+    run = state.state_of(config)
+    if run is None or run.narrowing is None:
         return None
-    return selection.collect_ignored(collection_path, config, state.suite_dir, state.narrowing)
+    return selection.collect_ignored(collection_path, config, run.suite_dir, run.narrowing)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Decide, for every conformance test, whether it runs (usage errors end the run)."""
-    state = session.state_of(config)
-    if state is not None:
-        session.decide_all(state, items)
+    run = state.state_of(config)
+    if run is not None:
+        gating.decide_all(run, items)
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
     """Count conformance tests deselected by ``-k``/``-m`` (required ones: not conformant)."""
     if items:
-        state = session.state_of(items[0].config)
-        if state is not None:
-            session.note_deselected(state, items)
+        run = state.state_of(items[0].config)
+        if run is not None:
+            gating.note_deselected(run, items)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Gate the test: disabled tests are skipped before any fixture runs."""
-    state = session.state_of(item.config)
-    if state is not None:
-        session.gate(state, item)
+    run = state.state_of(item.config)
+    if run is not None:
+        gating.gate(run, item)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> None:
     """Remember the ledger position: what the test body creates is released after it."""
-    state = session.state_of(item.config)
-    if state is not None:
-        session.mark_call(state, item)
+    run = state.state_of(item.config)
+    if run is not None:
+        lifecycle.mark_call(run, item)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
     """After the fixtures' teardown, delete what the test body created (reverse order);
     a clean-up that went wrong fails (backend) or errors (suite) the teardown."""
-    state = session.state_of(item.config)
+    run = state.state_of(item.config)
     try:
         result = yield
     except BaseException:
-        if state is not None:  # the fixture's own teardown error is the one to report
+        if run is not None:  # the fixture's own teardown error is the one to report
             with contextlib.suppress(Exception):
-                session.release_test_resources(state, item)
+                lifecycle.release_test_resources(run, item)
         raise
-    if state is not None:
-        session.release_test_resources(state, item)
+    if run is not None:
+        lifecycle.release_test_resources(run, item)
     return result
 
 
@@ -171,12 +160,12 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Map the phase result to our outcome and attach redacted evidence to the report."""
-    if session.state_of(item.config) is not None:
-        collect.tag_rules(item, call)  # p4: before pytest renders the failure's text
+    run = state.state_of(item.config)
+    if run is not None:
+        results.tag_rules(item, call)  # before pytest renders the failure's text
     report = yield
-    state = session.state_of(item.config)
-    if state is not None:
-        collect.annotate(item, call, report, state)
+    if run is not None:
+        results.annotate(item, call, report, run)
     return report
 
 
@@ -185,55 +174,53 @@ def pytest_report_teststatus(
     report: pytest.TestReport, config: pytest.Config
 ) -> tuple[str, str, tuple[str, dict[str, bool]]] | None:
     """Show PASS / FAIL / WARN / UNSUPPORTED / DISABLED / ERROR distinctly."""
-    data = collect.props_of(report)
+    data = results.props_of(report)
     if data is None:
         return None
-    category, letter, word, markup = _STATUS[data["outcome"]]
+    category, letter, word, markup = terminal.STATUS[Outcome(data["outcome"])]
     return category, letter, (word, markup)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
     """pytest-xdist controller: what the workers will run (a lost one leaves no result)."""
-    state = session.state_of(node.config)
-    if state is not None:
-        state.scheduled.update(ids)
+    run = state.state_of(node.config)
+    if run is not None:
+        run.scheduled.update(ids)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """pytest-xdist controller: merge a worker's leaks, problems and deselection count."""
-    state = session.state_of(node.config)
+    run = state.state_of(node.config)
     output = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
-    if state is not None and output:
-        session.merge_worker(state, output)
+    if run is not None and output:
+        state.merge_worker(run, output)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Tear down, then (controller) set the exit status from the verdict and write reports."""
-    from conformance.session import close_target, state_of, worker_output
-
-    state = state_of(session.config)
-    if state is None:
+    run = state.state_of(session.config)
+    if run is None:
         return
-    close_target(state)
-    state.interrupted = state.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
-    if state.is_worker:
-        session.config.workeroutput[_WORKER_KEY] = worker_output(state)  # type: ignore[attr-defined]
+    lifecycle.close_target(run)
+    run.interrupted = run.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
+    if run.is_worker:
+        session.config.workeroutput[_WORKER_KEY] = state.worker_output(run)  # type: ignore[attr-defined]
         return
-    if state.active and not session.config.option.collectonly:  # --co judges nothing
-        session.exitstatus = summary.finish(state)
+    if run.active and not session.config.option.collectonly:  # --co judges nothing
+        session.exitstatus = verdict.finish(run)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     """Counts per outcome and capability, leaks, the verdict and the report path."""
-    state = session.state_of(config)
-    if state is None or not state.active or state.is_worker or config.option.collectonly:
+    run = state.state_of(config)
+    if run is None or not run.active or run.is_worker or config.option.collectonly:
         return
-    if state.profile_refused:
+    if run.profile_refused:
         return  # the collection was refused (a bad profile): that message is the summary
-    for line, markup in summary.summary_lines(state):
+    for line, markup in terminal.summary_lines(run):
         terminalreporter.write_line(line, **markup)
 
 
@@ -245,6 +232,6 @@ class _Recorder:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Aggregate outcomes (on the xdist controller these come from the workers)."""
-        state = session.state_of(self._config)
-        if state is not None:
-            collect.record(report, state)
+        run = state.state_of(self._config)
+        if run is not None:
+            results.record(report, run)

@@ -1,13 +1,14 @@
-"""Outcomes, requirement gating and the verdict (see docs/architecture.md).
+"""Requirement gating: which tests run, and what each phase's result means (see
+docs/architecture.md).
 
-Shaped like pytest's ``skipping.py``: pure functions decide, ``plugin.py`` acts.
+Shaped like pytest's ``skipping.py``: pure functions decide, the hooks act.
 
 * :func:`evaluate_requirements` reads a test's markers against the profile and settings
   and returns a :class:`Decision` (run, or disabled with a reason).
 * :func:`outcome_for` maps what pytest saw (passed / raised what, in which phase) to an
   :class:`Outcome` given the test's requirement.
-* :func:`verdict` turns every result of a run into conformant / partial / non-conformant /
-  incomplete, and :data:`EXIT_CODES` into the process exit status.
+* :func:`decide_all` (collection) and :func:`gate` (set-up) apply the decisions to a run;
+  :mod:`conformance.plugin.verdict` turns the results into the run's verdict.
 
 Rules settled here (docs/architecture.md repeats them):
 
@@ -32,8 +33,7 @@ Rules settled here (docs/architecture.md repeats them):
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterable
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,62 +41,26 @@ from typing import TYPE_CHECKING
 import pytest
 
 from conformance.capabilities import CAPABILITIES, closest
+from conformance.errors import HarnessError
+from conformance.plugin.state import DECISION, MARK, USAGE, RunState, profile_of
+from conformance.vocabulary import Outcome, Requirement
 
 if TYPE_CHECKING:
-    from conformance.options import Settings
+    from conformance.plugin.options import Settings
     from conformance.profiles import Profile
 
 __all__ = [
-    "EXIT_CODES",
     "Decision",
     "MarkerUsageError",
-    "Outcome",
-    "Requirement",
-    "ResultRecord",
-    "Verdict",
     "capability_of",
+    "decide_all",
     "evaluate_requirements",
+    "gate",
     "is_conformance_item",
+    "note_deselected",
     "outcome_for",
     "requirements_of",
-    "verdict",
 ]
-
-
-class Outcome(enum.StrEnum):
-    """What a conformance test ended as; kept distinct all the way to the reports."""
-
-    PASS = "pass"
-    FAIL = "fail"
-    WARN = "warn"
-    UNSUPPORTED = "unsupported"
-    DISABLED = "disabled"
-    ERROR = "error"
-
-
-class Requirement(enum.StrEnum):
-    """What the profile says about a capability."""
-
-    REQUIRED = "required"
-    OPTIONAL = "optional"
-    UNSUPPORTED = "unsupported"
-
-
-class Verdict(enum.StrEnum):
-    """The run's verdict for its profile."""
-
-    CONFORMANT = "conformant"
-    PARTIAL = "partial"
-    NON_CONFORMANT = "non-conformant"
-    INCOMPLETE = "incomplete"
-
-
-EXIT_CODES: dict[Verdict, int] = {
-    Verdict.CONFORMANT: 0,
-    Verdict.PARTIAL: 0,
-    Verdict.NON_CONFORMANT: 1,
-    Verdict.INCOMPLETE: 2,
-}
 
 
 class MarkerUsageError(Exception):
@@ -135,23 +99,6 @@ class Decision:
     @property
     def blocking(self) -> bool:
         """True when this test's result decides conformance (required or honesty)."""
-        return self.honesty or self.requirement is Requirement.REQUIRED
-
-
-@dataclass(frozen=True)
-class ResultRecord:
-    """The minimum the verdict needs about one test."""
-
-    nodeid: str
-    capability: str
-    requirement: Requirement
-    outcome: Outcome
-    honesty: bool = False
-    by_profile: bool = False
-
-    @property
-    def blocking(self) -> bool:
-        """True when this result decides conformance (required or honesty)."""
         return self.honesty or self.requirement is Requirement.REQUIRED
 
 
@@ -308,35 +255,87 @@ def _is_contract_violation(exception: BaseException | None) -> bool:
 
 
 def _is_violation(exception: BaseException | None) -> bool:
-    from conformance.errors import HarnessError
-
     if exception is None or isinstance(exception, HarnessError):
         return False
     # pytest.fail() is an explicit verdict by the test, like an assertion.
     return isinstance(exception, AssertionError | pytest.fail.Exception)
 
 
-def verdict(
-    results: Iterable[ResultRecord], *, incomplete: bool = False, leaks: int = 0
-) -> Verdict:
-    """Compute the run's verdict from every result, in this order.
+def decide_all(state: RunState, items: list[pytest.Item]) -> None:
+    """Evaluate every conformance item's markers once; usage errors end the run (2).
 
-    Non-conformant: any fail, or a leak (the backend kept a resource the suite deleted) —
-    a seen violation decides, whatever else did not run. Incomplete: otherwise, when the
-    caller knows a required test was not judged (``incomplete``: deselected, never run,
-    lost), a required or honesty test errored or was disabled for a reason other than the
-    profile, or there is no result at all. Partial: conformant with warns.
-
-    Example: ``verdict([ResultRecord("t", "vms", Requirement.REQUIRED, Outcome.PASS)])``
-    is ``Verdict.CONFORMANT``; with ``incomplete=True`` it is ``Verdict.INCOMPLETE``.
+    In an xdist worker the usage errors are recorded instead (sent to the controller,
+    which exits 2) and the affected tests error at setup.
     """
-    records = list(results)
-    if leaks or any(r.outcome is Outcome.FAIL for r in records):
-        return Verdict.NON_CONFORMANT
-    blocking = [r for r in records if r.blocking and not r.by_profile]
-    unjudged = (Outcome.ERROR, Outcome.DISABLED)
-    if incomplete or not records or any(r.outcome in unjudged for r in blocking):
-        return Verdict.INCOMPLETE
-    if any(r.outcome is Outcome.WARN for r in records):
-        return Verdict.PARTIAL
-    return Verdict.CONFORMANT
+    from conformance.plugin.expected import expect
+    from conformance.plugin.selection import narrow
+
+    mine = [item for item in items if is_conformance_item(item, state.suite_dir)]
+    if not mine:
+        return
+    state.conformance_items += len(mine)
+    state.clock_started = time.monotonic()
+    if any(state.suite_dir in Path(str(i.path)).resolve().parents for i in mine):
+        _refuse_last_failed(state, mine[0].config)
+    errors: dict[str, str] = {}
+    try:
+        profile = profile_of(state)
+    except HarnessError as exc:  # worker: bad profile
+        errors = {item.nodeid: str(exc) for item in mine}
+    else:
+        for item in mine:
+            try:
+                item.stash[DECISION] = evaluate_requirements(item, profile, state.settings)
+            except MarkerUsageError as exc:
+                errors[item.nodeid] = str(exc)
+        expect(state, [(i.nodeid, d) for i in mine if (d := i.stash.get(DECISION, None))])
+    if errors:
+        _usage_errors(state, mine, errors)
+    if state.narrowing is not None:
+        narrow(mine[0].config, items, state.suite_dir, state.narrowing)
+
+
+LAST_FAILED_REFUSED = (
+    "--lf/--last-failed cannot run the conformance suite: it hides the other tests from "
+    "the collection, so the run could not name the required tests it leaves out. Rerun "
+    "failures by node id or with -k instead (such a run ends incomplete, naming them)."
+)
+
+
+def _refuse_last_failed(state: RunState, config: pytest.Config) -> None:
+    """``--lf`` narrows the collection itself: refuse it (usage error, exit 2)."""
+    if config.getoption("lf", False):
+        if not state.is_worker:
+            pytest.exit(f"arker-conformance usage error: {LAST_FAILED_REFUSED}", returncode=2)
+        state.usage_errors.append(LAST_FAILED_REFUSED)
+
+
+def _usage_errors(state: RunState, items: list[pytest.Item], errors: dict[str, str]) -> None:
+    messages = list(dict.fromkeys(errors.values()))
+    if not state.is_worker:
+        pytest.exit("arker-conformance usage error:\n  " + "\n  ".join(messages), returncode=2)
+    state.usage_errors.extend(messages)
+    for item in items:
+        if item.nodeid in errors:
+            item.stash[USAGE] = errors[item.nodeid]
+
+
+def note_deselected(state: RunState, items: list[pytest.Item]) -> None:
+    """Remember the deselected conformance tests and why (see ``expected``)."""
+    from conformance.plugin.expected import note_dropped
+
+    note_dropped(state, [item for item in items if DECISION in item.stash])
+
+
+def gate(state: RunState, item: pytest.Item) -> None:
+    """Setup-time gate: remember the log position; skip disabled tests; enforce the deadline."""
+    if USAGE in item.stash:
+        raise HarnessError(f"usage error: {item.stash[USAGE]}")
+    decision = item.stash.get(DECISION, None)
+    if decision is None:
+        return
+    item.stash[MARK] = state.target.log.mark() if state.target is not None else 0
+    if decision.disabled is not None:
+        pytest.skip(decision.disabled)
+    if state.deadline_passed():
+        raise HarnessError(f"overall --deadline of {state.settings.deadline:g}s exceeded")

@@ -1,4 +1,4 @@
-"""What the plugin prints (report header, terminal summary) and how a run finishes.
+"""What the plugin prints: report header, warnings, test status letters, terminal summary.
 
 Nothing here talks to the target; secrets never appear (URLs go through ``public_url``,
 keys are never read).
@@ -10,21 +10,24 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.collect import (
-    backend_label,
-    build_report,
-    capability_rows,
-    counts,
-    current_verdict,
-)
-from conformance.expected import counted_leaks, incomplete_reasons, missing_tests
-from conformance.outcomes import EXIT_CODES, Outcome, Verdict
+from conformance.plugin.expected import counted_leaks, incomplete_reasons, missing_tests
+from conformance.plugin.verdict import backend_label, capability_rows, counts, current_verdict
+from conformance.vocabulary import Outcome, Verdict
 
 if TYPE_CHECKING:
-    from conformance.session import RunState
+    from conformance.plugin.state import RunState
 
-__all__ = ["finish", "header_lines", "summary_lines", "wants_header"]
+__all__ = ["STATUS", "header_lines", "summary_lines", "wants_header", "warning_lines"]
 
+# outcome → (pytest category, letter, word, markup)
+STATUS: dict[Outcome, tuple[str, str, str, dict[str, bool]]] = {
+    Outcome.PASS: ("passed", ".", "PASS", {"green": True}),
+    Outcome.FAIL: ("failed", "F", "FAIL", {"red": True}),
+    Outcome.WARN: ("warn", "W", "WARN", {"yellow": True}),
+    Outcome.UNSUPPORTED: ("unsupported", "U", "UNSUPPORTED", {"cyan": True}),
+    Outcome.DISABLED: ("disabled", "D", "DISABLED", {"yellow": True}),
+    Outcome.ERROR: ("error", "E", "ERROR", {"red": True}),
+}
 MISSING_SHOWN = 20  # missing tests named in the terminal summary (all are in the report)
 _VERDICT_MARKUP = {
     Verdict.CONFORMANT: {"green": True, "bold": True},
@@ -61,29 +64,23 @@ def header_lines(state: RunState) -> list[str]:
     ]
 
 
+def warning_lines(state: RunState) -> list[str]:
+    """Every ``ARKER_`` environment variable the suite does not know, and credentials in a
+    URL (not sent): either would otherwise be ignored without a word."""
+    import os
+
+    from conformance.environment import warning_lines as unknown_variables
+    from conformance.urls import userinfo_warning
+
+    urls = [
+        userinfo_warning(state.settings.backend_url, "--backend-url"),
+        userinfo_warning(state.settings.control_url, "--control-url"),
+    ]
+    return [*unknown_variables(os.environ), *filter(None, urls)]
+
+
 def _seed_label(seed: int, drawn: bool) -> str:
     return f"{seed} (drawn at random; repeat with --seed {seed})" if drawn else str(seed)
-
-
-def finish(state: RunState) -> int:
-    """Write the reports and return the exit status the verdict asks for."""
-    from conformance.reports import write_all
-
-    code = 2 if state.usage_errors else EXIT_CODES[current_verdict(state)]
-    if state.profile is None:
-        if state.profile_refused:
-            # this process ended the run on a bad profile: the refusal is printed; exiting
-            # again here printed it a second time
-            return 2
-        from conformance.session import profile_of
-
-        profile_of(state)  # results arrived from xdist workers only
-    try:
-        write_all(build_report(state), state.settings.run_dir)
-    except Exception as exc:  # a broken report is a harness failure: the run is not judged
-        state.problems.append(f"report could not be written: {type(exc).__name__}: {exc}")
-        return 2
-    return code
 
 
 def summary_lines(state: RunState) -> list[tuple[str, dict[str, Any]]]:
@@ -98,11 +95,11 @@ def summary_lines(state: RunState) -> list[tuple[str, dict[str, Any]]]:
     for cap, req, expected, executed, passed in capability_rows(state):
         lines.append((f"{cap:<22} {req:<12} {expected:>8} {executed:>8} {passed:>6}", {}))
     for nodeid, result in state.results.items():
-        if result["outcome"] in ("warn", "error") or (
-            result["outcome"] == "disabled" and not result["by_profile"]
+        if result.outcome in (Outcome.WARN, Outcome.ERROR) or (
+            result.outcome is Outcome.DISABLED and not result.by_profile
         ):
-            first = str(result["message"] or "").strip().splitlines()[:1]
-            lines.append((f"{result['outcome'].upper()} {nodeid}: {' '.join(first)}", {}))
+            first = (result.message or "").strip().splitlines()[:1]
+            lines.append((f"{result.outcome.upper()} {nodeid}: {' '.join(first)}", {}))
     lines += _incomplete_lines(state, verdict)
     lines += [(f"problem: {p}", {"red": True}) for p in dict.fromkeys(state.problems)]
     leak_word = f"{len(state.leaks)} leak(s)" if state.leaks else "no leaks"

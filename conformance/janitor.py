@@ -9,17 +9,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from conformance.client import ArkerClient, Exchange, exchange_of
 from conformance.errors import HarnessError
+from conformance.leakscan import LeakScan, leftover_row
 from conformance.ledger import LedgerEntry
 
-if TYPE_CHECKING:
-    from conformance.leakscan import LeakScan
-
-__all__ = ["DeleteRefused", "Janitor", "deleted_in", "leftover_row"]
+__all__ = ["DeleteRefused", "Janitor", "deleted_in"]
 
 _PAGES = 1000  # bound on list walks (production may list many VMs)
 _BUSY_WAIT_S = 30.0
@@ -133,8 +131,6 @@ class Janitor:
 
     def scan(self, prefix: str) -> LeakScan:
         """The leak check after teardown: one list per kind and org (``conformance.leakscan``)."""
-        from conformance.leakscan import LeakScan
-
         return LeakScan(self, prefix)
 
     def lookup(self, entry: LedgerEntry) -> str | None:
@@ -185,14 +181,3 @@ def age_seconds(created_at: Any, now: datetime | None = None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return ((now or datetime.now(UTC)) - when).total_seconds()
-
-
-def leftover_row(kind: str, item: dict[str, Any], id_key: str, org: str) -> dict[str, Any]:
-    """A leftover as leak checks and ``sweep`` report it."""
-    return {
-        "kind": kind,
-        "org": org,
-        "id": item.get(id_key),
-        "name": item.get("name"),
-        "created_at": item.get("created_at"),
-    }

@@ -16,14 +16,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from conformance.janitor import leftover_row
-
 if TYPE_CHECKING:
     from conformance.client import ArkerClient
     from conformance.janitor import Janitor
     from conformance.ledger import LedgerEntry
 
-__all__ = ["LeakScan", "Listing", "list_all_pages"]
+__all__ = ["LeakScan", "Listing", "leftover_row", "list_all_pages"]
 
 _PAGES = 1000  # bound on list walks (production may list many VMs)
 
@@ -153,3 +151,14 @@ class LeakScan:
                     if str(item.get("name") or "").startswith(self._prefix):
                         found.append(leftover_row(kind, item, id_key, org))
         return found
+
+
+def leftover_row(kind: str, item: dict[str, Any], id_key: str, org: str) -> dict[str, Any]:
+    """A leftover as leak checks and ``sweep`` report it."""
+    return {
+        "kind": kind,
+        "org": org,
+        "id": item.get(id_key),
+        "name": item.get("name"),
+        "created_at": item.get("created_at"),
+    }

@@ -34,9 +34,9 @@ def test_a(vm, target):
     document = json.loads((run_dir / "results.json").read_text())
     samples = document["samples"]
     # both deletes happen after the test's report: the body's fork at the per-test release,
-    # the fixture's VM at teardown; the leak check then reads each VM once more
+    # the fixture's VM at teardown; the leak check then lists the org's VMs
     assert len(samples["forkVm"]) == 2 and len(samples["deleteVm"]) == 2
-    assert len(samples["getVm"]) >= 2
+    assert len(samples["listVms"]) >= 1
     assert {x["operation_id"]: x["count"] for x in document["latencies"]}["deleteVm"] == 2
     cost = document["cost"]
     assert (cost["forks"], cost["vms_created"]) == (2, 2)

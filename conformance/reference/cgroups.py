@@ -36,11 +36,19 @@ class RunCgroup:
     """The directories of one run's cgroup (one per v1 hierarchy, or a single v2 one)."""
 
     dirs: tuple[Path, ...]
+    join_name: str = "cgroup.procs"  # v1: "tasks" (see join_files)
 
     @property
-    def procs_files(self) -> list[str]:
-        """The ``cgroup.procs`` files a process writes its pid to, to join."""
-        return [str(d / "cgroup.procs") for d in self.dirs]
+    def join_files(self) -> list[str]:
+        """The files a *single-threaded* process writes ``0`` to, to join the cgroup.
+
+        ``cgroup.procs`` moves a whole process under a global lock whose writer waits for
+        an RCU grace period: 5-15 ms per join on a busy host, most of what the limits
+        added to a run. v1's ``tasks`` moves the writing thread alone and skips that lock;
+        for a process of one thread (the run's control script) it is the same move. v2
+        moves single threads only in threaded subtrees, so it keeps ``cgroup.procs``.
+        """
+        return [str(d / self.join_name) for d in self.dirs]
 
     def members(self) -> set[int]:
         """Processes in the cgroup now."""
@@ -160,7 +168,7 @@ class CgroupTree:
         except OSError:
             RunCgroup(tuple(made)).remove()
             raise
-        return RunCgroup(tuple(made))
+        return RunCgroup(tuple(made), "tasks" if self.version == 1 else "cgroup.procs")
 
     def close(self) -> None:
         """Remove the server's parent directories (those left empty)."""

@@ -1,7 +1,7 @@
 """Per-run limits: a cgroup (pids, memory, cpu), rlimits and a disk bound.
 
 A run's control script (``runner.py``, inside the sandbox) first joins the run's cgroup,
-through ``cgroup.procs`` files the server opened and handed down, closes them and sets
+through files the server opened and handed down (``cgroups.py``), closes them and sets
 the rlimits (bash builtins: no process more); only then does it start the command, so
 everything the command starts inherits both (signals are reset once for the whole
 server, ``sigreset.py``):
@@ -111,28 +111,28 @@ class RunLimits:
     disk_watch: Callable[[Callable[[str], None]], Coroutine[Any, Any, None]] | None = None
 
     @property
-    def procs_files(self) -> list[str]:
-        """The ``cgroup.procs`` files the run joins (none without a cgroup)."""
-        return self.cgroup.procs_files if self.cgroup is not None else []
+    def join_files(self) -> list[str]:
+        """The files the run's control script joins its cgroup by (none without one)."""
+        return self.cgroup.join_files if self.cgroup is not None else []
 
-    def control_lines(self, procs_fds: Sequence[int]) -> str:
+    def control_lines(self, join_fds: Sequence[int]) -> str:
         """The bash lines a run's control script starts with: join the cgroup through
-        ``procs_fds`` (``procs_files``, opened by the server, inherited), close them, set
+        ``join_fds`` (``join_files``, opened by the server, inherited), close them, set
         the rlimits; exit 125 if any of that fails.
 
         Each rlimit is both soft and hard limit (the run has no capability to raise it);
         0 (no limit) keeps the server's hard one, since a process may not raise its soft
         limit above its hard one ("unlimited" would fail).
         """
-        joins = [f"echo 0 >&{fd}" for fd in procs_fds]  # 0: the writing process
+        joins = [f"echo 0 >&{fd}" for fd in join_fds]  # 0: the writer itself
         kib = self.as_bytes >> 10 if self.as_bytes else _hard(resource.RLIMIT_AS, 1024)
         blocks = self.disk_bytes >> 10 if self.disk_bytes else _hard(resource.RLIMIT_FSIZE, 1024)
         nofile = self.nofile or _hard(resource.RLIMIT_NOFILE, 1)
         steps = " && ".join([*joins, f"ulimit -n {nofile} -v {kib} -f {blocks}"])
         refuse = "echo 'arker: could not apply the limits of this run' >&2; exit 125"
         lines = [f"{{ {steps}; }} || {{ {refuse}; }}"]
-        if procs_fds:
-            lines.append("exec " + " ".join(f"{fd}>&-" for fd in procs_fds))
+        if join_fds:
+            lines.append("exec " + " ".join(f"{fd}>&-" for fd in join_fds))
         return "\n".join(lines) + "\n"
 
 

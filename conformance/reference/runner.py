@@ -233,16 +233,16 @@ class Runner:
         """Write the control scripts and start the run's process (``spawn.py``)."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
         with contextlib.ExitStack() as opened:
-            # the cgroup.procs files the control script joins (limits.py), inherited
-            files = mine.procs_files if mine else []
-            procs = [_open_closed(opened, path, os.O_WRONLY) for path in files]
-            head = mine.control_lines(procs) if mine else ""
+            # the files the control script joins its cgroup by (limits.py), inherited
+            files = mine.join_files if mine else []
+            joins = [_open_closed(opened, path, os.O_WRONLY) for path in files]
+            head = mine.control_lines(joins) if mine else ""
             (ctl / "run.sh").write_text(head + CONTROL_SH.format(ctl=inv.ctl_in_sandbox))
             (ctl / "command.sh").write_text(COMMAND_SH.format(ctl=inv.ctl_in_sandbox))
             out = _open_closed(opened, outputs[0], flags)
             merge = self.backend.fault("stderr-merged")
             err = out if merge else _open_closed(opened, outputs[1], flags)
-            how = Spawn(inv.argv, inv.env, inv.cwd, out, err, tuple(procs), inv.netns, inv.overlay)
+            how = Spawn(inv.argv, inv.env, inv.cwd, out, err, tuple(joins), inv.netns, inv.overlay)
             try:
                 return start(how)
             except SetupError as exc:  # the VM's disk or namespace: said where runs say things

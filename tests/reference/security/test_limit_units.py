@@ -30,6 +30,8 @@ def test_a_v1_run_cgroup_gets_one_directory_per_hierarchy_with_its_limits(tmp_pa
         "cpu/run_1/cpu.cfs_quota_us": "150000",
     }
     assert len(made.dirs) == 3
+    # joined by a single-threaded script through v1's per-thread file (no global lock)
+    assert made.join_files == [str(tmp_path / c / "run_1" / "tasks") for c in parents]
 
 
 def test_a_v2_run_cgroup_is_one_directory_under_a_delegated_parent(tmp_path: Path) -> None:
@@ -40,6 +42,7 @@ def test_a_v2_run_cgroup_is_one_directory_under_a_delegated_parent(tmp_path: Pat
     made = cgroups.CgroupTree(parents, 2).create("run_2", memory_mib=64, pids=50, cpus=0.5)
     run = tmp_path / "arker-reference.1" / "run_2"
     assert made.dirs == (run,)
+    assert made.join_files == [str(run / "cgroup.procs")]
     assert {p.name: p.read_text() for p in run.iterdir()} == {
         "pids.max": "50",
         "memory.max": str(64 << 20),

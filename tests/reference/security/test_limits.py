@@ -10,7 +10,7 @@ that does not hold fails the test without taking the machine down.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,6 +44,19 @@ def guarded_server(tmp_path: Path, args: list[str]) -> Iterator[tuple[ReferenceS
             yield server, guard
 
 
+def _paced(seconds: float) -> Iterator[None]:
+    """Yield every 20 ms for ``seconds``."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        yield
+        time.sleep(0.02)
+
+
+def _sampled(read: Callable[[], int], seconds: float) -> list[int]:
+    """``read()`` every 20 ms for ``seconds``."""
+    return [read() for _ in _paced(seconds)]
+
+
 def _fork(server: ReferenceServer, key: str, disk_mib: int | None = None) -> VM:
     arker = Arker(api_key=key, base_url=server.base_url, retry=False)
     return arker.fork("ubuntu", disk_mib=disk_mib)
@@ -58,6 +71,9 @@ def test_a_fork_bomb_leaves_the_server_and_other_orgs_runs_answering(tmp_path: P
         bomb = bomber.run(BOMB, background=True, timeout=20)
         assert bomb.run_id
         poll(guard.pids_current, lambda n: n >= base + RUN_PIDS - 12, "the bomb spreads", 15)
+        # held at the run's pids.max (outside the run's cgroup: bwrap and its thread here)
+        most = max(_sampled(guard.pids_current, 1.0))
+        assert most <= base + RUN_PIDS + 6, f"{most - base} tasks under a {RUN_PIDS} limit"
         started = time.monotonic()
         answered = bystander.run("echo still here", timeout=15)
         took = time.monotonic() - started
@@ -136,6 +152,8 @@ def test_a_run_has_a_cgroup_of_its_own_while_it_runs_and_none_after(
         groups = poll(lambda: _run_cgroups(server), bool, "the run's cgroup appears", 10)
         assert [g.name for g in groups] == [started.run_id]
         assert (groups[0] / "pids.max").read_text() == "300\n"
+        procs = groups[0] / "cgroup.procs"
+        assert any(procs.read_text().split() for _ in _paced(10)), "the run is not in its cgroup"
         vm.cancel_run(started.run_id)
         poll(lambda: _run_cgroups(server), lambda g: g == [], "the run's cgroup is removed", 10)
         assert vm.run("true").exit_code == 0

@@ -56,7 +56,9 @@ wait $!
 COMMAND_SH = """\
 __arker_ctl={ctl}
 if [ -f "$__arker_ctl/env_in" ]; then . "$__arker_ctl/env_in"; fi
-cd -- "$(cat "$__arker_ctl/cwd_in" 2>/dev/null)" 2>/dev/null || cd -- "$HOME" 2>/dev/null
+{{ IFS= read -r -d '' __arker_cwd < "$__arker_ctl/cwd_in"; }} 2>/dev/null  # no cat: no exec
+cd -- "${{__arker_cwd%$'\\n'}}" 2>/dev/null || cd -- "$HOME" 2>/dev/null
+unset __arker_cwd
 trap '__arker_rc=$?; {{ pwd > "$__arker_ctl/cwd_out"; export -p > "$__arker_ctl/env_out"; }} \
 2>/dev/null; exit $__arker_rc' EXIT
 . "$__arker_ctl/cmd"

@@ -112,7 +112,7 @@ def start(spawn: Spawn) -> RunProcess:
             return
         outcome.append(popen)
         ready.set()
-        code = popen.wait()
+        code = _wait_and_sweep(popen)
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
             loop.call_soon_threadsafe(_settle, exited, code)
 
@@ -121,6 +121,24 @@ def start(spawn: Spawn) -> RunProcess:
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
     return RunProcess(outcome[0], exited)
+
+
+def _wait_and_sweep(popen: subprocess.Popen[bytes]) -> int:
+    """Wait for the process to end, SIGKILL what is left of its process group, reap it.
+
+    A sandbox can outlive its bwrap: cancelled in its first milliseconds, bwrap dies of
+    the SIGTERM while the pid 1 of the new pid namespace (which ignores it) is not yet
+    bound to it by ``--die-with-parent``, and then starts the control script anyway.
+    They share bwrap's process group; until bwrap is reaped that group's id cannot name
+    anything else, so the SIGKILL goes before the reaping (``WNOWAIT``). Normally the
+    group is empty by then (a sandbox ends with its pid 1; the command has a group of
+    its own).
+    """
+    with contextlib.suppress(ChildProcessError):
+        os.waitid(os.P_PID, popen.pid, os.WEXITED | os.WNOWAIT)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(popen.pid, signal.SIGKILL)
+    return popen.wait()
 
 
 def _settle(exited: asyncio.Future[int], code: int) -> None:

@@ -9,6 +9,10 @@ that does not hold fails the test without taking the machine down.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -158,3 +162,38 @@ def test_a_run_has_a_cgroup_of_its_own_while_it_runs_and_none_after(
         poll(lambda: _run_cgroups(server), lambda g: g == [], "the run's cgroup is removed", 10)
         assert vm.run("true").exit_code == 0
         poll(lambda: _run_cgroups(server), lambda g: g == [], "no cgroup is left behind", 10)
+
+
+def _processes_named(token: str) -> list[int]:
+    """Pids of the processes whose argv[0] is ``token``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes().split(b"\0")[0] == (
+                token.encode()
+            ):
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_run_cancelled_at_once_starts_nothing_after_its_end(server: ReferenceServer) -> None:
+    """Cancelled in its first milliseconds, a sandbox could outlive its bwrap (its pid 1
+    ignores the SIGTERM) and start the run's command after the run had ended: outside
+    the run's cgroup, or writing to the output of a run already terminal."""
+    vm = _fork(server, KEY_A)
+    token = f"arker-cancel-probe-{secrets.token_hex(4)}"
+    try:
+        for _ in range(10):
+            started = vm.run(f"echo started; exec -a {token} sleep 30", background=True)
+            vm.cancel_run(started.run_id)
+            first = vm.get_run(started.run_id)
+            time.sleep(0.3)
+            later = vm.get_run(started.run_id)
+            assert first.state == "cancelled", first
+            assert (later.stdout, later.stderr) == (first.stdout, first.stderr), later
+        assert _processes_named(token) == [], "a cancelled run's command is still running"
+    finally:
+        for pid in _processes_named(token):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        vm.delete()

@@ -154,12 +154,17 @@ class CgroupTree:
     def create(self, name: str, *, memory_mib: int, pids: int, cpus: float) -> RunCgroup:
         """Make run ``name``'s cgroup with its limits (0 = not limited).
 
+        A controller whose limit is 0 is left out (a directory and a join less per run)
+        unless none has a limit: the first one then still tracks the run's processes.
+
         Raises OSError when a directory cannot be made; a limit file that will not take
         a value is logged and skipped (the other limits still hold).
         """
+        wanted = {"pids": pids, "memory": memory_mib, "cpu": cpus}
+        used = [(c, p) for c, p in self.parents.items() if wanted[c]]
         made: list[Path] = []
         try:
-            for controller, parent in self.parents.items():
+            for controller, parent in used or list(self.parents.items())[:1]:
                 path = parent / name
                 if path not in made:
                     path.mkdir()

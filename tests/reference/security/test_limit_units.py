@@ -34,6 +34,18 @@ def test_a_v1_run_cgroup_gets_one_directory_per_hierarchy_with_its_limits(tmp_pa
     assert made.join_files == [str(tmp_path / c / "run_1" / "tasks") for c in parents]
 
 
+def test_a_v1_controller_without_a_limit_gets_no_directory(tmp_path: Path) -> None:
+    parents = {c: tmp_path / c for c in ("pids", "memory", "cpu")}
+    for parent in parents.values():
+        parent.mkdir()
+    tree = cgroups.CgroupTree(parents, 1)
+    made = tree.create("run_1", memory_mib=64, pids=50, cpus=0)
+    assert made.dirs == (parents["pids"] / "run_1", parents["memory"] / "run_1")
+    assert not (parents["cpu"] / "run_1").exists()
+    # nothing limited: one hierarchy still tracks the run's processes
+    assert tree.create("run_2", memory_mib=0, pids=0, cpus=0).dirs == (parents["pids"] / "run_2",)
+
+
 def test_a_v2_run_cgroup_is_one_directory_under_a_delegated_parent(tmp_path: Path) -> None:
     (tmp_path / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
     parents = cgroups._v2_parents(tmp_path, "arker-reference.1")

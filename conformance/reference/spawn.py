@@ -11,7 +11,8 @@ thread that forked it. So a run is started from a thread of its own that first
    (``bindmount.py``),
 
 then starts the process (``vfork`` + ``exec`` of ``bwrap``, or of the control script in
-``none`` mode) and waits for it (which ``asyncio`` did with a thread per process too).
+``none`` mode), goes back to the host's namespaces and waits for it (which ``asyncio``
+did with a thread per process too).
 No other thread of the server ever leaves the host's namespaces, and no Python runs
 between fork and exec (which would cost a full ``fork`` of the server). The run's
 cgroup and rlimits are applied by its control script before it starts the command
@@ -30,6 +31,7 @@ import os
 import signal
 import subprocess
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .bindmount import bind
@@ -149,24 +151,50 @@ def _settle(exited: asyncio.Future[int], code: int) -> None:
 def _start_here(spawn: Spawn) -> subprocess.Popen[bytes]:
     """In the run's thread: steps 1-3 of the module's docstring, then the process."""
     signal.pthread_sigmask(signal.SIG_SETMASK, ())
-    if spawn.netns is not None:
-        fd = os.open(spawn.netns, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            _call(_libc.setns(fd, CLONE_NEWNET), "entering the VM's network namespace")
-        finally:
+    with _entered(spawn):
+        return subprocess.Popen(
+            spawn.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=spawn.stdout,
+            stderr=spawn.stderr,
+            env=spawn.env,
+            cwd=spawn.cwd,
+            pass_fds=spawn.pass_fds,
+            start_new_session=True,
+        )
+
+
+@contextlib.contextmanager
+def _entered(spawn: Spawn) -> Iterator[None]:
+    """The thread in the run's namespaces for the block, back in the host's after it.
+
+    Back, so that only the run holds its mount namespace: when its last process ends,
+    the kernel unmounts its overlay before the server is told (as when a process of
+    the run had made the namespace), not once the waiting thread is gone, after the
+    run's end was reported (a fork would then freeze an upper still mounted, and the
+    overlay's work directory is removed at the end of the run).
+    """
+    if spawn.netns is None and spawn.overlay is None:
+        yield
+        return
+    home = [
+        (os.open(f"/proc/thread-self/ns/{name}", os.O_RDONLY | os.O_CLOEXEC), kind)
+        for name, kind in (("net", CLONE_NEWNET), ("mnt", CLONE_NEWNS))
+    ]
+    try:
+        if spawn.netns is not None:
+            fd = os.open(spawn.netns, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                _call(_libc.setns(fd, CLONE_NEWNET), "entering the VM's network namespace")
+            finally:
+                os.close(fd)
+        if spawn.overlay is not None:
+            _mount_disk(spawn.overlay)
+        yield
+    finally:
+        for fd, kind in home:
+            _libc.setns(fd, kind)  # cannot fail for a namespace we were in (we are root)
             os.close(fd)
-    if spawn.overlay is not None:
-        _mount_disk(spawn.overlay)
-    return subprocess.Popen(
-        spawn.argv,
-        stdin=subprocess.DEVNULL,
-        stdout=spawn.stdout,
-        stderr=spawn.stderr,
-        env=spawn.env,
-        cwd=spawn.cwd,
-        pass_fds=spawn.pass_fds,
-        start_new_session=True,
-    )
 
 
 def _mount_disk(overlay: Overlay) -> None:

@@ -6,9 +6,9 @@ one namespace per VM the first time the VM needs it (its first run, or a tunnel 
 after it): a short-lived thread ``unshare(CLONE_NEWNET)``s, brings ``lo`` up and opens
 ``/proc/thread-self/ns/net``. That file descriptor, held by the server, keeps the
 namespace alive — no holder process and no bind mount, so nothing outlives a crash.
-Runs join it with ``nsenter --net=/proc/<server pid>/fd/<fd>`` in front of the sandbox;
-tunnels open their sockets in it from a thread that ``setns()``es first (a socket stays
-in the namespace it was created in, whichever thread uses it afterwards).
+Runs start in it from a thread that ``setns()``es first (``spawn.py``), and tunnels open
+their sockets in it the same way (a socket stays in the namespace it was created in,
+whichever thread uses it afterwards).
 
 What leaves the namespace is ``egress.py``'s business (slirp4netns and an nftables
 ruleset, per the VM's network policy). The namespace goes when the VM is deleted and at
@@ -106,7 +106,7 @@ class VmNetwork:
 
     @property
     def path(self) -> str:
-        """The namespace as a path other processes can open (nsenter, slirp4netns)."""
+        """The namespace as a path to open (a run's thread, nsenter, slirp4netns)."""
         return f"/proc/{os.getpid()}/fd/{self.fd}"
 
     def close(self, linger_s: float = 0.0) -> None:
@@ -133,7 +133,7 @@ class Networks:
         self._guard = threading.Lock()
 
     async def enter(self, vm_id: str) -> str:
-        """The path runs of ``vm_id`` join (``nsenter --net=PATH``), creating it if needed."""
+        """The path runs of ``vm_id`` start in (``spawn.py``), creating it if needed."""
         net = self._nets.get(vm_id)
         if net is not None:
             return net.path
@@ -198,7 +198,7 @@ class Networks:
         """Close ``vm_id``'s namespace (its runs are gone: the VM is being deleted).
 
         Egress stops at once; the descriptor is closed ``linger_s`` later, so a path
-        handed out just before (``nsenter`` opens it after its exec) cannot meanwhile
+        handed out just before (a run's thread opens it a moment later) cannot meanwhile
         name another VM's namespace under a reused descriptor number.
         """
         with self._guard:
@@ -236,7 +236,7 @@ def install(backend: Backend) -> None:
 
 
 async def start(backend: Backend) -> None:
-    """Per-VM namespaces in ``bwrap`` mode where ``nsenter`` exists; loud warnings otherwise."""
+    """Per-VM namespaces in ``bwrap`` mode; loud warnings where egress cannot work."""
     if backend.sandbox != "bwrap":
         log.warning(
             "sandbox %r: runs share the host's network (its 127.0.0.1, other VMs' ports); "
@@ -244,14 +244,12 @@ async def start(backend: Backend) -> None:
             backend.sandbox,
         )
         return
-    if shutil.which("nsenter") is None:
-        log.error("nsenter is missing: runs share the host's network; install util-linux")
-        return
-    missing = egress_tools_missing()
+    # egress.py loads its rules with nsenter; runs do not need it
+    missing = egress_tools_missing() + ([] if shutil.which("nsenter") else ["nsenter"])
     if missing:
         log.error(
             "%s missing: VMs get their own network namespace but no egress at all, whatever "
-            "their policy (Debian packages slirp4netns, nftables)",
+            "their policy (Debian packages slirp4netns, nftables, util-linux)",
             " and ".join(missing),
         )
     backend.networks = Networks(backend)

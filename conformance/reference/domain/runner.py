@@ -13,6 +13,7 @@ run is going.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -23,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..sandbox.bwrap import invocation
+from ..sandbox.bwrap import Invocation, invocation
 from ..sandbox.limits import RunLimits
 from ..sandbox.proctree import command_group, killpg
+from ..sandbox.spawn import RunProcess, SetupError, Spawn, start
 from .backend import Backend
 from .netns import namespace_path
 from .runstore import now, run_dir
@@ -54,7 +56,9 @@ wait $!
 COMMAND_SH = """\
 __arker_ctl={ctl}
 if [ -f "$__arker_ctl/env_in" ]; then . "$__arker_ctl/env_in"; fi
-cd -- "$(cat "$__arker_ctl/cwd_in" 2>/dev/null)" 2>/dev/null || cd -- "$HOME" 2>/dev/null
+{{ IFS= read -r -d '' __arker_cwd < "$__arker_ctl/cwd_in"; }} 2>/dev/null  # no cat: no exec
+cd -- "${{__arker_cwd%$'\\n'}}" 2>/dev/null || cd -- "$HOME" 2>/dev/null
+unset __arker_cwd
 trap '__arker_rc=$?; {{ pwd > "$__arker_ctl/cwd_out"; export -p > "$__arker_ctl/env_out"; }} \
 2>/dev/null; exit $__arker_rc' EXIT
 . "$__arker_ctl/cmd"
@@ -75,7 +79,7 @@ class RunSpec:
 
 @dataclass
 class _Active:
-    proc: asyncio.subprocess.Process | None = None
+    proc: RunProcess | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
     cancelled: bool = False
     timed_out: bool = False
@@ -169,6 +173,9 @@ class Runner:
             await pause(self.backend.variations.run_start_ms)
             if not active.cancelled:  # cancelled while it waited to start: never spawned
                 code = await self._spawn_and_wait(spec, active)
+        except SetupError as exc:
+            log.warning("run %s could not be started: %s", spec.run_id, exc)
+            reason = f"could not start the run: {exc}"
         except Exception as exc:
             log.exception("run %s could not be executed", spec.run_id)
             reason = f"could not start the run: {exc}"
@@ -206,19 +213,7 @@ class Runner:
         limits = self.backend.limits  # limits.py: cgroup, rlimits, disk bound
         mine = limits.start_run(self.backend.db, spec.run_id, disk.layout) if limits else None
         active.limits = mine
-        (ctl / "run.sh").write_text(CONTROL_SH.format(ctl=inv.ctl_in_sandbox))
-        (ctl / "command.sh").write_text(COMMAND_SH.format(ctl=inv.ctl_in_sandbox))
-        merge = self.backend.fault("stderr-merged")
-        with open(inv_out, "wb") as out, open(inv_err, "wb") as err:
-            active.proc = await asyncio.create_subprocess_exec(
-                *(mine.wrap(inv.argv) if mine else inv.argv),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=out,
-                stderr=out if merge else err,
-                env=inv.env,
-                cwd=inv.cwd,
-                start_new_session=True,
-            )
+        active.proc = self._start(inv, ctl, mine, (inv_out, inv_err))
         if active.cancelled:  # cancelled while it was being spawned
             _kill_run(active.proc.pid, None)
         timeout = None if self.backend.fault("timeout-ignored") else spec.timeout_s
@@ -233,6 +228,28 @@ class Runner:
         finally:
             if watcher is not None:
                 watcher.cancel()
+
+    def _start(
+        self, inv: Invocation, ctl: Path, mine: RunLimits | None, outputs: tuple[Path, Path]
+    ) -> RunProcess:
+        """Write the control scripts and start the run's process (``spawn.py``)."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        with contextlib.ExitStack() as opened:
+            # the files the control script joins its cgroup by (limits.py), inherited
+            files = mine.join_files if mine else []
+            joins = [_open_closed(opened, path, os.O_WRONLY) for path in files]
+            head = mine.control_lines(joins) if mine else ""
+            (ctl / "run.sh").write_text(head + CONTROL_SH.format(ctl=inv.ctl_in_sandbox))
+            (ctl / "command.sh").write_text(COMMAND_SH.format(ctl=inv.ctl_in_sandbox))
+            out = _open_closed(opened, outputs[0], flags)
+            merge = self.backend.fault("stderr-merged")
+            err = out if merge else _open_closed(opened, outputs[1], flags)
+            how = Spawn(inv.argv, inv.env, inv.cwd, out, err, tuple(joins), inv.netns, inv.overlay)
+            try:
+                return start(how)
+            except SetupError as exc:  # the VM's disk or namespace: said where runs say things
+                os.write(err, f"{exc}\n".encode(errors="replace"))
+                raise
 
     def _spawn_task(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(work)
@@ -323,7 +340,14 @@ def _kill_run(wrapper_pid: int, group: int | None) -> None:
     killpg(wrapper_pid, signal.SIGKILL)
 
 
-def _stopper(proc: asyncio.subprocess.Process) -> Callable[[str], None]:
+def _open_closed(stack: contextlib.ExitStack, path: str | Path, flags: int) -> int:
+    """A descriptor on ``path`` (close-on-exec, mode 0644) that ``stack`` closes."""
+    fd = os.open(path, flags | os.O_CLOEXEC, 0o644)
+    stack.callback(os.close, fd)
+    return fd
+
+
+def _stopper(proc: RunProcess) -> Callable[[str], None]:
     """What a limit calls to end the run it watches: SIGKILL, as a timeout does."""
     return lambda _reason: _kill_run(proc.pid, command_group(proc.pid))
 

@@ -1,9 +1,7 @@
 """Mount a VM's bound filesystems into its overlay, following no symlink a run made.
 
-Run as a script (standard library only) inside a run's private mount namespace, after
-the VM's overlay is mounted and before ``bwrap`` binds it as ``/``::
-
-    python3 bindmount.py MERGED N HOST_DIR_1 VM_PATH_1 ... HOST_DIR_N VM_PATH_N -- CMD...
+Called in a run's child (``childsetup.py``) inside its private mount namespace, after
+the VM's overlay is mounted and before ``bwrap`` binds it as ``/``.
 
 Left to bwrap (``--bind HOST_DIR VM_PATH``), the mount point would be made with
 ``mkdir -p`` through whatever the VM has on the way, and a run's symlink
@@ -12,7 +10,7 @@ component is opened from the overlay root's fd with ``O_NOFOLLOW | O_DIRECTORY``
 when missing, in the VM's own disk), and the filesystem is mounted on that very
 directory through ``/proc/self/fd/N`` — a magic link the kernel does not resolve again.
 A symlink or a file on the way refuses the binding: the run fails with a message on
-stderr (the VM's owner put it there and can remove it). Then ``CMD`` is executed.
+stderr (the VM's owner put it there and can remove it).
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import sys
 
 _MS_BIND = 4096
 _MS_REC = 16384
@@ -43,9 +40,12 @@ def _mount_point(root: int, vm_path: str) -> int:
     return fd
 
 
-def bind(merged: str, pairs: list[tuple[str, str]]) -> str | None:
-    """Mount every ``(host_dir, vm_path)`` below ``merged``; the first problem, or None."""
-    libc = ctypes.CDLL(None, use_errno=True)
+def bind(merged: str, pairs: list[tuple[str, str]], libc: ctypes.CDLL) -> str | None:
+    """Mount every ``(host_dir, vm_path)`` below ``merged``; the first problem, or None.
+
+    ``libc`` is loaded beforehand (``ctypes.CDLL(None, use_errno=True)``): this runs
+    between fork and exec, where loading a library could deadlock.
+    """
     root = os.open(merged, os.O_RDONLY | os.O_DIRECTORY)
     for host_dir, vm_path in pairs:
         try:
@@ -62,21 +62,3 @@ def bind(merged: str, pairs: list[tuple[str, str]]) -> str | None:
         os.close(fd)
     os.close(root)
     return None
-
-
-def main(argv: list[str]) -> int:
-    """Parse ``MERGED N (HOST VM)*N -- CMD...``, bind, then exec ``CMD``."""
-    merged, count = argv[0], int(argv[1])
-    flat = argv[2 : 2 + 2 * count]
-    pairs = list(zip(flat[0::2], flat[1::2], strict=True))
-    command = argv[2 + 2 * count + 1 :]
-    problem = bind(merged, pairs)
-    if problem is not None:
-        sys.stderr.write(problem + "\n")
-        return 1
-    os.execvp(command[0], command)
-    return 127  # not reached
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

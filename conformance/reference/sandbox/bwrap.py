@@ -1,15 +1,15 @@
 """Building the process that executes one run inside a VM.
 
-``bwrap`` mode (the default when ``/usr/bin/bwrap`` exists and we may mount): ``unshare
---mount`` gives the run a private mount namespace where the VM's overlay (upper over its
-frozen layers, see ``layers.py``) is mounted — bubblewrap 0.8 has no ``--overlay`` — and
-bwrap then binds that merged tree as ``/``, the host's ``/usr`` and ``/lib*`` and the
-backend's minimal ``/etc`` (``sysroot.py``; never the host's, which holds secrets)
-read-only on top, bound filesystems at their paths, a fresh ``/proc`` and ``/dev``, new
-pid/ipc/uts namespaces, no capabilities, and ``--die-with-parent``: a run never outlives
-the backend, so after a crash every run that was in flight is really dead and reads
-``failed`` on restart. The run joins its VM's network namespace first (``nsenter``, see
-``netns.py``); without one, a ``blocked`` network policy adds a private namespace.
+``bwrap`` mode (the default when ``/usr/bin/bwrap`` exists and we may mount): the run
+starts (``spawn.py``) in its VM's network namespace and in a private mount namespace
+where the VM's overlay (upper over its frozen layers, see ``layers.py``) is mounted —
+bubblewrap 0.8 has no ``--overlay`` — and bwrap binds that merged tree as ``/``, the
+host's ``/usr`` and ``/lib*`` and the backend's minimal ``/etc`` (``sysroot.py``; never
+the host's, which holds secrets) read-only on top, bound filesystems at their paths, a
+fresh ``/proc`` and ``/dev``, new pid/ipc/uts namespaces, no capabilities, and
+``--die-with-parent``: a run never outlives the backend, so after a crash every run that
+was in flight is really dead and reads ``failed`` on restart. Without a namespace of its
+VM (see ``netns.py``), a ``blocked`` network policy adds a private one.
 
 ``none`` mode runs a plain process group with the VM's upper layer as ``$HOME`` and the
 starting directory. It is for machines without bubblewrap or privileges: there is no
@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..common.hooks import Mount
 from ..storage.layers import HOST_SYSTEM_DIRS, DiskLayout
 from .preflight import sandbox_problem
+from .spawn import Overlay
 
 __all__ = ["CTL_DIR", "Invocation", "bwrap_usable", "invocation", "resolve_mode"]
 
@@ -38,13 +38,16 @@ PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 @dataclass(frozen=True)
 class Invocation:
-    """argv, environment and working directory of a run's process."""
+    """argv, environment and working directory of a run's process, and the VM's disk and
+    network namespace it starts in (``spawn.py``)."""
 
     argv: list[str]
     env: dict[str, str]
     cwd: str
     ctl_in_sandbox: str
     home: str
+    overlay: Overlay | None = None
+    netns: str | None = None
 
 
 def bwrap_usable() -> bool:
@@ -89,20 +92,6 @@ def _bwrap_args(
     return args
 
 
-def _bind_mounts(layout: DiskLayout, mounts: list[Mount]) -> list[str]:
-    """The ``bindmount.py`` step mounting bound filesystems (none: no step).
-
-    Not bwrap's ``--bind``: its ``mkdir -p`` follows a run's symlinks onto the host.
-    """
-    if not mounts:
-        return []
-    argv = [sys.executable, "-I", "-S", str(Path(__file__).with_name("bindmount.py"))]
-    argv += [str(layout.merged), str(len(mounts))]
-    for mount in mounts:
-        argv += [str(mount.host_dir), mount.vm_path]
-    return [*argv, "--"]
-
-
 def invocation(
     mode: str,
     layout: DiskLayout,
@@ -121,8 +110,8 @@ def invocation(
 
     ``etc`` is the minimal ``/etc`` built by ``sysroot.build_etc`` (bound read-only).
 
-    ``netns``: the VM's network namespace (a path for ``nsenter --net``), which then
-    decides egress instead of ``net_blocked``.
+    ``netns``: the VM's network namespace (a path the run starts in), which
+    then decides egress instead of ``net_blocked``.
 
     Example: ``inv = invocation("bwrap", layout, [], ctl, work, etc=etc, net_blocked=False)``.
     """
@@ -132,11 +121,7 @@ def invocation(
         env = {"PATH": PATH, "HOME": str(home), "LANG": "C.UTF-8", "ARKER_VM_ID": layout.vm_id}
         argv = ["/bin/bash", "--noprofile", "--norc", str(ctl / "run.sh")]
         return Invocation(argv, env, str(home), str(ctl), str(home))
-    script = 'mount -t overlay overlay -o "$1" "$2" && shift 2 && exec "$@"'
-    argv = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script]
-    argv += ["arker-run", _overlay_options(layout, workdir), str(layout.merged)]
-    argv += _bind_mounts(layout, mounts)
-    argv += _bwrap_args(layout, mounts, ctl, etc, net_blocked and netns is None)
-    if netns is not None:
-        argv = ["nsenter", f"--net={netns}", "--", *argv]
-    return Invocation(argv, {"PATH": PATH}, "/", CTL_DIR, "/root")
+    binds = tuple((str(mount.host_dir), mount.vm_path) for mount in mounts)
+    overlay = Overlay(_overlay_options(layout, workdir), str(layout.merged), binds)
+    argv = _bwrap_args(layout, mounts, ctl, etc, net_blocked and netns is None)
+    return Invocation(argv, {"PATH": PATH}, "/", CTL_DIR, "/root", overlay, netns)

@@ -36,11 +36,19 @@ class RunCgroup:
     """The directories of one run's cgroup (one per v1 hierarchy, or a single v2 one)."""
 
     dirs: tuple[Path, ...]
+    join_name: str = "cgroup.procs"  # v1: "tasks" (see join_files)
 
     @property
-    def procs_files(self) -> list[str]:
-        """The ``cgroup.procs`` files a process writes its pid to, to join."""
-        return [str(d / "cgroup.procs") for d in self.dirs]
+    def join_files(self) -> list[str]:
+        """The files a *single-threaded* process writes ``0`` to, to join the cgroup.
+
+        ``cgroup.procs`` moves a whole process under a global lock whose writer waits for
+        an RCU grace period: 5-15 ms per join on a busy host, most of what the limits
+        added to a run. v1's ``tasks`` moves the writing thread alone and skips that lock;
+        for a process of one thread (the run's control script) it is the same move. v2
+        moves single threads only in threaded subtrees, so it keeps ``cgroup.procs``.
+        """
+        return [str(d / self.join_name) for d in self.dirs]
 
     def members(self) -> set[int]:
         """Processes in the cgroup now."""
@@ -146,12 +154,17 @@ class CgroupTree:
     def create(self, name: str, *, memory_mib: int, pids: int, cpus: float) -> RunCgroup:
         """Make run ``name``'s cgroup with its limits (0 = not limited).
 
+        A controller whose limit is 0 is left out (a directory and a join less per run)
+        unless none has a limit: the first one then still tracks the run's processes.
+
         Raises OSError when a directory cannot be made; a limit file that will not take
         a value is logged and skipped (the other limits still hold).
         """
+        wanted = {"pids": pids, "memory": memory_mib, "cpu": cpus}
+        used = [(c, p) for c, p in self.parents.items() if wanted[c]]
         made: list[Path] = []
         try:
-            for controller, parent in self.parents.items():
+            for controller, parent in used or list(self.parents.items())[:1]:
                 path = parent / name
                 if path not in made:
                     path.mkdir()
@@ -160,7 +173,7 @@ class CgroupTree:
         except OSError:
             RunCgroup(tuple(made)).remove()
             raise
-        return RunCgroup(tuple(made))
+        return RunCgroup(tuple(made), "tasks" if self.version == 1 else "cgroup.procs")
 
     def close(self) -> None:
         """Remove the server's parent directories (those left empty)."""

@@ -1,8 +1,10 @@
 """Per-run limits: a cgroup (pids, memory, cpu), rlimits and a disk bound.
 
-Every run starts under a short ``/bin/sh`` prefix that joins the run's cgroup and sets
-its rlimits, then execs the sandbox, so everything the run starts inherits both (one
-``exec`` more per run; signals are reset once for the whole server, ``sigreset.py``):
+A run's control script (``runner.py``, inside the sandbox) first joins the run's cgroup,
+through files the server opened and handed down (``cgroups.py``), closes them and sets
+the rlimits (bash builtins: no process more); only then does it start the command, so
+everything the command starts inherits both (signals are reset once for the whole
+server, ``sigreset.py``):
 
 - **pids** (the cgroup's ``pids.max``) is what stops a fork bomb. Runs are root inside
   their sandbox and ``RLIMIT_NPROC`` does not bind uid 0; dropping runs to another uid
@@ -30,7 +32,7 @@ import logging
 import os
 import resource
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -47,11 +49,6 @@ __all__ = ["DISK_POLL_S", "LimitSettings", "Limits", "RunLimits", "add_arguments
 log = logging.getLogger("arker.reference")
 DISK_POLL_S = 1.0
 _RELEASE_DEADLINE_S = 5.0
-# joins the cgroups named before "--", sets the rlimits, then execs the rest
-_PREFIX = (
-    'n=$1 v=$2 f=$3; shift 3; while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; '
-    'done; shift; ulimit -n "$n" && ulimit -v "$v" && ulimit -f "$f" || exit 125; exec "$@"'
-)
 
 
 @dataclass(frozen=True)
@@ -113,16 +110,30 @@ class RunLimits:
     # ``disk_watch(stop)``: poll the VM's disk, ``stop(reason)`` over the bound
     disk_watch: Callable[[Callable[[str], None]], Coroutine[Any, Any, None]] | None = None
 
-    def wrap(self, argv: list[str]) -> list[str]:
-        """``argv`` behind the prefix that applies these limits."""
-        procs = self.cgroup.procs_files if self.cgroup is not None else []
-        kib = str(self.as_bytes >> 10) if self.as_bytes else _hard(resource.RLIMIT_AS, 1024)
-        blocks = (
-            str(self.disk_bytes // 512) if self.disk_bytes else _hard(resource.RLIMIT_FSIZE, 512)
-        )
-        nofile = str(self.nofile) if self.nofile else _hard(resource.RLIMIT_NOFILE, 1)
-        head = ["/bin/sh", "-c", _PREFIX, "arker-limits", nofile, kib, blocks, *procs, "--"]
-        return [*head, *argv]
+    @property
+    def join_files(self) -> list[str]:
+        """The files the run's control script joins its cgroup by (none without one)."""
+        return self.cgroup.join_files if self.cgroup is not None else []
+
+    def control_lines(self, join_fds: Sequence[int]) -> str:
+        """The bash lines a run's control script starts with: join the cgroup through
+        ``join_fds`` (``join_files``, opened by the server, inherited), close them, set
+        the rlimits; exit 125 if any of that fails.
+
+        Each rlimit is both soft and hard limit (the run has no capability to raise it);
+        0 (no limit) keeps the server's hard one, since a process may not raise its soft
+        limit above its hard one ("unlimited" would fail).
+        """
+        joins = [f"echo 0 >&{fd}" for fd in join_fds]  # 0: the writer itself
+        kib = self.as_bytes >> 10 if self.as_bytes else _hard(resource.RLIMIT_AS, 1024)
+        blocks = self.disk_bytes >> 10 if self.disk_bytes else _hard(resource.RLIMIT_FSIZE, 1024)
+        nofile = self.nofile or _hard(resource.RLIMIT_NOFILE, 1)
+        steps = " && ".join([*joins, f"ulimit -n {nofile} -v {kib} -f {blocks}"])
+        refuse = "echo 'arker: could not apply the limits of this run' >&2; exit 125"
+        lines = [f"{{ {steps}; }} || {{ {refuse}; }}"]
+        if join_fds:
+            lines.append("exec " + " ".join(f"{fd}>&-" for fd in join_fds))
+        return "\n".join(lines) + "\n"
 
 
 class Limits:
@@ -239,11 +250,10 @@ class Limits:
                 return
 
 
-def _hard(which: int, unit: int) -> str:
-    """The server's own hard limit in ``ulimit``'s unit: what "no limit" (0) can mean, since
-    a process may not raise its soft limit above its hard one ("unlimited" would fail)."""
+def _hard(which: int, unit: int) -> int | str:
+    """The server's own hard limit in ``ulimit``'s ``unit``: what "no limit" (0) means."""
     hard = resource.getrlimit(which)[1]
-    return "unlimited" if hard == resource.RLIM_INFINITY else str(hard // unit)
+    return "unlimited" if hard == resource.RLIM_INFINITY else hard // unit
 
 
 def tree_bytes(root: Path) -> int:

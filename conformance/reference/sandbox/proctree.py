@@ -1,6 +1,6 @@
 """Finding a run's command process group from the host, and signalling process groups.
 
-A run is three layers of processes: the *wrapper* (``unshare`` → ``bwrap`` and its pid-1
+A run is three layers of processes: the *wrapper* (``bwrap`` and its pid-1
 init, or nothing in ``none`` mode) started in a session of its own, the *control script*
 (``run.sh``), and the *command* (``cmd.sh``), which the control script starts as a job
 in a process group of its own (``set -m``). A signal for the session goes to the

@@ -1,8 +1,9 @@
-"""The pieces of the per-run limits without a server: cgroup files, the argv prefix, keys."""
+"""The pieces of the per-run limits without a server: cgroup files, the control lines, keys."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import signal
 import subprocess
@@ -30,6 +31,20 @@ def test_a_v1_run_cgroup_gets_one_directory_per_hierarchy_with_its_limits(tmp_pa
         "cpu/run_1/cpu.cfs_quota_us": "150000",
     }
     assert len(made.dirs) == 3
+    # joined by a single-threaded script through v1's per-thread file (no global lock)
+    assert made.join_files == [str(tmp_path / c / "run_1" / "tasks") for c in parents]
+
+
+def test_a_v1_controller_without_a_limit_gets_no_directory(tmp_path: Path) -> None:
+    parents = {c: tmp_path / c for c in ("pids", "memory", "cpu")}
+    for parent in parents.values():
+        parent.mkdir()
+    tree = cgroups.CgroupTree(parents, 1)
+    made = tree.create("run_1", memory_mib=64, pids=50, cpus=0)
+    assert made.dirs == (parents["pids"] / "run_1", parents["memory"] / "run_1")
+    assert not (parents["cpu"] / "run_1").exists()
+    # nothing limited: one hierarchy still tracks the run's processes
+    assert tree.create("run_2", memory_mib=0, pids=0, cpus=0).dirs == (parents["pids"] / "run_2",)
 
 
 def test_a_v2_run_cgroup_is_one_directory_under_a_delegated_parent(tmp_path: Path) -> None:
@@ -40,6 +55,7 @@ def test_a_v2_run_cgroup_is_one_directory_under_a_delegated_parent(tmp_path: Pat
     made = cgroups.CgroupTree(parents, 2).create("run_2", memory_mib=64, pids=50, cpus=0.5)
     run = tmp_path / "arker-reference.1" / "run_2"
     assert made.dirs == (run,)
+    assert made.join_files == [str(run / "cgroup.procs")]
     assert {p.name: p.read_text() for p in run.iterdir()} == {
         "pids.max": "50",
         "memory.max": str(64 << 20),
@@ -54,12 +70,49 @@ def _nohup_like() -> None:
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})
 
 
-def test_the_prefix_sets_rlimits_before_the_command() -> None:
+def _control(limits: RunLimits, fds: list[int], command: str) -> subprocess.CompletedProcess[bytes]:
+    """``command`` in bash behind the lines a run's control script starts with."""
+    script = limits.control_lines(fds) + command
+    argv = ["/bin/bash", "--noprofile", "--norc", "-c", script]
+    return subprocess.run(argv, capture_output=True, timeout=30, check=False, pass_fds=fds)
+
+
+def test_the_control_lines_set_rlimits_before_the_command() -> None:
     limits = RunLimits(cgroup=None, nofile=100, as_bytes=1 << 30, disk_bytes=1 << 20)
-    probe = ["/bin/sh", "-c", "ulimit -n; ulimit -v; ulimit -f"]
-    done = subprocess.run(limits.wrap(probe), capture_output=True, timeout=30, check=False)
-    # dash counts -v in KiB and -f in 512-byte blocks
-    assert done.stdout.decode().split() == ["100", str(1 << 20), "2048"], done
+    done = _control(limits, [], "ulimit -n; ulimit -v; ulimit -f; ulimit -Hn")
+    # bash counts -v and -f in KiB; soft and hard limit alike
+    assert done.stdout.decode().split() == ["100", str(1 << 20), "1024", "100"], done
+
+
+def test_the_control_lines_join_the_cgroup_and_close_its_files(tmp_path: Path) -> None:
+    """The run's processes join through descriptors the server opened; none of them is
+    left open for the command (it could write another pid into the run's cgroup)."""
+    procs = [tmp_path / "pids.procs", tmp_path / "memory.procs"]
+    fds = [os.open(path, os.O_WRONLY | os.O_CREAT, 0o644) for path in procs]
+    try:
+        limits = RunLimits(cgroup=None, nofile=0, as_bytes=0, disk_bytes=0)
+        probe = "; ".join(f"[ -e /proc/$$/fd/{fd} ] && echo open || echo closed" for fd in fds)
+        done = _control(limits, fds, probe)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    assert [path.read_text() for path in procs] == ["0\n", "0\n"], done
+    assert done.stdout.decode().split() == ["closed", "closed"], done
+
+
+def test_a_cgroup_that_cannot_be_joined_stops_the_run_before_its_command(
+    tmp_path: Path,
+) -> None:
+    readonly = tmp_path / "cgroup.procs"
+    readonly.write_text("")
+    fd = os.open(readonly, os.O_RDONLY)
+    try:
+        limits = RunLimits(cgroup=None, nofile=0, as_bytes=0, disk_bytes=0)
+        done = _control(limits, [fd], "echo the command ran")
+    finally:
+        os.close(fd)
+    assert done.returncode == 125 and b"the command ran" not in done.stdout, done
+    assert b"arker: could not apply the limits of this run" in done.stderr, done
 
 
 def test_no_limit_keeps_the_servers_hard_limits_and_the_command_runs() -> None:
@@ -68,8 +121,7 @@ def test_no_limit_keeps_the_servers_hard_limits_and_the_command_runs() -> None:
     limits = RunLimits(cgroup=None, nofile=0, as_bytes=0, disk_bytes=0)
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     expected = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
-    probe = ["/bin/sh", "-c", "ulimit -n"]
-    done = subprocess.run(limits.wrap(probe), capture_output=True, timeout=30, check=False)
+    done = _control(limits, [], "ulimit -n")
     assert (done.returncode, done.stdout.decode().split()) == (0, [expected]), done
 
 

@@ -9,8 +9,12 @@ that does not hold fails the test without taking the machine down.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,6 +48,19 @@ def guarded_server(tmp_path: Path, args: list[str]) -> Iterator[tuple[ReferenceS
             yield server, guard
 
 
+def _paced(seconds: float) -> Iterator[None]:
+    """Yield every 20 ms for ``seconds``."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        yield
+        time.sleep(0.02)
+
+
+def _sampled(read: Callable[[], int], seconds: float) -> list[int]:
+    """``read()`` every 20 ms for ``seconds``."""
+    return [read() for _ in _paced(seconds)]
+
+
 def _fork(server: ReferenceServer, key: str, disk_mib: int | None = None) -> VM:
     arker = Arker(api_key=key, base_url=server.base_url, retry=False)
     return arker.fork("ubuntu", disk_mib=disk_mib)
@@ -58,6 +75,9 @@ def test_a_fork_bomb_leaves_the_server_and_other_orgs_runs_answering(tmp_path: P
         bomb = bomber.run(BOMB, background=True, timeout=20)
         assert bomb.run_id
         poll(guard.pids_current, lambda n: n >= base + RUN_PIDS - 12, "the bomb spreads", 15)
+        # held at the run's pids.max (outside the run's cgroup: bwrap and its thread here)
+        most = max(_sampled(guard.pids_current, 1.0))
+        assert most <= base + RUN_PIDS + 6, f"{most - base} tasks under a {RUN_PIDS} limit"
         started = time.monotonic()
         answered = bystander.run("echo still here", timeout=15)
         took = time.monotonic() - started
@@ -136,7 +156,44 @@ def test_a_run_has_a_cgroup_of_its_own_while_it_runs_and_none_after(
         groups = poll(lambda: _run_cgroups(server), bool, "the run's cgroup appears", 10)
         assert [g.name for g in groups] == [started.run_id]
         assert (groups[0] / "pids.max").read_text() == "300\n"
+        procs = groups[0] / "cgroup.procs"
+        assert any(procs.read_text().split() for _ in _paced(10)), "the run is not in its cgroup"
         vm.cancel_run(started.run_id)
         poll(lambda: _run_cgroups(server), lambda g: g == [], "the run's cgroup is removed", 10)
         assert vm.run("true").exit_code == 0
         poll(lambda: _run_cgroups(server), lambda g: g == [], "no cgroup is left behind", 10)
+
+
+def _processes_named(token: str) -> list[int]:
+    """Pids of the processes whose argv[0] is ``token``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes().split(b"\0")[0] == (
+                token.encode()
+            ):
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_run_cancelled_at_once_starts_nothing_after_its_end(server: ReferenceServer) -> None:
+    """Cancelled in its first milliseconds, a sandbox could outlive its bwrap (its pid 1
+    ignores the SIGTERM) and start the run's command after the run had ended: outside
+    the run's cgroup, or writing to the output of a run already terminal."""
+    vm = _fork(server, KEY_A)
+    token = f"arker-cancel-probe-{secrets.token_hex(4)}"
+    try:
+        for _ in range(10):
+            started = vm.run(f"echo started; exec -a {token} sleep 30", background=True)
+            vm.cancel_run(started.run_id)
+            first = vm.get_run(started.run_id)
+            time.sleep(0.3)
+            later = vm.get_run(started.run_id)
+            assert first.state == "cancelled", first
+            assert (later.stdout, later.stderr) == (first.stdout, first.stderr), later
+        assert _processes_named(token) == [], "a cancelled run's command is still running"
+    finally:
+        for pid in _processes_named(token):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        vm.delete()

@@ -16,7 +16,7 @@ import pytest
 from arker import Arker
 
 from conformance.reference.launcher import ReferenceServer
-from conformance.reference.sandbox import bwrap_usable
+from conformance.reference.sandbox.bwrap import bwrap_usable
 
 from ..conftest import KEY_A
 

@@ -1,8 +1,8 @@
 """Marks the project's slow tests ``slow``, so ``pytest tests -m "not slow"`` is quick.
 
 Slow are the tests that run the conformance suite against a backend per case (the fault
-zoo, the limited backend, the property layer's fault detection) and the load tests; CI
-(``.ci/run``) still runs them, two at a time.
+zoo, the limited backend, the property layer's fault detection, the portability matrix)
+and the load tests; CI (``.ci/run``) still runs them, two at a time.
 """
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ import pytest
 
 _HERE = Path(__file__).resolve().parent
 # a directory (every module in it) or one module, relative to tests/
-SLOW = ("faultzoo/", "property/test_fault_detection.py", "reference/test_load.py")
+SLOW = (
+    "faultzoo/",
+    "portability/",
+    "property/test_fault_detection.py",
+    "reference/test_load.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -142,6 +142,7 @@ def test_crashes_its_worker(): os._exit(3)
 """
 
 
+@pytest.mark.slow  # a run with two xdist worker processes: seconds of start-up alone
 def test_under_xdist_the_controller_names_deselected_and_lost_tests(
     pytester: pytest.Pytester,
 ) -> None:

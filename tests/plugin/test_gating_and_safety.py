@@ -265,6 +265,7 @@ def test_a(target):
     assert result.ret == 2
 
 
+@pytest.mark.slow  # a run with two xdist worker processes: seconds of start-up alone
 def test_xdist_workers_report_to_one_verdict_and_leak_list(
     pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
 ) -> None:
@@ -282,6 +283,7 @@ def test_xdist_workers_report_to_one_verdict_and_leak_list(
     assert ledgers == ["ledger-gw0.jsonl", "ledger-gw1.jsonl"]
 
 
+@pytest.mark.slow  # a run with two xdist worker processes: seconds of start-up alone
 def test_usage_error_under_xdist_exits_two(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_fake='import pytest\n@pytest.mark.capability("vmz")\ndef test_a(): pass\n'
@@ -291,6 +293,7 @@ def test_usage_error_under_xdist_exits_two(pytester: pytest.Pytester) -> None:
     assert "unknown capability 'vmz'" in output(result)
 
 
+@pytest.mark.slow  # a run with two xdist worker processes: seconds of start-up alone
 def test_refused_key_under_xdist_exits_two_without_respawning_workers(
     pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
 ) -> None:

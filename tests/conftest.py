@@ -11,6 +11,12 @@ from pathlib import Path
 
 import pytest
 
+# Imported here, once, before any in-process pytester run: otherwise the first such run
+# imports it, the run's sys.modules restore drops it, and every later in-process run
+# fails to parse the contract ("could not determine a constructor for the tag None"),
+# so test_requires.py or test_outcomes_mapping.py run alone used to fail.
+import yaml  # noqa: F401
+
 _HERE = Path(__file__).resolve().parent
 # a directory (every module in it) or one module, relative to tests/
 SLOW = (

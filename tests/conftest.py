@@ -2,7 +2,9 @@
 
 Slow are the tests that run the conformance suite against a backend per case (the fault
 zoo, the limited backend, the property layer's fault detection, the portability matrix)
-and the load tests; CI (``.ci/run``) still runs them, two at a time.
+and the load tests, marked here by path; single tests elsewhere carry ``@pytest.mark.slow``
+themselves (suite subsets against a reference, runs with xdist workers, runaway guards).
+CI (``.ci/run``) still runs them, two at a time.
 """
 
 from __future__ import annotations

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# httpcore and yaml are imported here, once, before any in-process pytester run:
+# otherwise the first such run imports them, the run's sys.modules restore drops them, and
+# later in-process runs break: yaml no longer parses the contract ("could not determine a
+# constructor for the tag None"), and httpx (imported earlier) no longer maps a fresh
+# httpcore's connect errors.
+import httpcore  # noqa: F401
 import pytest
-
-# Imported here, once, before any in-process pytester run: otherwise the first such run
-# imports it, the run's sys.modules restore drops it, and every later in-process run
-# fails to parse the contract ("could not determine a constructor for the tag None"),
-# so test_requires.py or test_outcomes_mapping.py run alone used to fail.
 import yaml  # noqa: F401
 
 _HERE = Path(__file__).resolve().parent

@@ -1,19 +1,33 @@
 """Marks the project's slow tests ``slow``, so ``pytest tests -m "not slow"`` is quick.
 
 Slow are the tests that run the conformance suite against a backend per case (the fault
-zoo, the limited backend, the property layer's fault detection) and the load tests; CI
-(``.ci/run``) still runs them, two at a time.
+zoo, the limited backend, the property layer's fault detection, the portability matrix)
+and the load tests, marked here by path; single tests elsewhere carry ``@pytest.mark.slow``
+themselves (suite subsets against a reference, runs with xdist workers, runaway guards).
+CI (``.ci/run``) still runs them, two at a time.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+# httpcore and yaml are imported here, once, before any in-process pytester run:
+# otherwise the first such run imports them, the run's sys.modules restore drops them, and
+# later in-process runs break: yaml no longer parses the contract ("could not determine a
+# constructor for the tag None"), and httpx (imported earlier) no longer maps a fresh
+# httpcore's connect errors.
+import httpcore  # noqa: F401
 import pytest
+import yaml  # noqa: F401
 
 _HERE = Path(__file__).resolve().parent
 # a directory (every module in it) or one module, relative to tests/
-SLOW = ("faultzoo/", "property/test_fault_detection.py", "reference/test_load.py")
+SLOW = (
+    "faultzoo/",
+    "portability/",
+    "property/test_fault_detection.py",
+    "reference/test_load.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

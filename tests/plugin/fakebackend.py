@@ -133,7 +133,9 @@ def serve(state: FakeState | None = None) -> Iterator[tuple[str, FakeState]]:
     """Serve a fake backend on a free 127.0.0.1 port; yields ``(base_url, state)``."""
     state = state or FakeState()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the serve loop's next poll: 50 ms, not the default half second
+    loop = {"poll_interval": 0.05}
+    thread = threading.Thread(target=server.serve_forever, kwargs=loop, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", state

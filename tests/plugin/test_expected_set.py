@@ -1,7 +1,8 @@
 """The run knows the whole expected set: subsets end incomplete and name what they left out.
 
 The shipped suite runs in a subprocess against the embedded reference backend (or a
-reference started with a fault), selecting a handful of fast tests, so each run is short.
+reference started with a fault), selecting a handful of fast tests, so each run is short;
+still, each is a backend and a suite run (seconds), so those are in the slow tier.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 SUITE = "conformance/suite"
 ONE = f"{SUITE}/test_auth.py::test_wrong_key_is_unauthorized[listVms]"
 ELSEWHERE = f"{SUITE}/test_vms.py::"  # a prefix of node ids the subsets leave out
+# starts a reference backend and runs part of the suite against it
+SUITE_RUN = pytest.mark.slow
 
 
 def certify(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, Any]:
@@ -47,6 +50,7 @@ def assert_incomplete_naming_the_rest(code: int, output: str, report: Any, reaso
     assert "missing: conformance/suite/" in output
 
 
+@SUITE_RUN
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
@@ -80,6 +84,7 @@ def test_a_subset_is_incomplete_and_names_the_required_tests_it_left_out(
     assert "`conformance/suite/test_vms.py::" in summary
 
 
+@SUITE_RUN
 def test_a_path_subset_that_sees_a_fault_is_non_conformant_even_with_x(tmp_path: Path) -> None:
     """-x stops at the first failure; what it did not run cannot make it incomplete."""
     keys = {"subset-key-org-a-5e1d": "org-a", "subset-key-org-b-77c2": "org-b"}
@@ -95,6 +100,7 @@ def test_a_path_subset_that_sees_a_fault_is_non_conformant_even_with_x(tmp_path:
     assert report["missing_tests"] and report["incomplete_reasons"] == []
 
 
+@SUITE_RUN
 def test_x_does_not_stop_at_a_correct_refusal(tmp_path: Path) -> None:
     """A regular backend's burst tests end unsupported: -x goes on past them."""
     code, output, report = certify(
@@ -136,6 +142,7 @@ def test_crashes_its_worker(): os._exit(3)
 """
 
 
+@pytest.mark.slow  # a run with two xdist worker processes: seconds of start-up alone
 def test_under_xdist_the_controller_names_deselected_and_lost_tests(
     pytester: pytest.Pytester,
 ) -> None:

@@ -143,11 +143,10 @@ def test_fails_with_evidence(client, other_client, steps):
 
 
 def test_unreachable_target_exits_two_with_a_clear_message(pytester: pytest.Pytester) -> None:
-    # In a subprocess: after earlier in-process runs re-imported httpcore, httpx no longer
-    # maps its connect error (a pytester artefact that no real run has).
-    pytester.makeconftest(USE_FIXTURES)
-    pytester.makepyfile(test_fake=ONE_CLIENT_TEST)
-    result = pytester.runpytest_subprocess(*against("http://user:pw@127.0.0.1:9/api?token=s3cr3t"))
+    # in-process is safe: tests/conftest.py imports httpcore before any in-process run
+    result = run_suite(
+        pytester, ONE_CLIENT_TEST, *against("http://user:pw@127.0.0.1:9/api?token=s3cr3t")
+    )
     assert result.ret == 2
     assert "pre-flight failed: target http://127.0.0.1:9/api is unreachable" in output(result)
     assert "s3cr3t" not in result.stdout.str() + result.stderr.str()
@@ -230,11 +229,8 @@ def test_a_clean_up_that_cannot_reach_the_backend_is_an_error_not_a_fail(
 ) -> None:
     url, state = fake_backend
     state.drop_deletes = True
-    pytester.makeconftest(USE_FIXTURES)
-    pytester.makepyfile(test_fake=ONE_VM_TEST)
-    # in a subprocess: an in-process run after others can see httpcore re-imported, and its
-    # transport errors then escape httpx's mapping (a pytester artefact, not the client's)
-    result = pytester.runpytest_subprocess(*against(url))
+    # in-process is safe: tests/conftest.py imports httpcore before any in-process run
+    result = run_suite(pytester, ONE_VM_TEST, *against(url))
     report = results(pytester)
     (only,) = report["results"]
     assert only["outcome"] == "error", only
@@ -265,6 +261,7 @@ def test_a(target):
     assert result.ret == 2
 
 
+@pytest.mark.slow  # a run with two xdist worker processes: seconds of start-up alone
 def test_xdist_workers_report_to_one_verdict_and_leak_list(
     pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
 ) -> None:
@@ -282,6 +279,7 @@ def test_xdist_workers_report_to_one_verdict_and_leak_list(
     assert ledgers == ["ledger-gw0.jsonl", "ledger-gw1.jsonl"]
 
 
+@pytest.mark.slow  # a run with two xdist worker processes: seconds of start-up alone
 def test_usage_error_under_xdist_exits_two(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_fake='import pytest\n@pytest.mark.capability("vmz")\ndef test_a(): pass\n'
@@ -291,6 +289,7 @@ def test_usage_error_under_xdist_exits_two(pytester: pytest.Pytester) -> None:
     assert "unknown capability 'vmz'" in output(result)
 
 
+@pytest.mark.slow  # a run with two xdist worker processes: seconds of start-up alone
 def test_refused_key_under_xdist_exits_two_without_respawning_workers(
     pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
 ) -> None:

@@ -36,6 +36,7 @@ def outcomes(pytester: pytest.Pytester) -> list[tuple[str, str]]:
     return sorted((r["outcome"], r["message"] or "") for r in report["results"])
 
 
+@pytest.mark.slow  # a run with two xdist worker processes: seconds of start-up alone
 def test_default_budget_applies_to_each_worker(
     pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
 ) -> None:
@@ -45,6 +46,7 @@ def test_default_budget_applies_to_each_worker(
     assert result.ret == 0
 
 
+@pytest.mark.slow  # a run with two xdist worker processes: seconds of start-up alone
 def test_a_given_budget_is_the_total_across_workers(
     pytester: pytest.Pytester, fake_backend: tuple[str, FakeState]
 ) -> None:

@@ -7,6 +7,7 @@ and (burst mode) with ``burst`` — no fail, warn or error among what ran.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ def _param(combo: Combo) -> object:
 
 @pytest.mark.parametrize("combo", [_param(c) for c in COMBOS])
 def test_probed_backend_certifies_with_its_profile_and_core(
-    combo: Combo, matrix_runs: dict[str, Future[Any]]
+    combo: Combo, matrix_runs: Mapping[str, Future[Any]]
 ) -> None:
     profile: Path
     profile, runs = matrix_runs[f"combo:{combo.name}"].result()

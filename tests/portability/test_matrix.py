@@ -1,13 +1,15 @@
 """The suite certifies the reference backend under every legal variation of 0.5.1.
 
-Default tier: one backend per variation, running the suite modules the variation touches
-(a clean subset may end incomplete, exit 2, never with a fail, warn or error). Slow tier:
-the whole suite against a few variations, which must be conformant (exit 0).
+Focused: one backend per variation, running the suite modules the variation touches (a
+clean subset may end incomplete, exit 2, never with a fail, warn or error). Whole: the
+whole suite against a few variations, which must be conformant (exit 0). Both are suite
+runs against a backend per case, so both are in the slow tier (``tests/conftest.py``).
 
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ def _param(variation: Variation, *marks: pytest.MarkDecorator) -> object:
 
 @pytest.mark.parametrize("variation", [_param(v) for v in VARIATIONS])
 def test_focused_modules_certify_the_variation(
-    variation: Variation, matrix_runs: dict[str, Future[Any]]
+    variation: Variation, matrix_runs: Mapping[str, Future[Any]]
 ) -> None:
     run = matrix_runs[f"variation:{variation.name}"].result()
     problems = judged_clean(run)

@@ -73,11 +73,17 @@ T = TypeVar("T")
 def poll(
     read: Callable[[], T], done: Callable[[T], bool], what: str, deadline_s: float = 30.0
 ) -> T:
-    """Call ``read`` until ``done(value)``; fail with the last value seen after the deadline."""
+    """Call ``read`` until ``done(value)``; fail with the last value seen after the deadline.
+
+    Pauses between reads, 20 ms at first and doubling up to 50 ms, so a wait never spins.
+    """
     end = time.monotonic() + deadline_s
+    pause = 0.02
     value = read()
     while not done(value):
         if time.monotonic() > end:
             pytest.fail(f"{what}: not reached within {deadline_s}s; last observed {value!r}")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
         value = read()
     return value

@@ -16,8 +16,10 @@ TRAPPED = ("SIGINT", "SIGTERM", "SIGHUP")
 
 
 def _wait_for_file(vm: VM, path: str, what: str) -> None:
+    """Poll until every (space-separated) path in ``path`` exists: one run per poll."""
+    test = " && ".join(f"test -e {one}" for one in path.split())
     poll(
-        lambda: vm.run(f"test -e {path} && echo yes || echo no").stdout,
+        lambda: vm.run(f"{test} && echo yes || echo no").stdout,
         lambda out: out == b"yes\n",
         what,
     )
@@ -27,7 +29,8 @@ def _ended(vm: VM, run_id: str) -> Run:
     return poll(lambda: vm.get_run(run_id), lambda r: r.state != "running", f"{run_id} ends")
 
 
-def _start_trapping(vm: VM, session_id: str, name: str, tag: str) -> str:
+def _start_trapping(vm: VM, session_id: str, name: str, tag: str, *, wait: bool = True) -> str:
+    """Start a command trapping ``name`` (ready once ``/tmp/ready-{tag}`` exists)."""
     short = name.removeprefix("SIG")
     command = (
         f"trap 'sleep 0.5; echo {name} > /tmp/got-{tag}; exit 7' {short}; "
@@ -35,7 +38,8 @@ def _start_trapping(vm: VM, session_id: str, name: str, tag: str) -> str:
     )
     started = vm.run(command, session_id=session_id, background=True)
     assert started.run_id
-    _wait_for_file(vm, f"/tmp/ready-{tag}", f"the trap of {tag} is installed")
+    if wait:
+        _wait_for_file(vm, f"/tmp/ready-{tag}", f"the trap of {tag} is installed")
     return str(started.run_id)
 
 
@@ -44,9 +48,11 @@ def test_a_slow_trap_finishes_and_the_run_completes_with_its_exit_code(vm_a: VM)
     sessions = {name: vm_a.create_session().session_id for name in TRAPPED}
     for round_ in range(ROUNDS):
         runs = {
-            name: _start_trapping(vm_a, sessions[name], name, f"{name}-{round_}")
+            name: _start_trapping(vm_a, sessions[name], name, f"{name}-{round_}", wait=False)
             for name in TRAPPED
         }
+        ready = " ".join(f"/tmp/ready-{name}-{round_}" for name in TRAPPED)
+        _wait_for_file(vm_a, ready, f"round {round_}: the three traps are installed")
         for name in TRAPPED:
             assert vm_a.run("", signal=name, session_id=sessions[name]).run_id is None
         for name, run_id in runs.items():

@@ -8,7 +8,6 @@ deleted or the run ends.
 from __future__ import annotations
 
 import contextlib
-import random
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,16 +20,10 @@ from .conftest import poll
 
 
 def free_port() -> int:
-    """A port free right now, below the ephemeral range other processes draw from."""
-    for _ in range(100):
-        port = random.randint(20000, 32000)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port found in 20000-32000")
+    """A port free right now on 127.0.0.1, chosen by the OS (bind to port 0)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,10 @@ def token_server(host: str = "127.0.0.1") -> Iterator[TokenServer]:
             pass
 
     httpd = http.server.ThreadingHTTPServer((host, 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, name="token-server", daemon=True)
+    # shutdown() waits for the serve loop's next poll: 50 ms, not the default half second
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="token-server", daemon=True
+    )
     thread.start()
     try:
         yield TokenServer(host, httpd.server_address[1], token)

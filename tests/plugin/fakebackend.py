@@ -34,6 +34,7 @@ class FakeState:
     keep_deleted: bool = False
     drop_deletes: bool = False
     fork_status: int = 200
+    forks: int = 0  # VM ids are never reused, even after deletes (two xdist workers fork at once)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -78,7 +79,8 @@ def _handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
             if path.startswith("/v1/filesystems"):
                 return self._filesystems(method, path, org)
             if method == "POST" and path == "/v1/fork":
-                vm = _vm(len(state.vms) + 1, self._body(), org)
+                state.forks = max(state.forks, len(state.vms)) + 1
+                vm = _vm(state.forks, self._body(), org)
                 state.vms[vm["vm_id"]] = vm
                 return self._send(state.fork_status, vm)
             vm_id = path.removeprefix("/v1/vms/")

@@ -41,7 +41,7 @@ from conformance.suite._acks import expect_acknowledgement
 from conformance.suite._background import follow_run, start_background, stop_run
 from conformance.suite._polling import Wait, operator_budget, poll_until
 from conformance.suite._shell import run_command, runs_path, vm_path
-from conformance.suite._sync_protocol import post_read, read_bytes
+from conformance.suite._sync_protocol import post_read, read_answer
 
 if TYPE_CHECKING:
     import httpx
@@ -78,22 +78,25 @@ def vm_file(target: Target, vm_id: str, path: str) -> bytes | None:
         expect_ok(target.spec, "syncFiles", response, capability="sync.inline")
     if response.status_code != 200:
         return None
-    return read_bytes(target.spec, target.client, vm_id, path)
+    return read_answer(target.spec, target.client, response, path)
 
 
-def wait_for_file(target: Target, vm_id: str, path: str, *, line: bool = False) -> None:
-    """Poll through ``/sync`` until ``path`` exists in the VM (the operator's budget).
+def wait_for_file(target: Target, vm_id: str, path: str, *, line: bool = False) -> bytes:
+    """Poll through ``/sync`` until ``path`` exists in the VM (the operator's budget), and
+    return the bytes the last read gave.
 
     With ``line``, until it holds a whole line: ``echo x > f`` creates ``f`` empty before
     it writes, so a file that merely exists may still be half written.
     """
+    read: list[bytes | None] = [None]
 
     def probe() -> tuple[bool, str]:
-        content = vm_file(target, vm_id, path)
+        content = read[0] = vm_file(target, vm_id, path)
         done = content is not None and (not line or content.endswith(b"\n"))
         return done, "missing" if content is None else f"{len(content)} bytes"
 
     poll_until(probe, f"{path} to exist in the VM", wait=Wait.operator())
+    return read[0] or b""  # poll_until returns only once the probe read the file
 
 
 def send_signal(
@@ -189,8 +192,7 @@ def test_signal_reaches_the_session_process(
     signalled = create_session(target, vm_id) if in_session else None
     signal_a_running_script(target, vm_id, steps, trap_script(name, got), name, signalled=signalled)
     # The trap may finish writing just after the run is reported ended: wait for its line.
-    wait_for_file(target, vm_id, got, line=True)
-    seen = (vm_file(target, vm_id, got) or b"nothing").decode(errors="replace").strip()
+    seen = wait_for_file(target, vm_id, got, line=True).decode(errors="replace").strip()
     assert seen == name, (
         f"the process in the session should have trapped {name}; its marker reads {seen!r}"
     )

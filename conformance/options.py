@@ -125,7 +125,7 @@ OPTIONS: tuple[Option, ...] = (
         "--property-examples",
         "ARKER_PROPERTY_EXAMPLES",
         "int",
-        5,
+        4,
         "generated cases per operation and mode in the property tests",
     ),
     Option(
@@ -139,14 +139,14 @@ OPTIONS: tuple[Option, ...] = (
         "--property-scenarios",
         "ARKER_PROPERTY_SCENARIOS",
         "int",
-        6,
+        4,
         "scenarios the stateful property test runs",
     ),
     Option(
         "--property-steps",
         "ARKER_PROPERTY_STEPS",
         "int",
-        10,
+        12,
         "steps per stateful scenario",
     ),
     Option(

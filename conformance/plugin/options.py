@@ -125,7 +125,7 @@ OPTIONS: tuple[Option, ...] = (
         "--property-examples",
         "ARKER_PROPERTY_EXAMPLES",
         "int",
-        10,
+        4,
         "generated cases per operation and mode in the property tests",
     ),
     Option(
@@ -139,7 +139,7 @@ OPTIONS: tuple[Option, ...] = (
         "--property-scenarios",
         "ARKER_PROPERTY_SCENARIOS",
         "int",
-        8,
+        4,
         "scenarios the stateful property test runs",
     ),
     Option(

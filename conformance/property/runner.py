@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 
 __all__ = ["PropertyRunner"]
 
+# how often one request is sent before its answer stands for it (methods not named: always)
+_REPEATS = {"GET": 1, "DELETE": 2}
+
 
 def _checks_for(case: Case[Any], sent: Sent) -> tuple[str, ...]:
     """Every check, but negative_data_rejection not where the negation did not reach the
@@ -89,7 +92,8 @@ class _Run:
     last_unsupported: httpx.Response | None = None
     successes: int = 0
     explicit: set[int] = field(default_factory=set)  # ids of the explicit cases
-    answered: dict[tuple[Any, ...], Sent] = field(default_factory=dict)  # GETs sent, by wire
+    # answers by wire request (GETs, and DELETEs once repeated), and how often each was sent
+    answered: dict[tuple[Any, ...], tuple[int, Sent]] = field(default_factory=dict)
 
 
 @dataclass
@@ -189,16 +193,21 @@ class PropertyRunner:
             raise property_violation(context, failed, responses, self.target.redactor)
 
     def _send(self, run: _Run, case: Case[Any]) -> Sent:
-        """Send ``case``; a GET identical on the wire to one this test sent is judged on
-        that answer instead of being sent again (with real ids substituted, generated
-        cases often collapse into the same request)."""
-        if run.item.method != "GET":
+        """Send ``case``, unless the same request on the wire already has an answer that a
+        resend would only repeat: with real ids substituted, generated cases often
+        collapse into the same request. A GET sent once is judged on that answer; a
+        DELETE is sent twice (the deletion, then the answer for what is already gone) and
+        judged on its second answer after that, as this test changes nothing in between."""
+        repeats = _REPEATS.get(run.item.method)
+        if repeats is None:
             return send(self.target, case, run.item.operation_id)
         wire = wire_request(case, self.target.base_url)
         key = (wire.method, wire.path, tuple(sorted(wire.headers.items())), wire.content)
-        if key not in run.answered:
-            run.answered[key] = send(self.target, case, run.item.operation_id)
-        return run.answered[key]
+        times, sent = run.answered.get(key, (0, None))
+        if sent is None or times < repeats:
+            sent = send(self.target, case, run.item.operation_id)
+            run.answered[key] = (times + 1, sent)
+        return sent
 
     def _auth_probe(self, run: _Run, case: Case[Any]) -> Any:
         """For GET operations, once per test: the same request with a wrong key."""

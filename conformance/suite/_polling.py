@@ -170,6 +170,7 @@ def poll_until(
     wait: Wait,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    first_pause: float = FIRST_PAUSE,
 ) -> T:
     """Call ``probe`` until it reports done, then return its value.
 
@@ -179,6 +180,9 @@ def poll_until(
         what: the awaited condition, worded for a message ("run r1 to end").
         wait: the bound (:meth:`Wait.contract` or :meth:`Wait.operator`).
         clock, sleep: injectable for tests.
+        first_pause: the first pause (doubling up to 1 s from there): a probe that watches
+            a period pass ("nothing changes for a second") spaces its reads over the period
+            with a longer one, where the default would spend most reads in its first tenth.
 
     Raises:
         ContractWaitExpired: a contract wait ran out (a fail).
@@ -190,7 +194,7 @@ def poll_until(
     """
     started = clock()
     deadline = started + wait.seconds
-    pause = FIRST_PAUSE
+    pause = first_pause
     while True:
         done, observed = probe()
         if done:

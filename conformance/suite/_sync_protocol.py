@@ -214,7 +214,20 @@ def read_bytes(
 
     Also checks the announced ``size`` against the bytes received.
     """
-    body = expect_ok(spec, "syncFiles", post_read(client, vm_id, path), capability=capability)
+    return read_answer(spec, client, post_read(client, vm_id, path), path, capability=capability)
+
+
+def read_answer(
+    spec: Spec,
+    client: ArkerClient,
+    response: httpx.Response,
+    path: str,
+    *,
+    capability: str = "sync.inline",
+) -> bytes:
+    """The bytes a read of ``path`` answered (``response`` of :func:`post_read`), judged as
+    :func:`read_bytes` judges them, without asking again."""
+    body = expect_ok(spec, "syncFiles", response, capability=capability)
     if "content" in body:
         data = decode_inline(body)
     else:

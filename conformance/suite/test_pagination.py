@@ -1,14 +1,28 @@
 """Cursor pagination on every list endpoint (``cursor``, ``limit``, ``next_cursor``).
 
-For each list: create a few items, then walk it with every ``limit`` from 1 to n. Each walk
-must see every created item exactly once (no duplicates, no gaps), never get more items
-than ``limit``, and end with ``next_cursor`` null or absent. 0.5.1 says of ``limit`` only
-"max items per page; backend caps may apply": a limit that is not an integer is 400, a
-positive limit up to 1000 is answered (caps may return fewer items, never more), and an
-out-of-range limit (0, negative, above 1000: the 1..1000 bound is a later contract's) may
-be refused with 400 or clamped. A garbage cursor is 400. A cursor from one list replayed on
-another is 400 or a valid page (the contract only says cursors are opaque). A walk is
-bounded by the operator's wait budget only (an error when spent), never by a page count.
+For each list: create three items, then walk it with each limit of ``WALK_LIMITS``. Each
+walk must see every created item exactly once (no duplicates, no gaps), never get more
+items than ``limit``, and end with ``next_cursor`` null or absent. The three limits are the
+three kinds of page a walk meets, and a limit between them would prove nothing they do not:
+
+* ``limit=1``: every item on a page of its own, so the cursor is followed across every
+  item boundary, every page is full (a limit the backend ignores shows at once) and the
+  last page is full too (a ``next_cursor`` set because the page filled, not because more
+  items follow, leads to an empty page or never ends);
+* ``limit=2``: a full page of several items, then a partial one: the cursor after a page
+  of several items resumes right after its last one (no item repeated or skipped at a page
+  boundary), and a partial last page ends the walk;
+* ``limit=1000``: the whole list on one page with a null ``next_cursor``; on a test-owned
+  VM this walk is also the one-page answer every other walk must match exactly.
+
+0.5.1 says of ``limit`` only "max items per page; backend caps may apply": a limit that is
+not an integer is 400, a positive limit up to 1000 is answered (caps may return fewer
+items, never more), and an out-of-range limit (0, negative, above 1000: the 1..1000 bound
+is a later contract's) may be refused with 400 or clamped; one value of each kind is
+sent (0, -1, 1001), as a second value above 1000 would meet the same check. A garbage
+cursor is 400. A cursor from one list replayed on another is 400 or a valid page (the
+contract only says cursors are opaque). A walk is bounded by the operator's wait budget
+only (an error when spent), never by a page count.
 
 Capabilities: every list is judged as ``pagination``. The lists of optional families
 (sessions, tunnels, syncs, filesystems) also ``requires`` their family: where the profile
@@ -41,7 +55,8 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.capability("pagination"), pytest.mark.shares_vm]
 
-N_ITEMS = 4
+N_ITEMS = 3
+WALK_LIMITS = (1, 2, 1000)  # what each proves: the module's docstring
 Undo = list[Callable[[], object]]
 
 
@@ -257,11 +272,13 @@ def test_every_limit_walks_all_items_once(
     steps.log(f"create a few items for {op_id}")
     created, params = MAKERS[op_id](target, vm["vm_id"], undo)
     vm_id = vm["vm_id"] if listing.per_vm else None
-    # A test-owned VM's list holds still: every walk must see exactly the one-page answer.
-    whole = set(walk(target, listing, vm_id, 1000, params).ids) if listing.per_vm else None
-    for limit in range(1, N_ITEMS + 1):
+    whole: set[Any] | None = None
+    for limit in sorted(WALK_LIMITS, reverse=True):
         steps.log(f"walk {op_id} with limit={limit}")
         seen = walk(target, listing, vm_id, limit, params)
+        if limit == max(WALK_LIMITS) and listing.per_vm:
+            # A test-owned VM's list holds still: every walk must see exactly this answer.
+            whole = set(seen.ids)
         duplicates = sorted({str(i) for i in seen.ids if seen.ids.count(i) > 1})
         assert not duplicates, f"{op_id} limit={limit}: items seen twice: {duplicates}"
         missing = [i for i in created if i not in seen.ids]
@@ -299,7 +316,7 @@ def test_limit_that_is_not_an_integer_is_a_bad_request(
 
 
 @pytest.mark.parametrize("op_id", listing_params(creating=False))
-@pytest.mark.parametrize("limit", [0, -1, 1001, 5000])
+@pytest.mark.parametrize("limit", [0, -1, 1001])
 @pytest.mark.rules("PAG-004")
 def test_out_of_range_limit_is_refused_or_clamped(
     target: Any, request: pytest.FixtureRequest, op_id: str, limit: int

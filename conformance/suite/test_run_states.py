@@ -72,7 +72,12 @@ def check_terminal_is_final(target: Target, vm_id: str, final: dict[str, Any]) -
         changed = reads[-1] != frozen
         return changed or (len(reads) >= 3 and time.monotonic() - started >= QUIET_FOR), reads
 
-    poll_until(probe, "three reads of the terminal run", wait=Wait.operator())
+    poll_until(
+        probe,
+        "three reads of the terminal run",
+        wait=Wait.operator(),
+        first_pause=QUIET_FOR / 3,  # reads at about 0, 1/3 and 1 of the quiet period
+    )
     assert reads[-1] == frozen, f"a terminal run changed: first {frozen!r}, later {reads[-1]!r}"
 
 
@@ -170,7 +175,12 @@ def test_cancel_stops_side_effects(target: Target, vm: dict[str, Any], steps: St
         grew = counts[-1] != first
         return grew or (len(counts) >= 4 and time.monotonic() - since >= QUIET_FOR), counts
 
-    poll_until(probe, f"{QUIET_FOR:g}s of tick counts", wait=Wait.operator())
+    poll_until(
+        probe,
+        f"{QUIET_FOR:g}s of tick counts",
+        wait=Wait.operator(),
+        first_pause=QUIET_FOR / 7,  # counts at about 0, 1/7, 3/7 and 1 of the quiet period
+    )
     steps.log(f"tick counts after cancel: {counts}")
     assert counts[-1] == first, f"the cancelled loop kept writing: tick counts {counts}"
 

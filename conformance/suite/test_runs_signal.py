@@ -41,7 +41,7 @@ from conformance.suite._acks import expect_acknowledgement
 from conformance.suite._background import follow_run, start_background, stop_run
 from conformance.suite._polling import Wait, operator_budget, poll_until
 from conformance.suite._shell import run_command, runs_path, vm_path
-from conformance.suite._sync_protocol import post_read, read_bytes
+from conformance.suite._sync_protocol import post_read, read_answer
 
 if TYPE_CHECKING:
     import httpx
@@ -78,22 +78,25 @@ def vm_file(target: Target, vm_id: str, path: str) -> bytes | None:
         expect_ok(target.spec, "syncFiles", response, capability="sync.inline")
     if response.status_code != 200:
         return None
-    return read_bytes(target.spec, target.client, vm_id, path)
+    return read_answer(target.spec, target.client, response, path)
 
 
-def wait_for_file(target: Target, vm_id: str, path: str, *, line: bool = False) -> None:
-    """Poll through ``/sync`` until ``path`` exists in the VM (the operator's budget).
+def wait_for_file(target: Target, vm_id: str, path: str, *, line: bool = False) -> bytes:
+    """Poll through ``/sync`` until ``path`` exists in the VM (the operator's budget), and
+    return the bytes the last read gave.
 
     With ``line``, until it holds a whole line: ``echo x > f`` creates ``f`` empty before
     it writes, so a file that merely exists may still be half written.
     """
+    read: list[bytes | None] = [None]
 
     def probe() -> tuple[bool, str]:
-        content = vm_file(target, vm_id, path)
+        content = read[0] = vm_file(target, vm_id, path)
         done = content is not None and (not line or content.endswith(b"\n"))
         return done, "missing" if content is None else f"{len(content)} bytes"
 
     poll_until(probe, f"{path} to exist in the VM", wait=Wait.operator())
+    return read[0] or b""  # poll_until returns only once the probe read the file
 
 
 def send_signal(
@@ -165,8 +168,9 @@ def signal_a_running_script(
         )
         final = follow_run(target.spec, target.client, vm_id, started.run_id)
         steps.log(f"the signalled run ended {final['state']}")
-    finally:
-        end_quietly(target, vm_id, started.run_id)
+    except BaseException:
+        end_quietly(target, vm_id, started.run_id)  # only a run not seen ending needs it
+        raise
 
 
 @pytest.mark.parametrize(
@@ -189,8 +193,7 @@ def test_signal_reaches_the_session_process(
     signalled = create_session(target, vm_id) if in_session else None
     signal_a_running_script(target, vm_id, steps, trap_script(name, got), name, signalled=signalled)
     # The trap may finish writing just after the run is reported ended: wait for its line.
-    wait_for_file(target, vm_id, got, line=True)
-    seen = (vm_file(target, vm_id, got) or b"nothing").decode(errors="replace").strip()
+    seen = wait_for_file(target, vm_id, got, line=True).decode(errors="replace").strip()
     assert seen == name, (
         f"the process in the session should have trapped {name}; its marker reads {seen!r}"
     )
@@ -220,7 +223,12 @@ def test_sigkill_stops_the_session_process(
         counts.append(int(shell_says(target, vm_id, count)))
         return counts[-1] != counts[0] or time.monotonic() - since >= QUIET_FOR, counts
 
-    poll_until(probe, f"{QUIET_FOR:g}s of tick counts", wait=Wait.operator())
+    poll_until(
+        probe,
+        f"{QUIET_FOR:g}s of tick counts",
+        wait=Wait.operator(),
+        first_pause=QUIET_FOR / 3,  # counts at about 0, 1/3 and 1 of the quiet period
+    )
     assert counts[-1] == counts[0], f"the killed loop kept writing: tick counts {counts}"
 
 

@@ -135,7 +135,7 @@ def test_property_sizes_are_options_with_env_fallbacks(
     monkeypatch.setenv("ARKER_PROPERTY_STEPS", "6")
     pytester.makepyfile(test_show=PRINT_PROPERTY_SETTINGS)
     result = pytester.runpytest("-s", "--property-steps", "5", "--property-forks", "0")
-    assert settings_line(result)[1:] == ["4", "0", "8", "5", "8"]
+    assert settings_line(result)[1:] == ["4", "0", "4", "5", "8"]
 
 
 def test_a_property_size_below_its_minimum_is_a_usage_error(pytester: pytest.Pytester) -> None:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from conformance.checks import expect_error
 from conformance.suite._shell import runs_path, vm_path
+
+if TYPE_CHECKING:
+    from conformance.target import Target
 
 pytestmark = [pytest.mark.capability("auth"), pytest.mark.creates_nothing]
 
@@ -49,19 +52,19 @@ CALLS = {
 }
 
 
-def _send(target: Any, call: Call, **credentials: Any) -> Any:
+def _send(target: Target, call: Call, **credentials: Any) -> Any:
     return target.client.request(
         call.method, call.path, json=call.json, control=call.control, **credentials
     )
 
 
 @pytest.mark.parametrize("op_id", list(CALLS))
-def test_missing_key_is_unauthorized(target: Any, op_id: str) -> None:
+def test_missing_key_is_unauthorized(target: Target, op_id: str) -> None:
     expect_error(target.spec, _send(target, CALLS[op_id], auth=False), "unauthorized")
 
 
 @pytest.mark.parametrize("op_id", list(CALLS))
-def test_wrong_key_is_unauthorized(target: Any, op_id: str) -> None:
+def test_wrong_key_is_unauthorized(target: Target, op_id: str) -> None:
     wrong = f"conf-wrong-key-{secrets.token_hex(16)}"
     target.redactor.add(wrong)
     expect_error(target.spec, _send(target, CALLS[op_id], api_key=wrong), "unauthorized")
@@ -72,7 +75,7 @@ def test_wrong_key_is_unauthorized(target: Any, op_id: str) -> None:
     ["Bearer", "Basic dXNlcjpwYXNzd29yZA=="],
     ids=["bearer-without-token", "basic-credentials"],
 )
-def test_malformed_authorization_is_unauthorized(target: Any, header: str) -> None:
+def test_malformed_authorization_is_unauthorized(target: Target, header: str) -> None:
     response = target.client.request(
         "GET", "/v1/vms", control=True, auth=False, headers={"authorization": header}
     )

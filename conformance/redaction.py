@@ -83,6 +83,7 @@ class Redactor:
         self._secrets: frozenset[str] = frozenset()
         self._pattern: re.Pattern[str] | None = None
         self._bytes_pattern: re.Pattern[bytes] | None = None
+        self._longest = 0
         self.add(*secrets)
 
     def add(self, *secrets: str | None) -> None:
@@ -95,6 +96,7 @@ class Redactor:
             if new <= self._secrets:
                 return
             self._secrets = self._secrets | new
+            self._longest = max(map(len, self._secrets))
             source = _secrets_pattern(self._secrets)
             self._pattern = re.compile(source)
             self._bytes_pattern = re.compile(source.encode("utf-8"))
@@ -111,7 +113,7 @@ class Redactor:
     @property
     def longest(self) -> int:
         """Length of the longest known secret (0 when none): the most a cut can split."""
-        return max(map(len, self._secrets), default=0)
+        return self._longest
 
     def found_in(self, value: str | bytes) -> bool:
         """True when a known secret appears in ``value`` (as :meth:`text` would hide it).
@@ -132,7 +134,11 @@ class Redactor:
         pattern = self._pattern
         if pattern is not None:
             value = pattern.sub(MASK, value)
-        return mask_userinfo(_PARAM.sub(_mask_param, value))
+        # most values (header values, JSON bodies) hold no query and no URL userinfo: the
+        # two scans below can only change text holding their lead characters
+        if "?" in value or "&" in value or ";" in value or "\\u0026" in value:
+            value = _PARAM.sub(_mask_param, value)
+        return mask_userinfo(value) if "@" in value else value
 
     def bytes(self, value: bytes) -> bytes:
         """Redact known secrets inside raw bytes (no decoding needed).

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conformance import collect, selection, session, summary
+from conformance import collect, distribution, selection, session, summary
 from conformance.options import add_options, resolve_settings
 
 _MARKERS = (
@@ -60,6 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if not workerinput:
         session.refuse_unshareable_budget(config, settings)
+        distribution.default_dist(config)  # -n N without --dist: worksteal
     config.pluginmanager.register(_Recorder(config), "arker-conformance-recorder")
 
 

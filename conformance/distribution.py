@@ -6,7 +6,8 @@ the module's shared VM (``module_vm``) again. ``worksteal`` gives each worker a 
 share of the collection instead (a module stays together, one shared VM) and lets a worker
 that runs dry take half of the busiest worker's remaining tests, so no worker is left with
 a long tail. An explicit ``--dist`` (command line, ``PYTEST_ADDOPTS`` or ini ``addopts``)
-is always kept.
+is always kept, and runs that do not name the suite (a project's own tests under ``-n``)
+are left to xdist.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Iterable
+from pathlib import Path
 
 import pytest
 
-__all__ = ["DEFAULT_DIST", "default_dist", "dist_given"]
+__all__ = ["DEFAULT_DIST", "default_dist", "dist_given", "names_the_suite"]
 
 DEFAULT_DIST = "worksteal"
 _DIST_FLAGS = ("--dist", "-d", "--distload")
@@ -32,14 +34,32 @@ def dist_given(args: Iterable[str]) -> bool:
     return any(arg in _DIST_FLAGS or arg.startswith("--dist=") for arg in args)
 
 
-def default_dist(config: pytest.Config) -> None:
+def names_the_suite(args: Iterable[str], bases: Iterable[Path], suite_dir: Path) -> bool:
+    """Whether a path among ``args`` (relative to one of ``bases``: the invocation
+    directory, the rootdir for ``testpaths``) is the suite, inside it or above it.
+
+    Example: ``names_the_suite(["tests"], [repo], repo / "conformance/suite") is False``.
+    """
+    for arg in args:
+        for base in bases:
+            path = (base / arg.split("::", 1)[0]).resolve()
+            if path == suite_dir or suite_dir in path.parents or path in suite_dir.parents:
+                return True
+    return False
+
+
+def default_dist(config: pytest.Config, suite_dir: Path) -> None:
     """On the xdist controller of ``-n N`` with no ``--dist`` given: use ``worksteal``.
 
-    Call it from ``pytest_configure`` (before xdist's, which is ``trylast``): the mode is
-    read when the scheduler is made and sent to the workers when they start.
+    Only for runs whose paths name the suite (``suite_dir``). Call it from
+    ``pytest_configure`` (before xdist's, which is ``trylast``): the mode is read when the
+    scheduler is made and sent to the workers when they start.
     """
     option = config.option
     if getattr(option, "dist", "no") != "load" or not getattr(option, "numprocesses", None):
+        return
+    bases = [config.invocation_params.dir, config.rootpath]
+    if not names_the_suite(config.args, bases, suite_dir.resolve()):
         return
     words = [
         *config.invocation_params.args,

@@ -60,7 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if not workerinput:
         session.refuse_unshareable_budget(config, settings)
-        distribution.default_dist(config)  # -n N without --dist: worksteal
+        distribution.default_dist(config, suite_dir)  # -n N without --dist: worksteal
     config.pluginmanager.register(_Recorder(config), "arker-conformance-recorder")
 
 

@@ -105,8 +105,22 @@ def _install_sleep_recorder() -> None:
     time.sleep = sleep
 
 
+def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> None:
+    """Plugin hook: start recording before the suite's conftest is imported.
+
+    The suite's polling helper binds ``time.sleep`` as a default argument when it is
+    imported (with the suite's conftest, before ``pytest_configure``): the sleep recorder
+    must be in place by then, or the polling pauses go unmeasured.
+    """
+    _start_recording()
+
+
 def pytest_configure(config: Any) -> None:
-    """Plugin hook: start recording when the benchmark asked for it."""
+    """Plugin hook: start recording (if the earlier hook did not) when asked to."""
+    _start_recording()
+
+
+def _start_recording() -> None:
     if os.environ.get(WIRE_DIR_ENV) and not _STARTED:
         _STARTED.append(time.monotonic())
         _install_recorder()

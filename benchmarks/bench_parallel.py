@@ -165,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     keys = ("bench-a-" + secrets.token_urlsafe(18), "bench-b-" + secrets.token_urlsafe(18))
     print(f"machine: {os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.2f} at start")
     print(f"backend latency {args.latency_ms} ms; reports and logs in {out}")
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        # pytest then rewrites (and compiles) every module of its plugins' packages
+        # (hypothesis, schemathesis, conformance) again in each process: ~1.5 s CPU each
+        print("PYTHONDONTWRITEBYTECODE is set: every pytest process compiles its imports anew")
     results: list[ModeResult] = []
     with ReferenceServer(
         out / "data",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 
-__all__ = ["CAPABILITIES", "closest", "is_capability"]
+__all__ = ["CAPABILITIES", "closest"]
 
 CAPABILITIES: dict[str, str] = {
     "vms": "fork a golden by name, get, list, delete",
@@ -37,14 +37,6 @@ CAPABILITIES: dict[str, str] = {
     "tenancy": "org isolation (needs a second org's key)",
     "burst.routing": "a burst backend: arkuntu forks, ULID_suffix VM ids, provider aws-burst",
 }
-
-
-def is_capability(name: str) -> bool:
-    """Tell whether ``name`` is in the catalogue.
-
-    Example: ``is_capability("runs.cancel") is True``.
-    """
-    return name in CAPABILITIES
 
 
 def closest(name: str) -> str | None:

@@ -5,7 +5,7 @@ Example::
     def test_cancel_stops_side_effects(vm, client, steps):
         steps.log("start a background run that touches /tmp/marker after 5 s")
         ...
-        steps(f"cancel run {run_id}")
+        steps.log(f"cancel run {run_id}")
 
 The plugin prints the log under the failure and stores it as evidence in the report.
 """
@@ -24,16 +24,11 @@ class StepLog:
         self._start = time.monotonic()
         self._steps: list[str] = []
 
-    def __call__(self, description: str) -> None:
-        """Record one step (``steps("fork the golden")``)."""
-        self.add(description)
-
     def log(self, description: str) -> None:
-        """Record one step (``steps.log("cancel the run")``)."""
-        self.add(description)
+        """Record one step, stamped with seconds since the test started.
 
-    def add(self, description: str) -> None:
-        """Record one step, stamped with seconds since the test started."""
+        Example: ``steps.log("cancel the run")``.
+        """
         self._steps.append(f"[{time.monotonic() - self._start:7.2f}s] {description}")
 
     @property

@@ -24,6 +24,7 @@ import conformance.plugin.selection as selection
 import conformance.plugin.state as state
 import conformance.plugin.terminal as terminal
 import conformance.plugin.verdict as verdict
+from conformance import distribution
 from conformance.plugin.options import add_options, resolve_settings
 from conformance.rules.marks import MARKER_HELP as RULES_MARKER_HELP
 from conformance.vocabulary import Outcome
@@ -64,6 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if not workerinput:
         lifecycle.refuse_unshareable_budget(config, settings)
+        distribution.default_dist(config, suite_dir)  # -n N without --dist: worksteal
     config.pluginmanager.register(_Recorder(config), "arker-conformance-recorder")
 
 

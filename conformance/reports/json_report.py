@@ -14,7 +14,6 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from conformance.reports._files import write_text_atomic
 from conformance.reports.model import RunReport
 from conformance.resources import schemas_dir
 
@@ -25,7 +24,6 @@ __all__ = [
     "render_json",
     "report_validator",
     "validate_document",
-    "write_json",
 ]
 
 RESULTS_FILE = "results.json"
@@ -64,11 +62,6 @@ def render_json(report: RunReport) -> str:
     document = report.to_dict()
     validate_document(document, f"report of run {report.run_id!r}")
     return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def write_json(report: RunReport, directory: Path) -> Path:
-    """Validate and write ``directory/results.json``; return its path."""
-    return write_text_atomic(Path(directory) / RESULTS_FILE, render_json(report))
 
 
 def load_report(path: Path) -> RunReport:

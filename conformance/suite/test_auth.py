@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from conformance.checks import expect_error
 from conformance.suite._shell import runs_path, vm_path
+
+if TYPE_CHECKING:
+    from conformance.target import Target
 
 pytestmark = [pytest.mark.capability("auth"), pytest.mark.creates_nothing]
 
@@ -49,7 +52,7 @@ CALLS = {
 }
 
 
-def _send(target: Any, call: Call, **credentials: Any) -> Any:
+def _send(target: Target, call: Call, **credentials: Any) -> Any:
     return target.client.request(
         call.method, call.path, json=call.json, control=call.control, **credentials
     )
@@ -57,13 +60,13 @@ def _send(target: Any, call: Call, **credentials: Any) -> Any:
 
 @pytest.mark.parametrize("op_id", list(CALLS))
 @pytest.mark.rules("AUTH-001")
-def test_missing_key_is_unauthorized(target: Any, op_id: str) -> None:
+def test_missing_key_is_unauthorized(target: Target, op_id: str) -> None:
     expect_error(target.spec, _send(target, CALLS[op_id], auth=False), "unauthorized")
 
 
 @pytest.mark.parametrize("op_id", list(CALLS))
 @pytest.mark.rules("AUTH-002")
-def test_wrong_key_is_unauthorized(target: Any, op_id: str) -> None:
+def test_wrong_key_is_unauthorized(target: Target, op_id: str) -> None:
     wrong = f"conf-wrong-key-{secrets.token_hex(16)}"
     target.redactor.add(wrong)
     expect_error(target.spec, _send(target, CALLS[op_id], api_key=wrong), "unauthorized")
@@ -75,7 +78,7 @@ def test_wrong_key_is_unauthorized(target: Any, op_id: str) -> None:
     ids=["bearer-without-token", "basic-credentials"],
 )
 @pytest.mark.rules("AUTH-003")
-def test_malformed_authorization_is_unauthorized(target: Any, header: str) -> None:
+def test_malformed_authorization_is_unauthorized(target: Target, header: str) -> None:
     response = target.client.request(
         "GET", "/v1/vms", control=True, auth=False, headers={"authorization": header}
     )

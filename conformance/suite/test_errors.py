@@ -15,12 +15,15 @@ still-bound filesystem in ``test_syncs.py``, a duplicate filesystem name in
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from conformance.checks import expect_error
 from conformance.suite._shell import runs_path, vm_path
+
+if TYPE_CHECKING:
+    from conformance.target import Target
 
 pytestmark = pytest.mark.shares_vm  # error probes: they only read or are refused
 
@@ -37,7 +40,7 @@ def _missing(kind: str) -> str:
 @pytest.mark.capability("vms")
 @pytest.mark.creates_nothing
 @pytest.mark.rules("ERR-005")
-def test_malformed_json_fork_is_a_bad_request(target: Any) -> None:
+def test_malformed_json_fork_is_a_bad_request(target: Target) -> None:
     response = target.client.request(
         "POST",
         "/v1/fork",
@@ -49,7 +52,7 @@ def test_malformed_json_fork_is_a_bad_request(target: Any) -> None:
 
 @pytest.mark.capability("runs.foreground")
 @pytest.mark.rules("ERR-005")
-def test_malformed_json_run_is_a_bad_request(target: Any, vm: dict[str, Any]) -> None:
+def test_malformed_json_run_is_a_bad_request(target: Target, vm: dict[str, Any]) -> None:
     response = target.client.request(
         "POST",
         runs_path(vm["vm_id"]),
@@ -62,7 +65,7 @@ def test_malformed_json_run_is_a_bad_request(target: Any, vm: dict[str, Any]) ->
 @pytest.mark.capability("vms")
 @pytest.mark.creates_nothing
 @pytest.mark.rules("ERR-006")
-def test_wrongly_typed_fork_source_is_a_bad_request(target: Any) -> None:
+def test_wrongly_typed_fork_source_is_a_bad_request(target: Target) -> None:
     # A backend coercing 12345 to a name would find no such VM and answer 404, not fork;
     # through the ledger all the same, so a VM it wrongly forks is deleted.
     response = target.fork_raw(suffix="typed-source", default_source=False, source_vm_name=12345)
@@ -77,7 +80,7 @@ def test_wrongly_typed_fork_source_is_a_bad_request(target: Any) -> None:
 )
 @pytest.mark.rules("ERR-006")
 def test_wrongly_typed_run_is_a_bad_request(
-    target: Any, vm: dict[str, Any], body: dict[str, Any]
+    target: Target, vm: dict[str, Any], body: dict[str, Any]
 ) -> None:
     response = target.client.request("POST", runs_path(vm["vm_id"]), json=body)
     expect_error(target.spec, response, "bad_request")
@@ -91,7 +94,7 @@ def test_wrongly_typed_run_is_a_bad_request(
 )
 @pytest.mark.rules("XFR-012")
 def test_malformed_sync_request_is_a_bad_request(
-    target: Any, vm: dict[str, Any], body: dict[str, Any]
+    target: Target, vm: dict[str, Any], body: dict[str, Any]
 ) -> None:
     response = target.client.request("POST", f"{vm_path(vm['vm_id'])}/sync", json=body)
     expect_error(target.spec, response, "bad_request")
@@ -104,14 +107,14 @@ def test_malformed_sync_request_is_a_bad_request(
 @pytest.mark.creates_nothing
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
 @pytest.mark.rules("ERR-007")
-def test_unknown_vm_is_not_found(target: Any, method: str) -> None:
+def test_unknown_vm_is_not_found(target: Target, method: str) -> None:
     expect_error(target.spec, target.client.request(method, vm_path(_missing("vm"))), "not_found")
 
 
 @pytest.mark.capability("runs.foreground")
 @pytest.mark.creates_nothing
 @pytest.mark.rules("ERR-007")
-def test_run_on_an_unknown_vm_is_not_found(target: Any) -> None:
+def test_run_on_an_unknown_vm_is_not_found(target: Target) -> None:
     response = target.client.request("POST", runs_path(_missing("vm")), json={"command": "true"})
     expect_error(target.spec, response, "not_found")
 
@@ -119,7 +122,7 @@ def test_run_on_an_unknown_vm_is_not_found(target: Any) -> None:
 @pytest.mark.capability("sync.inline")
 @pytest.mark.creates_nothing
 @pytest.mark.rules("ERR-007")
-def test_file_transfer_on_an_unknown_vm_is_not_found(target: Any) -> None:
+def test_file_transfer_on_an_unknown_vm_is_not_found(target: Target) -> None:
     body = {"op": "read", "path": "/etc/hostname"}
     response = target.client.request("POST", f"{vm_path(_missing('vm'))}/sync", json=body)
     expect_error(target.spec, response, "not_found")
@@ -147,7 +150,7 @@ def _unknown(method: str, template: str, capability: str) -> Any:
 )
 @pytest.mark.rules("ERR-008")
 def test_unknown_resource_of_a_vm_is_not_found(
-    target: Any, vm: dict[str, Any], method: str, template: str, capability: str
+    target: Target, vm: dict[str, Any], method: str, template: str, capability: str
 ) -> None:
     path = f"{vm_path(vm['vm_id'])}/{template.format(_missing('id'))}"
     response = target.client.request(method, path)
@@ -156,7 +159,7 @@ def test_unknown_resource_of_a_vm_is_not_found(
 
 @pytest.mark.capability("sessions")
 @pytest.mark.rules("SES-007")
-def test_run_naming_an_unknown_session_is_not_found(target: Any, vm: dict[str, Any]) -> None:
+def test_run_naming_an_unknown_session_is_not_found(target: Target, vm: dict[str, Any]) -> None:
     body = {"command": "true", "session_id": _missing("session")}
     response = target.client.request("POST", runs_path(vm["vm_id"]), json=body)
     expect_error(target.spec, response, "not_found", capability="sessions")
@@ -167,7 +170,7 @@ def test_run_naming_an_unknown_session_is_not_found(target: Any, vm: dict[str, A
 
 @pytest.mark.capability("runs.foreground")
 @pytest.mark.rules("ERR-009")
-def test_run_body_over_4_mib_is_too_large(target: Any, vm: dict[str, Any]) -> None:
+def test_run_body_over_4_mib_is_too_large(target: Target, vm: dict[str, Any]) -> None:
     # A shell comment: harmless if a backend wrongly accepts and runs it.
     command = "#" + "x" * RUN_BODY_LIMIT
     response = target.client.request("POST", runs_path(vm["vm_id"]), json={"command": command})

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from conformance.client import ArkerClient
     from conformance.spec import Spec
     from conformance.steps import StepLog
+    from conformance.target import Target
 
 pytestmark = pytest.mark.capability("filesystems")
 
@@ -56,7 +57,7 @@ def list_filesystem_names(spec: Spec, client: ArkerClient, name_prefix: str) -> 
 
 @pytest.mark.rules("FS-001")
 def test_created_filesystem_can_be_read_back_and_deleted(
-    spec: Spec, client: ArkerClient, target: Any, steps: StepLog
+    spec: Spec, client: ArkerClient, target: Target, steps: StepLog
 ) -> None:
     created = target.create_filesystem(f"fs-crud-{secrets.token_hex(3)}")
     fs_id = created["filesystem_id"]
@@ -88,7 +89,7 @@ def test_created_filesystem_can_be_read_back_and_deleted(
 
 
 @pytest.mark.rules("FS-002")
-def test_list_filters_by_name_prefix(spec: Spec, client: ArkerClient, target: Any) -> None:
+def test_list_filters_by_name_prefix(spec: Spec, client: ArkerClient, target: Target) -> None:
     tag = secrets.token_hex(3)
     first, second = (target.create_filesystem(f"fs-list-{tag}-{n}")["name"] for n in (1, 2))
     run_prefix = f"{target.prefix}-"
@@ -106,7 +107,7 @@ def test_list_filters_by_name_prefix(spec: Spec, client: ArkerClient, target: An
 
 
 @pytest.mark.rules("FS-003")
-def test_duplicate_name_is_a_conflict(spec: Spec, client: ArkerClient, target: Any) -> None:
+def test_duplicate_name_is_a_conflict(spec: Spec, client: ArkerClient, target: Target) -> None:
     existing = target.create_filesystem(f"fs-dup-{secrets.token_hex(3)}")
     response = target.create_filesystem_raw(name=existing["name"])
     expect_error(spec, response, "conflict", capability="filesystems")
@@ -148,7 +149,7 @@ def test_unknown_filesystem_is_not_found(spec: Spec, client: ArkerClient, method
 @pytest.mark.requires("filesystems")
 @pytest.mark.rules("TEN-006")
 def test_other_org_cannot_see_or_delete_a_filesystem(
-    spec: Spec, client: ArkerClient, other_client: ArkerClient, target: Any, steps: StepLog
+    spec: Spec, client: ArkerClient, other_client: ArkerClient, target: Target, steps: StepLog
 ) -> None:
     created = target.create_filesystem(f"fs-tenancy-{secrets.token_hex(3)}")
     path = filesystem_path(created["filesystem_id"])

@@ -140,7 +140,7 @@ class Walk:
 
 
 def walk(
-    target: Any, listing: Listing, vm_id: str | None, limit: int, params: dict[str, Any]
+    target: Target, listing: Listing, vm_id: str | None, limit: int, params: dict[str, Any]
 ) -> Walk:
     """Follow ``next_cursor`` from the first page to the last with ``limit``."""
     seen, cursor, budget = Walk(), None, PageBudget(f"{listing.op_id} limit={limit}")
@@ -174,11 +174,11 @@ def walk(
 # -- creating n items per list -------------------------------------------------------------
 
 
-def _ok(target: Any, op_id: str, response: Any, capability: str) -> dict[str, Any]:
+def _ok(target: Target, op_id: str, response: Any, capability: str) -> dict[str, Any]:
     return expect_ok(target.spec, op_id, response, capability=capability)
 
 
-def _make_vms(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
+def _make_vms(target: Target, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
     # One VM fewer than the other lists, deleted when the test ends: VMs are what the
     # --max-vms budget counts.
     made: list[str] = []
@@ -188,7 +188,7 @@ def _make_vms(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str,
     return [vm_id, *made], {}
 
 
-def _make_runs(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
+def _make_runs(target: Target, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
     # Foreground runs: listing runs must not depend on background support.
     made = []
     for n in range(N_ITEMS):
@@ -197,7 +197,7 @@ def _make_runs(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str
     return [run_id for run_id in made if isinstance(run_id, str)], {}
 
 
-def _make_sessions(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
+def _make_sessions(target: Target, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
     path = f"{vm_path(vm_id)}/sessions"
     made = [
         _ok(target, "createSession", target.client.request("POST", path, json={}), "sessions")
@@ -206,7 +206,7 @@ def _make_sessions(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict
     return [s["session_id"] for s in made], {}
 
 
-def _make_tunnels(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
+def _make_tunnels(target: Target, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
     base = 20000 + secrets.randbelow(30000)
     ports: dict[str, dict[str, str]] = {str(base + n): {} for n in range(N_ITEMS)}
     # The run holds its tunnels until the test stops it, or for less than one request
@@ -223,7 +223,7 @@ def _make_tunnels(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[
     return [int(port) for port in ports], {}
 
 
-def _make_syncs(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
+def _make_syncs(target: Target, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
     made = []
     for n in range(N_ITEMS):
         fs = target.create_filesystem(f"page-sync-{secrets.token_hex(3)}-{n}")
@@ -232,7 +232,7 @@ def _make_syncs(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[st
     return made, {}
 
 
-def _make_filesystems(target: Any, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
+def _make_filesystems(target: Target, vm_id: str, undo: Undo) -> tuple[list[Any], dict[str, Any]]:
     tag = secrets.token_hex(3)
     made = [target.create_filesystem(f"page-fs-{tag}-{n}") for n in range(N_ITEMS)]
     # Ledger names are <run prefix>-<n>-<suffix>: the run prefix is the tightest shared one.
@@ -266,7 +266,7 @@ def undo() -> Iterator[Undo]:
 @pytest.mark.parametrize("op_id", listing_params(creating=True))
 @pytest.mark.rules("PAG-001", "PAG-002")
 def test_every_limit_walks_all_items_once(
-    target: Any, vm: dict[str, Any], undo: Undo, steps: StepLog, op_id: str
+    target: Target, vm: dict[str, Any], undo: Undo, steps: StepLog, op_id: str
 ) -> None:
     listing = LISTINGS[op_id]
     steps.log(f"create a few items for {op_id}")
@@ -296,7 +296,7 @@ def _vm_for(listing: Listing, request: pytest.FixtureRequest) -> str | None:
     return request.getfixturevalue("vm")["vm_id"] if listing.per_vm else None
 
 
-def _get_page(target: Any, request: pytest.FixtureRequest, listing: Listing, limit: Any) -> Any:
+def _get_page(target: Target, request: pytest.FixtureRequest, listing: Listing, limit: Any) -> Any:
     return target.client.request(
         "GET",
         listing.path(_vm_for(listing, request)),
@@ -308,7 +308,7 @@ def _get_page(target: Any, request: pytest.FixtureRequest, listing: Listing, lim
 @pytest.mark.parametrize("op_id", listing_params(creating=False))
 @pytest.mark.rules("PAG-003")
 def test_limit_that_is_not_an_integer_is_a_bad_request(
-    target: Any, request: pytest.FixtureRequest, op_id: str
+    target: Target, request: pytest.FixtureRequest, op_id: str
 ) -> None:
     listing = LISTINGS[op_id]
     response = _get_page(target, request, listing, "ten")
@@ -319,7 +319,7 @@ def test_limit_that_is_not_an_integer_is_a_bad_request(
 @pytest.mark.parametrize("limit", [0, -1, 1001])
 @pytest.mark.rules("PAG-004")
 def test_out_of_range_limit_is_refused_or_clamped(
-    target: Any, request: pytest.FixtureRequest, op_id: str, limit: int
+    target: Target, request: pytest.FixtureRequest, op_id: str, limit: int
 ) -> None:
     # 0.5.1 bounds limit nowhere ("backend caps may apply"); 1..1000 is a later contract's.
     # So 400 bad_request and a clamped page both pass; a page never exceeds a positive limit.
@@ -337,7 +337,7 @@ def test_out_of_range_limit_is_refused_or_clamped(
 
 @pytest.mark.parametrize("op_id", listing_params(creating=False))
 @pytest.mark.rules("PAG-005")
-def test_limit_1000_is_accepted(target: Any, request: pytest.FixtureRequest, op_id: str) -> None:
+def test_limit_1000_is_accepted(target: Target, request: pytest.FixtureRequest, op_id: str) -> None:
     listing = LISTINGS[op_id]
     path = listing.path(_vm_for(listing, request))
     response = target.client.request("GET", path, params={"limit": 1000}, control=listing.control)
@@ -348,7 +348,7 @@ def test_limit_1000_is_accepted(target: Any, request: pytest.FixtureRequest, op_
 @pytest.mark.parametrize("op_id", listing_params(creating=False))
 @pytest.mark.rules("PAG-006")
 def test_garbage_cursor_is_a_bad_request(
-    target: Any, request: pytest.FixtureRequest, op_id: str
+    target: Target, request: pytest.FixtureRequest, op_id: str
 ) -> None:
     listing = LISTINGS[op_id]
     path = listing.path(_vm_for(listing, request))
@@ -362,7 +362,7 @@ def test_garbage_cursor_is_a_bad_request(
 @pytest.mark.requires("runs.background")  # the cursor comes from listRuns
 @pytest.mark.rules("PAG-007")
 def test_cursor_from_another_list_is_refused_or_answered_consistently(
-    target: Any, vm: dict[str, Any], steps: StepLog
+    target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
     steps.log("take a next_cursor from listRuns (two runs, limit 1)")
     for command in ("echo a", "echo b"):

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from conformance.client import ArkerClient
     from conformance.spec import Spec
     from conformance.steps import StepLog
+    from conformance.target import Target
 
 pytestmark = [pytest.mark.capability("syncs"), pytest.mark.shares_vm]
 
@@ -47,7 +48,7 @@ def _mount_point(stem: str) -> str:
     return f"/mnt/conf-{stem}-{secrets.token_hex(3)}"
 
 
-def _bind_ok(target: Any, vm_id: str, fs_id: str, path: str) -> dict[str, Any]:
+def _bind_ok(target: Target, vm_id: str, fs_id: str, path: str) -> dict[str, Any]:
     """Bind (ledgered) and check the answer is a Sync naming this VM, filesystem and path."""
     response = target.create_sync(vm_id, fs_id, path)
     sync = expect_ok(target.spec, "createSync", response, capability="syncs")
@@ -68,7 +69,7 @@ def _list_syncs(spec: Spec, client: ArkerClient, vm_id: str, **params: Any) -> l
 def test_file_written_in_one_vm_is_seen_in_the_other(
     spec: Spec,
     client: ArkerClient,
-    target: Any,
+    target: Target,
     vm: dict[str, Any],
     request: pytest.FixtureRequest,
     steps: StepLog,
@@ -112,7 +113,7 @@ def _cat(spec: Spec, client: ArkerClient, vm_id: str, path: str) -> tuple[bool, 
 
 @pytest.mark.rules("BND-002")
 def test_same_filesystem_at_the_same_path_is_the_existing_binding_or_a_conflict(
-    spec: Spec, target: Any, vm: dict[str, Any], steps: StepLog
+    spec: Spec, target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
     # 0.5.1: createSync answers conflict when a sync already exists at the path, and a Sync
     # carries an `idempotent` flag. So a repeat of the same binding is either 409 conflict
@@ -148,7 +149,7 @@ def test_same_filesystem_at_the_same_path_is_the_existing_binding_or_a_conflict(
 
 @pytest.mark.rules("BND-003")
 def test_another_filesystem_at_a_taken_path_is_a_conflict(
-    spec: Spec, target: Any, vm: dict[str, Any]
+    spec: Spec, target: Target, vm: dict[str, Any]
 ) -> None:
     tag, mount = secrets.token_hex(3), _mount_point("taken")
     first, second = (target.create_filesystem(f"fs-taken-{tag}-{n}") for n in (1, 2))
@@ -159,7 +160,7 @@ def test_another_filesystem_at_a_taken_path_is_a_conflict(
 
 @pytest.mark.rules("BND-004")
 def test_deleted_binding_is_gone(
-    spec: Spec, client: ArkerClient, target: Any, vm: dict[str, Any], steps: StepLog
+    spec: Spec, client: ArkerClient, target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
     fs = target.create_filesystem(f"fs-unbind-{secrets.token_hex(3)}")
     mount = _mount_point("unbind")
@@ -176,7 +177,7 @@ def test_deleted_binding_is_gone(
 
 @pytest.mark.rules("BND-005")
 def test_a_bound_filesystem_cannot_be_deleted(
-    spec: Spec, client: ArkerClient, target: Any, vm: dict[str, Any], steps: StepLog
+    spec: Spec, client: ArkerClient, target: Target, vm: dict[str, Any], steps: StepLog
 ) -> None:
     fs, mount = target.create_filesystem(f"fs-busy-{secrets.token_hex(3)}"), _mount_point("busy")
     fs_path = f"/v1/filesystems/{quote(fs['filesystem_id'], safe='')}"
@@ -199,7 +200,7 @@ def test_a_bound_filesystem_cannot_be_deleted(
 
 @pytest.mark.rules("BND-006")
 def test_list_filters_by_filesystem_id(
-    spec: Spec, client: ArkerClient, target: Any, vm: dict[str, Any]
+    spec: Spec, client: ArkerClient, target: Target, vm: dict[str, Any]
 ) -> None:
     tag = secrets.token_hex(3)
     wanted, other = (target.create_filesystem(f"fs-filter-{tag}-{n}") for n in (1, 2))

@@ -10,7 +10,7 @@ Needs ``--other-api-key``; without it the ``other_client`` fixture disables thes
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -25,19 +25,24 @@ from conformance.suite._sync_protocol import (
     write_inline,
 )
 
+if TYPE_CHECKING:
+    from conformance.client import ArkerClient
+    from conformance.steps import StepLog
+    from conformance.target import Target
+
 pytestmark = [pytest.mark.capability("tenancy"), pytest.mark.shares_vm]
 
 # Another org's resource: refused as not allowed (403) or as not there (404); both pass.
 REFUSED = ("not_found", "forbidden")
 
 
-def _visible_vm_ids(target: Any, client: Any) -> set[str]:
+def _visible_vm_ids(target: Target, client: ArkerClient) -> set[str]:
     """Every VM id ``client`` sees in ``GET /v1/vms`` (control plane), all pages."""
     vms = list_all(target.spec, client, "listVms", "/v1/vms", "vms", capability="vms", control=True)
     return {item["vm_id"] for item in vms}
 
 
-def _still_owned(target: Any, vm: dict[str, Any]) -> None:
+def _still_owned(target: Target, vm: dict[str, Any]) -> None:
     got = expect_ok(
         target.spec, "getVm", target.client.request("GET", vm_path(vm["vm_id"])), capability="vms"
     )
@@ -48,7 +53,7 @@ def _still_owned(target: Any, vm: dict[str, Any]) -> None:
 
 @pytest.mark.rules("TEN-001")
 def test_other_org_cannot_get_or_delete_a_private_vm(
-    target: Any, vm: dict[str, Any], other_client: Any, steps: Any
+    target: Target, vm: dict[str, Any], other_client: ArkerClient, steps: StepLog
 ) -> None:
     # Forking it from org B is checked in test_fork.py (403 or 404).
     path = vm_path(vm["vm_id"])
@@ -61,7 +66,7 @@ def test_other_org_cannot_get_or_delete_a_private_vm(
 
 @pytest.mark.rules("TEN-002")
 def test_other_org_cannot_run_on_a_private_vm(
-    target: Any, vm: dict[str, Any], other_client: Any, steps: Any
+    target: Target, vm: dict[str, Any], other_client: ArkerClient, steps: StepLog
 ) -> None:
     marker = f"/tmp/conf-intruder-{secrets.token_hex(4)}"
     steps.log(f"org B: run `touch {marker}`")
@@ -76,7 +81,7 @@ def test_other_org_cannot_run_on_a_private_vm(
 
 @pytest.mark.rules("TEN-003")
 def test_other_org_cannot_read_or_write_its_files(
-    target: Any, vm: dict[str, Any], other_client: Any, steps: Any
+    target: Target, vm: dict[str, Any], other_client: ArkerClient, steps: StepLog
 ) -> None:
     path, data = f"/tmp/conf-private-{secrets.token_hex(4)}.txt", b"org A's secret\n"
     steps.log(f"org A writes {path}")
@@ -94,7 +99,7 @@ def test_other_org_cannot_read_or_write_its_files(
 @pytest.mark.requires("runs.background")  # listing runs is part of runs.background
 @pytest.mark.rules("TEN-004")
 def test_other_org_cannot_see_its_runs(
-    target: Any, vm: dict[str, Any], other_client: Any, steps: Any
+    target: Target, vm: dict[str, Any], other_client: ArkerClient, steps: StepLog
 ) -> None:
     run_command(target.spec, target.client, vm["vm_id"], "echo tenancy")
     listed = target.client.request("GET", runs_path(vm["vm_id"]))
@@ -110,7 +115,7 @@ def test_other_org_cannot_see_its_runs(
 
 @pytest.mark.rules("TEN-005")
 def test_other_org_does_not_see_its_vm_in_lists(
-    target: Any, vm: dict[str, Any], other_client: Any
+    target: Target, vm: dict[str, Any], other_client: ArkerClient
 ) -> None:
     assert vm["vm_id"] in _visible_vm_ids(target, target.client), (
         f"org A's own listVms does not show its VM {vm['vm_id']}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.target import MIN_VMS_PER_WORKER, vm_share, worker_budget_error
+from conformance.budgets import MIN_VMS_PER_WORKER, vm_share, worker_budget_error
 
 
 def test_a_single_process_keeps_the_whole_budget() -> None:

@@ -22,6 +22,7 @@ from conformance.vocabulary import Outcome, Requirement, member
 
 if TYPE_CHECKING:
     from conformance.plugin.state import RunState
+    from conformance.target import Target
 
 __all__ = [
     "PROP",
@@ -250,7 +251,7 @@ def _evidence(
     report: pytest.TestReport,
     exc: BaseException | None,
     outcome: Outcome,
-    target: Any,
+    target: Target | None,
 ) -> _Evidence:
     """The step log always; exchanges (+ curl, also as report sections) and the HAR file
     when not a pass."""
@@ -275,7 +276,7 @@ def _evidence(
     return _Evidence(evidence, steps, har)
 
 
-def _write_har(item: pytest.Item, target: Any) -> str | None:
+def _write_har(item: pytest.Item, target: Target) -> str | None:
     """The failing test's traffic as HAR 1.2 (path relative to the run dir), or None."""
     from conformance.har import write_test_har
 

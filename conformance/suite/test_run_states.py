@@ -41,12 +41,12 @@ if TYPE_CHECKING:
 # runs at their own paths, judged by their own ids: one VM serves the module
 pytestmark = pytest.mark.shares_vm
 
-# How long a quiet observation lasts: ten times the tick loop's 0.1 s append interval. It is
+# How long a quiet observation lasts: ten times the tick loop's 0.05 s append interval. It is
 # a property of our own command (long enough to see it write), not a time the backend meets.
-QUIET_FOR = 1.0
+QUIET_FOR = 0.5
 # Bounded (about 20 s) so a backend that wrongly runs it synchronously still answers
 # within the client's request timeout and fails, instead of erroring on a transport timeout.
-TICK_LOOP = "for i in $(seq 200); do echo tick >> {ticks}; echo tick; sleep 0.1; done"
+TICK_LOOP = "for i in $(seq 400); do echo tick >> {ticks}; echo tick; sleep 0.05; done"
 
 
 def check_timeline(spec: Spec, timeline: Timeline) -> None:
@@ -60,7 +60,7 @@ def check_timeline(spec: Spec, timeline: Timeline) -> None:
 
 
 def check_terminal_is_final(target: Target, vm_id: str, final: dict[str, Any]) -> None:
-    """Re-read a terminal run a few times over a second: nothing about its end changes."""
+    """Re-read a terminal run three times over the quiet period: nothing about its end changes."""
     keys = ("state", "exit_code", "completed_at", "fail_reason", "stdout", "stderr")
     frozen = {k: final.get(k) for k in keys}
     started, reads = time.monotonic(), []

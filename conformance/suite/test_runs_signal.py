@@ -51,9 +51,9 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.capability("runs.signal"), pytest.mark.shares_vm]
 
-# How long a quiet observation lasts: five times the tick loop's 0.2 s interval. A property
+# How long a quiet observation lasts: five times the tick loop's 0.1 s interval. A property
 # of our own command, not a time the backend meets (0.5.1 states none for signals).
-QUIET_FOR = 1.0
+QUIET_FOR = 0.5
 
 
 def create_session(target: Target, vm_id: str) -> str:
@@ -209,7 +209,7 @@ def test_sigkill_stops_the_session_process(
     natural = f"/tmp/conf-signal-loop-ended-{token}"
     loop = (
         f'( touch "$READY"; end=$(( $(date +%s) + {lifetime()} )); '
-        f'while [ "$(date +%s)" -lt "$end" ]; do echo t >> {ticks}; sleep 0.2; done; '
+        f'while [ "$(date +%s)" -lt "$end" ]; do echo t >> {ticks}; sleep 0.1; done; '
         f"touch {natural} )"
     )
     signal_a_running_script(target, vm_id, steps, loop, "SIGKILL", signalled=None)

@@ -94,7 +94,7 @@ def test_completed_run_follows_the_state_machine(
 ) -> None:
     timeline = Timeline()
     started = start_background(
-        target.spec, target.client, vm["vm_id"], "for i in 1 2 3 4 5; do echo $i; sleep 0.2; done"
+        target.spec, target.client, vm["vm_id"], "for i in 1 2 3 4 5; do echo $i; sleep 0.1; done"
     )
     final = follow_run(target.spec, target.client, vm["vm_id"], started.run_id, timeline=timeline)
     steps.log(f"observed states {timeline.states}")

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
-from conformance.budgets import MIN_VMS_PER_WORKER, Budgets, vm_share, worker_budget_error
+from conformance.budgets import Budgets, vm_share
 from conformance.client import ArkerClient, ExchangeLog
 from conformance.errors import HarnessError, TargetUnreachable
 from conformance.janitor import Janitor
@@ -28,14 +28,7 @@ if TYPE_CHECKING:
     from conformance.profiles import Profile
     from conformance.spec import Spec
 
-__all__ = [
-    "GOLDEN_ORG",
-    "MIN_VMS_PER_WORKER",
-    "Budgets",
-    "Target",
-    "vm_share",
-    "worker_budget_error",
-]
+__all__ = ["GOLDEN_ORG", "Target"]
 
 GOLDEN_ORG = "ArkerHQ"
 
@@ -290,14 +283,6 @@ class Target:
         """The deletes that went wrong since the last call (then forgotten)."""
         taken, self.cleanup_failures[:] = list(self.cleanup_failures), []
         return taken
-
-    def still_there(self, entry: LedgerEntry) -> bool:
-        """Leak check for one entry: True unless the backend answers 404 for it."""
-        return self.janitor.still_there(entry)
-
-    def prefixed_leftovers(self) -> list[dict[str, Any]]:
-        """Resources carrying this run's prefix that the backend still lists."""
-        return self.janitor.leftovers(self.prefix + "-")
 
 
 def build_clients(

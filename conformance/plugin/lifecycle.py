@@ -32,7 +32,7 @@ __all__ = [
 def refuse_unshareable_budget(config: pytest.Config, settings: Settings) -> None:
     """On the xdist controller, before any worker starts: a ``--max-vms`` too small to share
     among the workers ends the run as one usage error (2), not as an error per test."""
-    from conformance.target import worker_budget_error
+    from conformance.budgets import worker_budget_error
 
     planned = config.getoption("tx", None) or []
     workers = len(planned) if config.getoption("dist", "no") != "no" else 1
